@@ -1,0 +1,142 @@
+"""CBC, the COIN-OR solver, run as the binary that PuLP bundles.
+
+The model goes to CBC as an MPS file (written by HiGHS's MPS writer); the
+status, objective and bound are read from CBC's own result block, not from
+PuLP's mapping, which has called time-limited runs "Optimal". The time limit
+is wall-clock (`-timeMode elapsed`): CBC counts CPU time by default.
+"""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import tempfile
+import time
+from functools import cache
+from pathlib import Path
+
+import numpy as np
+
+from ..errors import BackendError
+from ..milp import MILP
+from .base import Backend, SolverResult, Status
+from .highs import highs_lp, new_highs
+
+_RESULT = re.compile(r"^Result - (.+)$", re.M)
+_OBJ = re.compile(r"^Objective value:\s+(\S+)", re.M)
+_BOUND = re.compile(r"^Lower bound:\s+(\S+)", re.M)
+_NODES = re.compile(r"^Enumerated nodes:\s+(\d+)", re.M)
+_BEST_POSSIBLE = re.compile(r"best possible (\S+)")
+GRACE_SECONDS = 30.0
+"""Extra wall time before a CBC process that ignores its limit is killed."""
+
+
+@cache
+def cbc_path() -> Path | None:
+    try:
+        import pulp
+    except ImportError:
+        return None
+    path = pulp.PULP_CBC_CMD().path
+    return Path(path) if path and Path(path).exists() else None
+
+
+def write_mps(milp: MILP, path: Path) -> None:
+    h = new_highs()
+    h.passModel(highs_lp(milp))
+    h.writeModel(str(path))
+
+
+def write_start(x: np.ndarray, path: Path) -> None:
+    """A start solution in CBC's solution-file format (index, name, value)."""
+    lines = ["Stopped on time - objective value 0"]
+    lines += [f"{k:>7} c{k} {v:>23.12g} 0" for k, v in enumerate(np.asarray(x, dtype=float))]
+    path.write_text("\n".join(lines) + "\n")
+
+
+def read_solution(path: Path, n: int) -> np.ndarray:
+    x = np.zeros(n)
+    for line in path.read_text().splitlines()[1:]:
+        parts = line.split()
+        if len(parts) >= 3 and parts[0].isdigit():
+            x[int(parts[0])] = float(parts[2])
+    return x
+
+
+class CbcBackend(Backend):
+    name = "cbc"
+    capabilities = frozenset({"warm_start", "fractional_objective", "threads"})
+
+    @classmethod
+    def available(cls) -> bool:
+        return cbc_path() is not None
+
+    @classmethod
+    @cache
+    def version(cls) -> str:
+        out = subprocess.run([str(cbc_path()), "-quit"], capture_output=True, text=True).stdout
+        m = re.search(r"Version:\s*(\S+)", out)
+        return f"CBC {m.group(1) if m else 'unknown'}"
+
+    def solve(self, milp, *, time_limit=None, gap=0.0, warm_start=None, threads=None, log=False):
+        exe = cbc_path()
+        if exe is None:
+            raise BackendError("CBC binary not found (it ships with the 'pulp' package)")
+        start = time.perf_counter()
+        with tempfile.TemporaryDirectory(prefix="optimizer-cbc-") as tmp:
+            tmp = Path(tmp)
+            write_mps(milp, tmp / "model.mps")
+            cmd = [str(exe), str(tmp / "model.mps"), "-timeMode", "elapsed",
+                   "-ratioGap", f"{gap:.12g}", "-allowableGap", "1e-6",
+                   "-threads", str(threads or 1)]
+            if time_limit is not None:
+                cmd += ["-sec", f"{time_limit:.3f}"]
+            if warm_start is not None:
+                write_start(warm_start, tmp / "start.sol")
+                cmd += ["-mips", str(tmp / "start.sol")]
+            cmd += ["-solve", "-solution", str(tmp / "model.sol")]
+            limit = None if time_limit is None else time_limit + GRACE_SECONDS
+            try:
+                proc = subprocess.run(cmd, capture_output=True, text=True, timeout=limit)
+            except subprocess.TimeoutExpired:
+                wall = time.perf_counter() - start
+                return SolverResult(Status.ERROR, self.name, self.version(), wall,
+                                    message="CBC ignored its time limit and was stopped")
+            if log:
+                print(proc.stdout)
+            wall = time.perf_counter() - start
+            return self._parse(proc, tmp / "model.sol", milp, wall)
+
+    def _parse(self, proc, sol_path: Path, milp: MILP, wall: float) -> SolverResult:
+        out = proc.stdout
+        m = _RESULT.search(out)
+        if proc.returncode != 0 or m is None:
+            tail = (proc.stderr or out).strip().splitlines()[-3:]
+            return SolverResult(Status.ERROR, self.name, self.version(), wall,
+                                message="CBC failed: " + " | ".join(tail))
+        result = m.group(1).strip()
+        obj_m = _OBJ.search(out)
+        has_sol = obj_m is not None and sol_path.exists()
+        values = read_solution(sol_path, milp.num_cols) if has_sol else None
+        obj = float(milp.c @ values + milp.offset) if has_sol else None
+        nodes = int(_NODES.search(out).group(1)) if _NODES.search(out) else None
+        bound_m = _BOUND.search(out)
+        bound = float(bound_m.group(1)) + milp.offset if bound_m else None
+        if bound is None and (bests := _BEST_POSSIBLE.findall(out)):
+            bound = float(bests[-1]) + milp.offset
+        if result.startswith("Optimal solution found"):
+            status = Status.OPTIMAL
+        elif "infeasible" in result.lower():
+            status = Status.INFEASIBLE
+        elif result.startswith("Stopped on"):
+            status = Status.FEASIBLE if has_sol else Status.NO_SOLUTION
+        else:
+            return SolverResult(Status.ERROR, self.name, self.version(), wall,
+                                message=f"CBC: {result}")
+        if status is Status.OPTIMAL and not has_sol:
+            return SolverResult(Status.ERROR, self.name, self.version(), wall,
+                                message="CBC reported optimal without a solution file")
+        if not status.has_solution:
+            values = obj = None
+        return SolverResult(status, self.name, self.version(), wall, obj, bound, nodes, values,
+                            message=result)

@@ -1,0 +1,124 @@
+"""HiGHS through highspy: the model is passed as arrays, no file in between."""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+from functools import cache
+
+import numpy as np
+
+from ..milp import MILP
+from .base import Backend, SolverResult, Status
+
+
+def highs_lp(milp: MILP):
+    """The MILP as a `highspy.HighsLp` (column-wise matrix, infinite bounds as kHighsInf)."""
+    import highspy
+
+    inf = highspy.kHighsInf
+    csc = milp.A.tocsc()
+    lp = highspy.HighsLp()
+    lp.num_col_ = milp.num_cols
+    lp.num_row_ = milp.num_rows
+    lp.col_cost_ = np.asarray(milp.c, dtype=float)
+    lp.col_lower_ = np.nan_to_num(milp.col_lo, neginf=-inf, posinf=inf)
+    lp.col_upper_ = np.nan_to_num(milp.col_hi, neginf=-inf, posinf=inf)
+    lp.row_lower_ = np.nan_to_num(milp.row_lo, neginf=-inf, posinf=inf)
+    lp.row_upper_ = np.nan_to_num(milp.row_hi, neginf=-inf, posinf=inf)
+    lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
+    lp.a_matrix_.start_ = csc.indptr.astype(np.int32)
+    lp.a_matrix_.index_ = csc.indices.astype(np.int32)
+    lp.a_matrix_.value_ = csc.data.astype(float)
+    lp.integrality_ = [
+        highspy.HighsVarType.kInteger if k else highspy.HighsVarType.kContinuous
+        for k in milp.integer
+    ]
+    return lp
+
+
+@cache
+def _silence_banner() -> None:
+    """HiGHS prints a banner to fd 1 when the first `Highs` is made; keep stdout clean."""
+    import highspy
+
+    sys.stdout.flush()
+    saved = os.dup(1)
+    try:
+        with open(os.devnull, "w") as null:
+            os.dup2(null.fileno(), 1)
+            highspy.Highs()
+    finally:
+        os.dup2(saved, 1)
+        os.close(saved)
+
+
+def new_highs():
+    import highspy
+
+    _silence_banner()
+    h = highspy.Highs()
+    h.setOptionValue("output_flag", False)
+    return h
+
+
+class HighsBackend(Backend):
+    name = "highs"
+    capabilities = frozenset({"warm_start", "fractional_objective", "threads"})
+
+    @classmethod
+    @cache
+    def available(cls) -> bool:
+        try:
+            import highspy  # noqa: F401
+        except ImportError:
+            return False
+        return True
+
+    @classmethod
+    @cache
+    def version(cls) -> str:
+        return f"HiGHS {new_highs().version()}"
+
+    def solve(self, milp, *, time_limit=None, gap=0.0, warm_start=None, threads=None, log=False):
+        import highspy
+
+        start = time.perf_counter()
+        h = new_highs()
+        h.setOptionValue("output_flag", bool(log))
+        h.setOptionValue("mip_rel_gap", float(gap))
+        if time_limit is not None:
+            h.setOptionValue("time_limit", float(time_limit))
+        if threads is not None:
+            h.setOptionValue("threads", int(threads))
+        h.passModel(highs_lp(milp))
+        if warm_start is not None:
+            sol = highspy.HighsSolution()
+            sol.col_value = np.asarray(warm_start, dtype=float).tolist()
+            sol.value_valid = True
+            h.setSolution(sol)
+        h.run()
+        wall = time.perf_counter() - start
+        ms = h.getModelStatus()
+        info = h.getInfo()
+        MS = highspy.HighsModelStatus
+        has_sol = info.primal_solution_status == 2  # kSolutionStatusFeasible
+        values = np.array(h.getSolution().col_value) if has_sol else None
+        obj = float(info.objective_function_value) + milp.offset if has_sol else None
+        dual = float(info.mip_dual_bound)
+        bound = dual + milp.offset if np.isfinite(dual) else None
+        nodes = int(info.mip_node_count)
+        if ms == MS.kOptimal:
+            status = Status.OPTIMAL
+        elif ms == MS.kInfeasible:
+            status = Status.INFEASIBLE
+        elif ms in (MS.kTimeLimit, MS.kInterrupt, MS.kIterationLimit, MS.kSolutionLimit):
+            status = Status.FEASIBLE if has_sol else Status.NO_SOLUTION
+        else:
+            return SolverResult(Status.ERROR, self.name, self.version(), wall,
+                                message=f"HiGHS model status {h.modelStatusToString(ms)}")
+        if status is not Status.OPTIMAL and status is not Status.FEASIBLE:
+            values = obj = None
+        return SolverResult(status, self.name, self.version(), wall, obj, bound, nodes, values,
+                            message=h.modelStatusToString(ms))

@@ -1,0 +1,29 @@
+"""Named error types: every message names the file, key or municipality at fault."""
+
+
+class OptimizerError(Exception):
+    """Base class of all errors the toolkit raises on purpose."""
+
+
+class InputError(OptimizerError):
+    """Bad input: a file, key or value the user must fix (CLI exit code 2)."""
+
+
+class InstanceError(InputError):
+    """An instance file is missing, malformed or inconsistent."""
+
+
+class ModelError(InputError):
+    """A planning-model file has an unknown key, a wrong type or a bad value."""
+
+
+class PlanError(InputError):
+    """A plan file cannot be read (malformed rows, unknown columns)."""
+
+
+class InfeasibleModelError(OptimizerError):
+    """The model has no feasible plan; the message says why when a reason is known."""
+
+
+class BackendError(OptimizerError):
+    """A solver back end is missing, failed, or cannot honour a request."""

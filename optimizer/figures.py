@@ -1,0 +1,85 @@
+"""Figures of a plan per area (sizes, travel, staff, cost), computed from the plan alone."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+import numpy as np
+
+from .model import Problem
+from .plan import Plan
+
+STANDARD_ATTRIBUTES = ("population", "labour_force", "jobseekers")
+
+
+@dataclass(frozen=True)
+class AreaFigures:
+    lead_code: str
+    lead_name: str
+    members: tuple[str, ...]
+    member_names: tuple[str, ...]
+    totals: Mapping[str, float]
+    travel: float | None
+    fte: int | None
+    cost: float | None
+
+    def as_dict(self) -> dict:
+        return {
+            "lead_code": self.lead_code, "lead_name": self.lead_name,
+            "municipalities": len(self.members), "members": list(self.members),
+            "member_names": list(self.member_names), **self.totals,
+            "weighted_travel_km": self.travel, "fte": self.fte, "cost": self.cost,
+        }
+
+
+@dataclass(frozen=True)
+class PlanFigures:
+    areas: tuple[AreaFigures, ...]
+    attributes: tuple[str, ...]
+    travel_weight: str
+    objective: float | None
+
+    @property
+    def travel(self) -> float | None:
+        t = [a.travel for a in self.areas]
+        return None if any(x is None for x in t) else float(sum(t))
+
+
+def shown_attributes(problem: Problem) -> tuple[str, ...]:
+    inst = problem.instance
+    names = [a for a in STANDARD_ATTRIBUTES if a in inst.attributes]
+    names += [b.attribute for b in (*problem.floors, *problem.caps)]
+    w = problem.model.objective.travel_weight
+    if w:
+        names.append(w)
+    return tuple(dict.fromkeys(names))
+
+
+def evaluate(problem: Problem, plan: Plan) -> PlanFigures:
+    """Per-area figures and the plan's objective value under `problem`'s objective."""
+    inst = problem.instance
+    obj = problem.model.objective
+    weight = inst.attribute(obj.travel_weight) if obj.travel_weight else np.ones(inst.n)
+    st = problem.staffing
+    attrs = shown_attributes(problem)
+    areas = []
+    for key, members in plan.areas().items():
+        m = np.asarray(members)
+        code, name = plan.lead_label(key)
+        totals = {a: float(inst.attribute(a)[m].sum()) for a in attrs}
+        inside = isinstance(key, int)
+        travel = float(weight[m] @ inst.distance[m, key]) if inside else None
+        fte = None
+        cost = None
+        if st is not None:
+            fte = problem.fte_needed(float(inst.attribute(st.attribute)[m].sum()))
+        if inside:
+            cost = problem.fixed_cost + float(problem.cost[m, key].sum())
+            if st is not None and st.cost_per_fte > 0:
+                cost += st.cost_per_fte * fte
+        areas.append(AreaFigures(code, name, tuple(inst.codes[i] for i in m),
+                                 tuple(inst.names[i] for i in m), totals, travel, fte, cost))
+    costs = [a.cost for a in areas]
+    objective = None if any(c is None for c in costs) or not areas else float(sum(costs))
+    return PlanFigures(tuple(areas), attrs, obj.travel_weight or "unweighted", objective)

@@ -1,0 +1,379 @@
+"""The planning model: a TOML file parsed, validated, then bound to its instance.
+
+`load_model` reads the file into a `PlanningModel` (references still as the
+user wrote them); `bind` resolves every reference against the instance and
+returns a `Problem` of arrays that the verifier and the formulation share.
+Unknown keys and wrong types are errors that name the key.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from .errors import InstanceError, ModelError
+from .instance import Instance, load_instance
+
+CONTIGUITY_METHODS = ("flow", "cuts")
+
+
+@dataclass(frozen=True)
+class Staffing:
+    """Staff needed per area: FTE ≥ jobseekers / caseload, at least `min_fte` per area."""
+
+    caseload: float
+    min_fte: float = 0.0
+    cost_per_fte: float = 0.0
+    attribute: str = "jobseekers"
+
+
+@dataclass(frozen=True)
+class Objective:
+    """Σ fixed_cost·[j leads] + cost_per_weighted_km · Σ w_i · d_ij^power + staffing cost."""
+
+    travel_weight: str | None = "jobseekers"
+    cost_per_weighted_km: float = 1.0
+    fixed_cost_per_area: float = 0.0
+    distance_power: int = 1
+
+
+@dataclass(frozen=True)
+class SolverOptions:
+    backend: str = "highs"
+    time_limit: float | None = None
+    gap: float = 0.0
+    contiguity: str = "cuts"
+    threads: int | None = None
+
+
+@dataclass(frozen=True)
+class PlanningModel:
+    """A planning model as written in its TOML file (references unresolved)."""
+
+    name: str
+    instance_path: Path
+    areas: tuple[int, int]
+    fixed_leads: tuple[str, ...] = ()
+    candidate_leads: tuple[str, ...] | None = None
+    floors: Mapping[str, float] = field(default_factory=dict)
+    caps: Mapping[str, float] = field(default_factory=dict)
+    staffing: Staffing | None = None
+    objective: Objective = field(default_factory=Objective)
+    contiguity: bool = True
+    links: tuple[tuple[str, str], ...] = ()
+    locks: Mapping[str, str] = field(default_factory=dict)
+    max_distance_km: float | None = None
+    solver: SolverOptions = field(default_factory=SolverOptions)
+    source: str = "<model>"
+
+    def with_areas(self, k_min: int, k_max: int | None = None) -> PlanningModel:
+        return replace(self, areas=_area_range((k_min, k_max or k_min), "areas.count", self.source))
+
+
+# -- TOML schema -------------------------------------------------------------
+
+_Num = (int, float)
+SCHEMA: dict[str, dict[str, Any]] = {
+    "": {"name": str, "description": str, "instance": dict, "areas": dict, "floors": dict,
+         "caps": dict, "staffing": dict, "objective": dict, "contiguity": dict, "locks": dict,
+         "solver": dict},
+    "instance": {"path": str},
+    "areas": {"count": (int, list), "fixed_leads": list, "candidate_leads": (str, list),
+              "max_distance_km": _Num},
+    "staffing": {"caseload": _Num, "min_fte": _Num, "cost_per_fte": _Num, "attribute": str},
+    "objective": {"travel_weight": str, "cost_per_weighted_km": _Num,
+                  "fixed_cost_per_area": _Num, "distance_power": int},
+    "contiguity": {"enabled": bool, "links": list},
+    "solver": {"backend": str, "time_limit": _Num, "gap": _Num, "contiguity": str,
+               "threads": int},
+}
+
+
+def _check_table(table: Mapping[str, Any], section: str, source: str) -> None:
+    allowed = SCHEMA[section]
+    for key, value in table.items():
+        dotted = f"{section}.{key}" if section else key
+        if key not in allowed:
+            raise ModelError(f"{source}: unknown key '{dotted}'")
+        expected = allowed[key]
+        if isinstance(value, bool) and expected is not bool and bool not in _as_tuple(expected):
+            raise ModelError(f"{source}: '{dotted}' must be {_type_name(expected)}, got {value!r}")
+        if not isinstance(value, expected):
+            raise ModelError(f"{source}: '{dotted}' must be {_type_name(expected)}, got {value!r}")
+
+
+def _as_tuple(t) -> tuple:
+    return t if isinstance(t, tuple) else (t,)
+
+
+def _type_name(t) -> str:
+    names = {int: "an integer", float: "a number", str: "a string", list: "a list",
+             dict: "a table", bool: "true or false"}
+    if t == _Num:
+        return "a number"
+    return " or ".join(names[x] for x in _as_tuple(t))
+
+
+def _number_table(table: Mapping[str, Any], section: str, source: str) -> dict[str, float]:
+    out = {}
+    for key, value in table.items():
+        if isinstance(value, bool) or not isinstance(value, _Num):
+            raise ModelError(f"{source}: '{section}.{key}' must be a number, got {value!r}")
+        out[key] = float(value)
+    return out
+
+
+def _area_range(count, key: str, source: str) -> tuple[int, int]:
+    if isinstance(count, int) and not isinstance(count, bool):
+        lo = hi = count
+    elif (
+        isinstance(count, list | tuple)
+        and len(count) == 2
+        and all(isinstance(c, int) and not isinstance(c, bool) for c in count)
+    ):
+        lo, hi = count
+    else:
+        raise ModelError(f"{source}: '{key}' must be an integer or [min, max], got {count!r}")
+    if not 1 <= lo <= hi:
+        raise ModelError(f"{source}: '{key}' needs 1 <= min <= max, got {list(count)!r}")
+    return int(lo), int(hi)
+
+
+def _strings(value, key: str, source: str) -> tuple[str, ...]:
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise ModelError(f"{source}: '{key}' must be a list of municipality codes or names")
+    return tuple(value)
+
+
+def parse_model(data: Mapping[str, Any], *, base: Path, source: str) -> PlanningModel:
+    """Validate a TOML document (already parsed) into a `PlanningModel`."""
+    _check_table(data, "", source)
+    for section in ("instance", "areas", "staffing", "objective", "contiguity", "solver"):
+        if section in data:
+            _check_table(data[section], section, source)
+    if "path" not in data.get("instance", {}):
+        raise ModelError(f"{source}: missing key 'instance.path'")
+    areas = data.get("areas", {})
+    if "count" not in areas:
+        raise ModelError(f"{source}: missing key 'areas.count'")
+    cand = areas.get("candidate_leads", "all")
+    if isinstance(cand, str):
+        if cand != "all":
+            raise ModelError(f"{source}: 'areas.candidate_leads' must be \"all\" or a list")
+        candidates = None
+    else:
+        candidates = _strings(cand, "areas.candidate_leads", source)
+
+    staffing = None
+    if "staffing" in data:
+        st = data["staffing"]
+        if "caseload" not in st:
+            raise ModelError(f"{source}: missing key 'staffing.caseload'")
+        staffing = Staffing(**{k: (v if isinstance(v, str) else float(v)) for k, v in st.items()})
+        if staffing.caseload <= 0 or staffing.min_fte < 0 or staffing.cost_per_fte < 0:
+            raise ModelError(f"{source}: 'staffing' values must be positive")
+
+    obj = data.get("objective", {})
+    objective = Objective(
+        **{k: (float(v) if k in ("cost_per_weighted_km", "fixed_cost_per_area") else v)
+           for k, v in obj.items()}
+    )
+    if objective.distance_power not in (1, 2):
+        raise ModelError(f"{source}: 'objective.distance_power' must be 1 or 2")
+    if objective.cost_per_weighted_km < 0 or objective.fixed_cost_per_area < 0:
+        raise ModelError(f"{source}: 'objective' costs must not be negative")
+
+    cont = data.get("contiguity", {})
+    links = []
+    for k, link in enumerate(cont.get("links", [])):
+        pair = isinstance(link, list) and len(link) == 2
+        if not (pair and all(isinstance(x, str) for x in link)):
+            raise ModelError(f"{source}: 'contiguity.links[{k}]' must be a pair of codes")
+        links.append((link[0], link[1]))
+
+    locks = data.get("locks", {})
+    for key, value in locks.items():
+        if not isinstance(value, str):
+            raise ModelError(f"{source}: 'locks.{key}' must be the code of a lead municipality")
+
+    solver = SolverOptions(**{k: (float(v) if k in ("time_limit", "gap") else v)
+                              for k, v in data.get("solver", {}).items()})
+    if solver.contiguity not in CONTIGUITY_METHODS:
+        raise ModelError(
+            f"{source}: 'solver.contiguity' must be one of {', '.join(CONTIGUITY_METHODS)}"
+        )
+    if solver.time_limit is not None and solver.time_limit <= 0:
+        raise ModelError(f"{source}: 'solver.time_limit' must be positive")
+    if not 0 <= solver.gap < 1:
+        raise ModelError(f"{source}: 'solver.gap' must be in [0, 1)")
+    max_d = areas.get("max_distance_km")
+    if max_d is not None and max_d <= 0:
+        raise ModelError(f"{source}: 'areas.max_distance_km' must be positive")
+
+    return PlanningModel(
+        name=data.get("name", Path(source).stem),
+        instance_path=(base / data["instance"]["path"]).resolve(),
+        areas=_area_range(areas["count"], "areas.count", source),
+        fixed_leads=_strings(areas.get("fixed_leads", []), "areas.fixed_leads", source),
+        candidate_leads=candidates,
+        floors=_number_table(data.get("floors", {}), "floors", source),
+        caps=_number_table(data.get("caps", {}), "caps", source),
+        staffing=staffing,
+        objective=objective,
+        contiguity=cont.get("enabled", True),
+        links=tuple(links),
+        locks=dict(locks),
+        max_distance_km=None if max_d is None else float(max_d),
+        solver=solver,
+        source=source,
+    )
+
+
+def load_model(path: str | Path) -> PlanningModel:
+    """Read and validate a planning-model TOML file."""
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ModelError(f"model file not found: {path}") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ModelError(f"cannot read model file {path}: {exc}") from None
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ModelError(f"{path}: invalid TOML: {exc}") from None
+    return parse_model(data, base=path.parent, source=str(path))
+
+
+# -- binding -----------------------------------------------------------------
+
+
+@dataclass(frozen=True, eq=False)
+class Bound:
+    """A floor or cap on an attribute summed over each area."""
+
+    attribute: str
+    values: np.ndarray
+    limit: float
+    label: str
+
+
+@dataclass(frozen=True, eq=False)
+class Problem:
+    """A planning model resolved against its instance: everything as arrays.
+
+    `allowed[i, j]` is False where i may never be served by j (j not a
+    candidate, beyond the maximum distance, or a lock says otherwise).
+    `cost[i, j]` is the objective coefficient of serving i from j.
+    """
+
+    model: PlanningModel
+    instance: Instance
+    k_min: int
+    k_max: int
+    candidates: np.ndarray
+    fixed: tuple[int, ...]
+    locks: Mapping[int, int]
+    floors: tuple[Bound, ...]
+    caps: tuple[Bound, ...]
+    allowed: np.ndarray
+    cost: np.ndarray
+    fixed_cost: float
+    contiguity: bool
+
+    @property
+    def n(self) -> int:
+        return self.instance.n
+
+    @property
+    def staffing(self) -> Staffing | None:
+        return self.model.staffing
+
+    def fte_needed(self, total: float) -> int:
+        """Whole FTEs needed for an area with `total` of the staffing attribute."""
+        st = self.staffing
+        if st is None:
+            return 0
+        need = max(total / st.caseload, st.min_fte)
+        return int(np.ceil(need - 1e-9))
+
+
+def bind(model: PlanningModel, instance: Instance | None = None) -> Problem:
+    """Resolve a model against its instance (loaded from `model.instance_path` if not given)."""
+    src = model.source
+    if instance is None:
+        instance = load_instance(model.instance_path)
+
+    def idx(ref: str, key: str) -> int:
+        try:
+            return instance.resolve(ref)
+        except InstanceError:
+            raise ModelError(
+                f"{src}: '{key}': municipality {ref!r} is not in instance {instance.name!r}"
+            ) from None
+
+    links = [(idx(a, "contiguity.links"), idx(b, "contiguity.links")) for a, b in model.links]
+    for a, b in links:
+        if a == b:
+            raise ModelError(f"{src}: 'contiguity.links' links {instance.label(a)} to itself")
+    inst = instance.with_links(links)
+    n = inst.n
+
+    if model.candidate_leads is None:
+        candidates = np.ones(n, dtype=bool)
+    else:
+        candidates = np.zeros(n, dtype=bool)
+        candidates[[idx(c, "areas.candidate_leads") for c in model.candidate_leads]] = True
+    fixed = tuple(dict.fromkeys(idx(c, "areas.fixed_leads") for c in model.fixed_leads))
+    locks = {idx(i, f"locks.{i}"): idx(j, f"locks.{i}") for i, j in model.locks.items()}
+
+    def bounds(table: Mapping[str, float], kind: str) -> list[Bound]:
+        out = []
+        for attr, limit in table.items():
+            try:
+                values = inst.attribute(attr)
+            except InstanceError as exc:
+                raise ModelError(f"{src}: '{kind}.{attr}': {exc}") from None
+            out.append(Bound(attr, values, limit, f"{kind[:-1]} {attr}"))
+        return out
+
+    floors = bounds(model.floors, "floors")
+    caps = bounds(model.caps, "caps")
+    st = model.staffing
+    if st is not None and st.min_fte > 0:
+        try:
+            values = inst.attribute(st.attribute)
+        except InstanceError as exc:
+            raise ModelError(f"{src}: 'staffing.attribute': {exc}") from None
+        floors.append(Bound(st.attribute, values, st.min_fte * st.caseload,
+                            f"staffing ({st.min_fte:g} FTE × caseload {st.caseload:g})"))
+
+    obj = model.objective
+    if obj.travel_weight is None or obj.travel_weight == "":
+        weight = np.ones(n)
+    else:
+        try:
+            weight = inst.attribute(obj.travel_weight)
+        except InstanceError as exc:
+            raise ModelError(f"{src}: 'objective.travel_weight': {exc}") from None
+    dist = inst.distance
+    cost = obj.cost_per_weighted_km * weight[:, None] * dist**obj.distance_power
+
+    allowed = np.repeat(candidates[None, :], n, axis=0)
+    if model.max_distance_km is not None:
+        allowed &= dist <= model.max_distance_km
+    for i, j in locks.items():
+        allowed[i, :] = False
+        allowed[i, j] = True
+
+    return Problem(
+        model=model, instance=inst, k_min=model.areas[0], k_max=model.areas[1],
+        candidates=candidates, fixed=fixed, locks=locks, floors=tuple(floors), caps=tuple(caps),
+        allowed=allowed, cost=cost, fixed_cost=obj.fixed_cost_per_area,
+        contiguity=model.contiguity,
+    )

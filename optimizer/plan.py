@@ -1,0 +1,180 @@
+"""A plan: which lead municipality serves each municipality of an instance.
+
+Plan files come in two conventions: the assignment format
+(`code,name,lead_code,lead_name`, extra columns ignored) and the two-column
+convention (`code,area`). A lead may lie outside the instance (the 2025 areas
+cross region borders); such municipalities are kept and flagged by the
+verifier rather than refused.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from .errors import PlanError
+from .instance import Instance
+
+OUTSIDE = -1
+"""`Plan.lead` value: the lead municipality is not in the instance."""
+UNASSIGNED = -2
+"""`Plan.lead` value: the plan does not assign this municipality."""
+
+
+@dataclass(frozen=True, eq=False)
+class Plan:
+    """Lead position per municipality of `instance` (or OUTSIDE / UNASSIGNED)."""
+
+    instance: Instance
+    lead: np.ndarray
+    outside: Mapping[int, tuple[str, str]] = field(default_factory=dict)
+    notes: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        lead = np.asarray(self.lead, dtype=np.int64)
+        if lead.shape != (self.instance.n,):
+            raise PlanError("plan length does not match the instance")
+        lead = lead.copy()
+        lead.setflags(write=False)
+        object.__setattr__(self, "lead", lead)
+
+    @classmethod
+    def from_leads(cls, instance: Instance, lead: np.ndarray) -> Plan:
+        return cls(instance, np.asarray(lead, dtype=np.int64))
+
+    def lead_key(self, i: int) -> int | str:
+        """Area key of municipality i: the lead's position, or its code when outside."""
+        j = int(self.lead[i])
+        return self.outside[i][0] if j == OUTSIDE else j
+
+    def lead_code(self, i: int) -> str:
+        return self.lead_label(self.lead_key(i))[0]
+
+    def areas(self) -> dict[int | str, list[int]]:
+        """Members of each area keyed by lead (position, or code for outside leads)."""
+        out: dict[int | str, list[int]] = {}
+        for i in range(self.instance.n):
+            if self.lead[i] != UNASSIGNED:
+                out.setdefault(self.lead_key(i), []).append(i)
+        return dict(sorted(out.items(), key=lambda kv: self.lead_label(kv[0])[0]))
+
+    def lead_label(self, key: int | str) -> tuple[str, str]:
+        """(code, name) of a lead given its area key."""
+        if isinstance(key, str):
+            name = next(nm for c, nm in self.outside.values() if c == key)
+            return key, name
+        return self.instance.codes[key], self.instance.names[key]
+
+    def to_csv(self) -> str:
+        buf = io.StringIO()
+        w = csv.writer(buf, lineterminator="\n")
+        w.writerow(["code", "name", "lead_code", "lead_name"])
+        inst = self.instance
+        for i in range(inst.n):
+            if self.lead[i] == UNASSIGNED:
+                continue
+            lc, ln = self.lead_label(self.lead_key(i))
+            w.writerow([inst.codes[i], inst.names[i], lc, ln])
+        return buf.getvalue()
+
+
+def _norm(code: str, instance: Instance) -> str:
+    """Accept codes that lost their leading zeros in a spreadsheet ('9' → '009')."""
+    code = code.strip()
+    if code in instance.index or not code.isdigit():
+        return code
+    width = max((len(c) for c in instance.codes if c.isdigit()), default=0)
+    padded = code.zfill(width)
+    return padded if padded in instance.index else code
+
+
+def read_plan(path: str | Path, instance: Instance) -> Plan:
+    """Read a plan file for `instance`; rows for municipalities outside it are ignored."""
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except FileNotFoundError:
+        raise PlanError(f"plan file not found: {path}") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise PlanError(f"cannot read plan file {path}: {exc}") from None
+    rows = list(csv.reader(io.StringIO(text)))
+    if not rows:
+        raise PlanError(f"{path}: empty plan file")
+    header = [h.strip().lower() for h in rows[0]]
+    if "code" not in header:
+        raise PlanError(f"{path}: header must have a 'code' column (got {rows[0]})")
+    if "lead_code" in header:
+        return _read_assignment(path, header, rows[1:], instance)
+    if "area" in header:
+        return _read_areas(path, header, rows[1:], instance)
+    raise PlanError(f"{path}: header needs 'lead_code' (assignment format) or 'area' (code,area)")
+
+
+def _records(path: Path, header: list[str], rows: list[list[str]], instance: Instance, col: str):
+    """(position, value of `col`) for rows in the instance; counts rows outside it."""
+    c_code, c_val = header.index("code"), header.index(col)
+    seen: dict[int, int] = {}
+    out, ignored = [], 0
+    for line, row in enumerate(rows, start=2):
+        if not any(cell.strip() for cell in row):
+            continue
+        if len(row) <= max(c_code, c_val):
+            raise PlanError(f"{path}:{line}: expected {len(header)} columns, got {len(row)}")
+        code = _norm(row[c_code], instance)
+        value = row[c_val].strip()
+        if not value:
+            raise PlanError(f"{path}:{line}: empty '{col}' for municipality {code!r}")
+        i = instance.index.get(code)
+        if i is None:
+            ignored += 1
+            continue
+        if i in seen:
+            raise PlanError(
+                f"{path}:{line}: {instance.label(i)} assigned twice (first on line {seen[i]})"
+            )
+        seen[i] = line
+        out.append((i, value, row))
+    notes = (f"{ignored} rows for municipalities outside instance {instance.name!r} ignored",)
+    return out, notes if ignored else ()
+
+
+def _read_assignment(path, header, rows, instance: Instance) -> Plan:
+    recs, notes = _records(path, header, rows, instance, "lead_code")
+    c_ln = header.index("lead_name") if "lead_name" in header else None
+    lead = np.full(instance.n, UNASSIGNED, dtype=np.int64)
+    outside = {}
+    for i, value, row in recs:
+        code = _norm(value, instance)
+        if code in instance.index:
+            lead[i] = instance.index[code]
+        else:
+            name = row[c_ln].strip() if c_ln is not None and c_ln < len(row) else code
+            lead[i] = OUTSIDE
+            outside[i] = (code, name or code)
+    return Plan(instance, lead, outside, notes)
+
+
+def _read_areas(path, header, rows, instance: Instance) -> Plan:
+    """`code,area`: the lead is the member whose code is the area label, else the most populous."""
+    recs, notes = _records(path, header, rows, instance, "area")
+    members: dict[str, list[int]] = {}
+    for i, value, _ in recs:
+        members.setdefault(value, []).append(i)
+    size = instance.attributes.get("population", np.zeros(instance.n))
+    lead = np.full(instance.n, UNASSIGNED, dtype=np.int64)
+    inferred = []
+    for label, idx in members.items():
+        code = _norm(label, instance)
+        j = instance.index.get(code)
+        if j is None or j not in idx:
+            j = max(idx, key=lambda i: (size[i], -i))
+            inferred.append(f"{label}→{instance.names[j]}")
+        lead[idx] = j
+    if inferred:
+        notes += ("leads taken as the most populous member: " + ", ".join(inferred),)
+    return Plan(instance, lead, {}, notes)

@@ -1,0 +1,80 @@
+"""Cheap checks that explain obvious infeasibility before any MIP is built."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .contiguity import pieces
+from .model import Problem
+
+
+def diagnose(problem: Problem) -> list[str]:
+    """Reasons why no plan can exist, each naming the municipalities involved ([] if none)."""
+    inst = problem.instance
+    reasons: list[str] = []
+    fixed = list(problem.fixed)
+
+    def names(idx) -> str:
+        idx = list(idx)
+        shown = ", ".join(inst.names[i] for i in idx[:8])
+        return shown + (f" and {len(idx) - 8} more" if len(idx) > 8 else "")
+
+    if len(fixed) > problem.k_max:
+        reasons.append(f"{len(fixed)} fixed leads ({names(fixed)}) but at most "
+                       f"{problem.k_max} areas")
+    for j in fixed:
+        if not problem.candidates[j]:
+            reasons.append(f"fixed lead {inst.label(j)} is not a candidate lead")
+        if j in problem.locks and problem.locks[j] != j:
+            reasons.append(f"fixed lead {inst.label(j)} is locked to "
+                           f"{inst.label(problem.locks[j])}")
+    n_cand = int(problem.candidates.sum())
+    if n_cand < problem.k_min:
+        reasons.append(f"{n_cand} candidate leads but at least {problem.k_min} areas")
+    for i, j in problem.locks.items():
+        if not problem.candidates[j]:
+            reasons.append(f"{inst.label(i)} is locked to {inst.label(j)}, "
+                           "which is not a candidate lead")
+        elif j in problem.locks and problem.locks[j] != j:
+            reasons.append(f"{inst.label(i)} is locked to {inst.label(j)}, "
+                           f"which is itself locked to {inst.label(problem.locks[j])}")
+        max_d = problem.model.max_distance_km
+        if max_d is not None and inst.distance[i, j] > max_d:
+            reasons.append(f"{inst.label(i)} is locked to {inst.label(j)}, "
+                           f"{inst.distance[i, j]:.1f} km away (maximum {max_d:g} km)")
+    served = problem.allowed.any(axis=1)
+    if not served.all():
+        reasons.append(f"no candidate lead may serve {names(np.flatnonzero(~served))} "
+                       "(maximum distance or locks)")
+
+    for b in problem.floors:
+        total = b.values.sum()
+        if total < problem.k_min * b.limit:
+            reasons.append(f"{b.attribute} totals {total:,.0f}: not enough for "
+                           f"{problem.k_min} areas with {b.label} {b.limit:,.0f}")
+    for b in problem.caps:
+        total = b.values.sum()
+        if total > problem.k_max * b.limit:
+            reasons.append(f"{b.attribute} totals {total:,.0f}: more than {problem.k_max} "
+                           f"areas can hold with {b.label} {b.limit:,.0f}")
+        over = np.flatnonzero(b.values > b.limit)
+        if len(over):
+            reasons.append(f"{names(over)} alone exceed(s) {b.label} {b.limit:,.0f}")
+
+    if problem.contiguity:
+        comps = pieces(inst.adjacency, np.arange(inst.n))
+        if len(comps) > problem.k_max:
+            reasons.append(f"the graph has {len(comps)} separate parts but at most "
+                           f"{problem.k_max} areas; declare links (ferries) in "
+                           "[contiguity] links")
+        if len(comps) > 1:
+            for comp in comps:
+                if not problem.candidates[comp].any():
+                    reasons.append(f"separate part {{{names(comp)}}} has no candidate lead")
+                for b in problem.floors:
+                    total = b.values[comp].sum()
+                    if total < b.limit:
+                        reasons.append(f"separate part {{{names(comp)}}} has {b.attribute} "
+                                       f"{total:,.0f} < {b.label} {b.limit:,.0f}; it cannot "
+                                       "form an area of its own")
+    return reasons
