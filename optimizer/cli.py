@@ -60,11 +60,11 @@ def _area_range(value: str | None):
         return None
     m = re.fullmatch(r"\s*(\d+)\s*(?:(?:-|\.\.)\s*(\d+)\s*)?", value)
     if not m:
-        raise click.BadParameter(f"expected K or K1-K2, got {value!r}", param_hint="--areas")
+        raise InputError(f"--areas: expected K or K1-K2, got {value!r}")
     lo = int(m.group(1))
     hi = int(m.group(2) or lo)
     if not 1 <= lo <= hi:
-        raise click.BadParameter(f"need 1 <= K1 <= K2, got {value!r}", param_hint="--areas")
+        raise InputError(f"--areas: need 1 <= K1 <= K2, got {value!r}")
     return lo, hi
 
 

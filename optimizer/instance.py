@@ -255,8 +255,12 @@ def from_node_link(
             columns.setdefault(key, [None] * len(nodes))[k] = val
     attributes = {}
     for key, vals in columns.items():
-        if all(isinstance(v, int | float) and not isinstance(v, bool) for v in vals):
+        numeric = [isinstance(v, int | float) and not isinstance(v, bool) for v in vals]
+        if all(numeric):
             attributes[key] = np.array(vals, dtype=float)
+        elif all(ok or v is None for ok, v in zip(numeric, vals, strict=True)):
+            k = vals.index(None)
+            raise InstanceError(f"{source}: node {codes[k]!r} ({names[k]}) has no {key!r}")
     index = {c: i for i, c in enumerate(codes)}
     if len(index) != len(codes):
         dup = sorted({c for c in codes if codes.count(c) > 1})

@@ -345,11 +345,12 @@ def bind(model: PlanningModel, instance: Instance | None = None) -> Problem:
     floors = bounds(model.floors, "floors")
     caps = bounds(model.caps, "caps")
     st = model.staffing
-    if st is not None and st.min_fte > 0:
+    if st is not None:
         try:
             values = inst.attribute(st.attribute)
         except InstanceError as exc:
             raise ModelError(f"{src}: 'staffing.attribute': {exc}") from None
+    if st is not None and st.min_fte > 0:
         floors.append(Bound(st.attribute, values, st.min_fte * st.caseload,
                             f"staffing ({st.min_fte:g} FTE × caseload {st.caseload:g})"))
 

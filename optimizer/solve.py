@@ -116,7 +116,8 @@ def solve(
         remaining = None if time_limit is None else time_limit - (time.perf_counter() - start)
         if remaining is not None and remaining <= 0:
             return finish(Status.FEASIBLE if incumbent else Status.NO_SOLUTION,
-                          "time limit reached between cut rounds", bound)
+                          "time limit reached " + ("between cut rounds" if rounds
+                                                   else "before the first solve"), bound)
         start_vec = x0 if x0 is not None and milp.is_feasible(x0) else None
         if progress is not None:
             progress(f"round {rounds + 1}: {engine.name} on {milp.num_cols} columns, "

@@ -8,7 +8,10 @@ is wall-clock (`-timeMode elapsed`): CBC counts CPU time by default.
 
 from __future__ import annotations
 
+import os
 import re
+import shutil
+import stat
 import subprocess
 import tempfile
 import time
@@ -26,6 +29,7 @@ _RESULT = re.compile(r"^Result - (.+)$", re.M)
 _OBJ = re.compile(r"^Objective value:\s+(\S+)", re.M)
 _BOUND = re.compile(r"^Lower bound:\s+(\S+)", re.M)
 _NODES = re.compile(r"^Enumerated nodes:\s+(\d+)", re.M)
+_LP_INFEASIBLE = re.compile(r"^Problem is infeasible", re.M)
 _BEST_POSSIBLE = re.compile(r"best possible (\S+)")
 GRACE_SECONDS = 30.0
 """Extra wall time before a CBC process that ignores its limit is killed."""
@@ -33,12 +37,18 @@ GRACE_SECONDS = 30.0
 
 @cache
 def cbc_path() -> Path | None:
+    """PuLP's bundled CBC binary (made executable if needed), else a `cbc` on PATH."""
     try:
-        import pulp
+        from pulp.apis.coin_api import pulp_cbc_path
     except ImportError:
-        return None
-    path = pulp.PULP_CBC_CMD().path
-    return Path(path) if path and Path(path).exists() else None
+        pulp_cbc_path = None
+    if pulp_cbc_path and Path(pulp_cbc_path).is_file():
+        path = Path(pulp_cbc_path).resolve()
+        if not os.access(path, os.X_OK):
+            path.chmod(path.stat().st_mode | stat.S_IXUSR)
+        return path
+    found = shutil.which("cbc")
+    return Path(found) if found else None
 
 
 def write_mps(milp: MILP, path: Path) -> None:
@@ -109,6 +119,9 @@ class CbcBackend(Backend):
 
     def _parse(self, proc, sol_path: Path, milp: MILP, wall: float) -> SolverResult:
         out = proc.stdout
+        if proc.returncode == 0 and _LP_INFEASIBLE.search(out):
+            return SolverResult(Status.INFEASIBLE, self.name, self.version(), wall,
+                                message="CBC: the LP relaxation is infeasible")
         m = _RESULT.search(out)
         if proc.returncode != 0 or m is None:
             tail = (proc.stderr or out).strip().splitlines()[-3:]

@@ -1,0 +1,97 @@
+"""Shared fixtures: tiny instances you can check by hand, and the installed back ends."""
+
+from __future__ import annotations
+
+import itertools
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from optimizer.backends import installed_backends
+from optimizer.figures import evaluate
+from optimizer.instance import Instance
+from optimizer.model import PlanningModel, bind
+from optimizer.plan import Plan
+from optimizer.verify import verify
+
+ROOT = Path(__file__).resolve().parents[1]
+BACKENDS = installed_backends()
+STRATEGIES = ("cuts", "flow")
+
+
+def line_instance(x, attrs, weight=None, name="line") -> Instance:
+    """Municipalities on a line at positions x; neighbours are consecutive; distance |x_i − x_j|."""
+    x = np.asarray(x, dtype=float)
+    n = len(x)
+    attributes = {k: np.asarray(v, dtype=float) for k, v in attrs.items()}
+    attributes["w"] = np.ones(n) if weight is None else np.asarray(weight, dtype=float)
+    return Instance(
+        name=name, codes=tuple(f"{i}" for i in range(n)), names=tuple("abcdefghij"[:n]),
+        attributes=attributes, edges=np.array([(i, i + 1) for i in range(n - 1)]),
+        matrix=np.abs(x[:, None] - x[None, :]),
+    )
+
+
+def grid_instance(rows, cols, attrs, weight=None, name="grid") -> Instance:
+    """A rows×cols grid, rook adjacency, Manhattan distance."""
+    pos = [(r, c) for r in range(rows) for c in range(cols)]
+    n = len(pos)
+    edges = [(i, j) for i, j in itertools.combinations(range(n), 2)
+             if abs(pos[i][0] - pos[j][0]) + abs(pos[i][1] - pos[j][1]) == 1]
+    d = np.array([[abs(a[0] - b[0]) + abs(a[1] - b[1]) for b in pos] for a in pos], float)
+    attributes = {k: np.asarray(v, dtype=float) for k, v in attrs.items()}
+    attributes["w"] = np.ones(n) if weight is None else np.asarray(weight, dtype=float)
+    return Instance(name=name, codes=tuple(str(i) for i in range(n)),
+                    names=tuple(f"n{i}" for i in range(n)), attributes=attributes,
+                    edges=np.array(edges), matrix=d)
+
+
+def model_for(k, floors=None, caps=None, fixed=(), contiguity=True, **kw) -> PlanningModel:
+    from optimizer.model import Objective
+
+    kr = (k, k) if isinstance(k, int) else tuple(k)
+    return PlanningModel(name="test", instance_path=Path("unused"), areas=kr,
+                         fixed_leads=tuple(fixed), floors=floors or {}, caps=caps or {},
+                         objective=kw.pop("objective", Objective(travel_weight="w")),
+                         contiguity=contiguity, **kw)
+
+
+def brute_force(problem) -> float | None:
+    """Optimum by enumerating every lead set and assignment, judged by the verifier.
+
+    Independent of the formulation; only for instances of up to ~8 municipalities.
+    """
+    n = problem.n
+    best = None
+    for k in range(problem.k_min, problem.k_max + 1):
+        for leads in itertools.combinations(range(n), k):
+            others = [i for i in range(n) if i not in leads]
+            for choice in itertools.product(leads, repeat=len(others)):
+                lead = np.arange(n)
+                lead[others] = choice
+                plan = Plan.from_leads(problem.instance, lead)
+                if verify(problem, plan).ok:
+                    value = evaluate(problem, plan).objective
+                    best = value if best is None else min(best, value)
+    return best
+
+
+@pytest.fixture(params=BACKENDS)
+def backend(request) -> str:
+    return request.param
+
+
+@pytest.fixture(params=STRATEGIES)
+def strategy(request) -> str:
+    return request.param
+
+
+@pytest.fixture(scope="session")
+def north_ostrobothnia():
+    from optimizer.model import load_model
+
+    return load_model(ROOT / "models" / "pohjois-pohjanmaa.toml")
+
+
+__all__ = ["ROOT", "bind", "brute_force", "grid_instance", "line_instance", "model_for"]
