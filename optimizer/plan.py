@@ -39,6 +39,12 @@ class Plan:
         lead = np.asarray(self.lead, dtype=np.int64)
         if lead.shape != (self.instance.n,):
             raise PlanError("plan length does not match the instance")
+        n = self.instance.n
+        bad = (lead >= n) | (lead < UNASSIGNED)
+        bad |= np.array([lead[i] == OUTSIDE and i not in self.outside for i in range(n)])
+        if bad.any():
+            i = int(np.flatnonzero(bad)[0])
+            raise PlanError(f"plan gives {self.instance.label(i)} an invalid lead {lead[i]}")
         lead = lead.copy()
         lead.setflags(write=False)
         object.__setattr__(self, "lead", lead)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -18,12 +18,17 @@ from .contiguity import separator_cuts
 from .errors import BackendError, InfeasibleModelError
 from .figures import PlanFigures, evaluate
 from .formulation import STRATEGIES, build
+from .heuristic import heuristic_plan
 from .model import Problem
 from .plan import Plan
 from .precheck import diagnose
 from .verify import Verification, verify
 
 OBJECTIVE_TOL = 1e-6
+HEURISTIC_SECONDS = 2.0
+"""Most time the heuristic may take before the solver starts."""
+HEURISTIC_SHARE = 0.1
+"""Share of a time limit the heuristic may take."""
 
 
 @dataclass(frozen=True, eq=False)
@@ -72,87 +77,192 @@ def solve(
     time_limit: float | None = None,
     gap: float | None = None,
     warm_start: Plan | None = None,
+    heuristic: bool = True,
     threads: int | None = None,
     log: bool = False,
     progress: Callable[[str], None] | None = None,
 ) -> Solution:
-    """Solve `problem` exactly (unless a limit stops it). Options default to the model's."""
+    """Solve `problem` exactly (unless a limit stops it). Options default to the model's.
+
+    Without a `warm_start`, the heuristic supplies one when it finds a plan;
+    a start that breaks a rule is not used. With `strategy="cuts"` the model
+    is re-solved with separator cuts until the plan is contiguous; every
+    relaxation's bound is a valid bound for the full problem. A range of area
+    counts is solved one count at a time (each is far easier than the range);
+    the best plan wins and the bound is the smallest of the counts' bounds.
+    """
     opts = problem.model.solver
-    backend_name = backend or opts.backend
     strategy = strategy or opts.contiguity
-    time_limit = time_limit if time_limit is not None else opts.time_limit
-    gap = opts.gap if gap is None else gap
-    threads = threads if threads is not None else opts.threads
     if strategy not in STRATEGIES:
         raise BackendError(f"unknown contiguity strategy {strategy!r} "
                            f"(choose from {', '.join(STRATEGIES)})")
-    engine = get_backend(backend_name)
+    engine = get_backend(backend or opts.backend)
     if warm_start is not None:
         engine.require("warm_start", "start from a given plan")
-    start = time.perf_counter()
+    run = _Run(
+        engine=engine, strategy=strategy, start=time.perf_counter(),
+        time_limit=time_limit if time_limit is not None else opts.time_limit,
+        gap=opts.gap if gap is None else gap,
+        threads=threads if threads is not None else opts.threads,
+        heuristic=heuristic, log=log, say=progress or (lambda _msg: None),
+    )
     reasons = diagnose(problem)
     if reasons:
         raise InfeasibleModelError("the model cannot be satisfied: " + "; ".join(reasons))
-    form = build(problem, strategy)
-    milp = form.milp
-    x0 = form.start(warm_start) if warm_start is not None else None
-    bound = -np.inf
-    rounds = cuts = 0
-    nodes = 0
-    incumbent: tuple[float, Plan] | None = None
+    if problem.k_min == problem.k_max:
+        return run.one(problem, warm_start)
+    parts = []
+    for k in range(problem.k_min, problem.k_max + 1):
+        sub = replace(problem, k_min=k, k_max=k, model=problem.model.with_areas(k))
+        if diagnose(sub):
+            continue
+        start = warm_start if warm_start is not None and len(warm_start.areas()) == k else None
+        run.say(f"{k} areas:")
+        parts.append(run.one(sub, start))
+    return run.combine(problem, parts)
 
-    def finish(status: Status, message: str, result_bound: float | None) -> Solution:
+
+@dataclass
+class _Run:
+    """Options and clock shared by the solves of one `solve` call."""
+
+    engine: object
+    strategy: str
+    start: float
+    time_limit: float | None
+    gap: float
+    threads: int | None
+    heuristic: bool
+    log: bool
+    say: Callable[[str], None]
+
+    def remaining(self) -> float | None:
+        if self.time_limit is None:
+            return None
+        return self.time_limit - (time.perf_counter() - self.start)
+
+    def solution(self, problem, status, incumbent, bound, counts, message, notes=()):
         plan = incumbent[1] if incumbent and status.has_solution else None
         figs = evaluate(problem, plan) if plan is not None else None
-        if status is Status.OPTIMAL:
-            result_bound = max(result_bound if result_bound is not None else -np.inf, bound)
-        finite = result_bound is not None and np.isfinite(result_bound)
+        final = bound if status is not Status.INFEASIBLE else None
+        if final is not None and figs is not None:
+            final = min(final, figs.objective)  # a bound never exceeds a known plan's value
         return Solution(problem, status, plan, figs, figs.objective if figs else None,
-                        float(result_bound) if finite else None,
-                        time.perf_counter() - start, engine.name, engine.version(),
-                        form.strategy, rounds, cuts, nodes, gap, time_limit, message)
+                        float(final) if final is not None and np.isfinite(final) else None,
+                        time.perf_counter() - self.start, self.engine.name,
+                        self.engine.version(), counts[0], counts[1], counts[2], counts[3],
+                        self.gap, self.time_limit, "; ".join([message, *notes]))
 
-    while True:
-        remaining = None if time_limit is None else time_limit - (time.perf_counter() - start)
-        if remaining is not None and remaining <= 0:
-            return finish(Status.FEASIBLE if incumbent else Status.NO_SOLUTION,
-                          "time limit reached " + ("between cut rounds" if rounds
-                                                   else "before the first solve"), bound)
-        start_vec = x0 if x0 is not None and milp.is_feasible(x0) else None
-        if progress is not None:
-            progress(f"round {rounds + 1}: {engine.name} on {milp.num_cols} columns, "
-                     f"{milp.num_rows} rows ({time.perf_counter() - start:.1f} s)")
-        res = engine.solve(milp, time_limit=remaining, gap=gap, warm_start=start_vec,
-                           threads=threads, log=log)
-        rounds += 1
-        nodes += res.nodes or 0
-        if res.bound is not None:
-            bound = max(bound, res.bound)
-        if res.status is Status.ERROR:
-            return finish(Status.ERROR, res.message, None)
-        if res.status is Status.INFEASIBLE:
-            return finish(Status.INFEASIBLE,
-                          "the solver proved that no plan satisfies every rule", None)
-        if res.status is Status.NO_SOLUTION:
-            return finish(Status.FEASIBLE if incumbent else Status.NO_SOLUTION,
-                          "time limit reached before a contiguous plan was found", bound)
-        plan = form.plan(res.values)
-        new_cuts = separator_cuts(form, plan) if problem.contiguity else None
-        if new_cuts is not None and len(new_cuts):
-            if res.status is not Status.OPTIMAL:
-                return finish(Status.FEASIBLE if incumbent else Status.NO_SOLUTION,
-                              "time limit reached before a contiguous plan was proven "
-                              "optimal", bound)
-            cuts += len(new_cuts)
-            milp = milp.with_rows(new_cuts)
-            continue
-        problem_found = _checked(problem, plan, res.objective)
-        if problem_found:
-            return finish(Status.ERROR, problem_found, None)
-        incumbent = (res.objective, plan)
-        if res.status is Status.OPTIMAL:
-            return finish(Status.OPTIMAL, "proven optimal", bound)
-        return finish(Status.FEASIBLE, "time limit reached", bound)
+    def combine(self, problem: Problem, parts: list[Solution]) -> Solution:
+        """One certificate for a range of area counts from the per-count solutions."""
+        found = [s for s in parts if s.plan is not None]
+        best = min(found, key=lambda s: s.objective) if found else None
+        live = [s for s in parts if s.status is not Status.INFEASIBLE]
+        bound = min((s.bound if s.bound is not None else -np.inf) for s in live) if live \
+            else None
+        counts = (parts[0].strategy if parts else self.strategy,
+                  sum(s.rounds for s in parts), sum(s.cuts for s in parts),
+                  sum(s.nodes or 0 for s in parts))
+        per_k = ", ".join(f"{s.problem.k_min}: {s.status}"
+                          + (f" {s.objective:,.2f}" if s.objective is not None else "")
+                          for s in parts)
+        if any(s.status is Status.ERROR for s in parts):
+            return self.solution(problem, Status.ERROR, None, None, counts,
+                                 next(s.message for s in parts if s.status is Status.ERROR))
+        if not live:
+            return self.solution(problem, Status.INFEASIBLE, None, None, counts,
+                                 f"no area count admits a plan ({per_k})")
+        incumbent = (best.objective, best.plan) if best else None
+        settled = all(s.status is Status.OPTIMAL or s is best
+                      or (best and s.bound is not None and _proves(best.objective, s.bound,
+                                                                   self.gap)) for s in live)
+        if best is not None and best.status is Status.OPTIMAL and settled:
+            return self.solution(problem, Status.OPTIMAL, incumbent, bound, counts,
+                                 f"proven optimal over every area count ({per_k})")
+        status = Status.FEASIBLE if best else Status.NO_SOLUTION
+        return self.solution(problem, status, incumbent, bound, counts,
+                             f"time limit reached ({per_k})")
+
+    def one(self, problem: Problem, warm_start: Plan | None) -> Solution:
+        """Solve a problem with one area count (the cut loop lives here)."""
+        engine = self.engine
+        form = build(problem, self.strategy)
+        milp = form.milp
+        notes: list[str] = []
+        incumbent: tuple[float, Plan] | None = None
+        if warm_start is None and self.heuristic and "warm_start" in engine.capabilities:
+            left = self.remaining()
+            budget = HEURISTIC_SECONDS if left is None else min(HEURISTIC_SECONDS,
+                                                                HEURISTIC_SHARE * left)
+            warm_start = heuristic_plan(problem, time_limit=budget)
+            if warm_start is not None:
+                self.say(f"heuristic plan: {evaluate(problem, warm_start).objective:,.2f} "
+                         f"({time.perf_counter() - self.start:.1f} s)")
+        if warm_start is not None:
+            if verify(problem, warm_start).ok:
+                incumbent = (evaluate(problem, warm_start).objective, warm_start)
+            else:
+                notes.append("the warm start breaks a rule of the model and was not used")
+                warm_start = None
+        x0 = form.start(warm_start) if warm_start is not None else None
+        bound = -np.inf
+        rounds = cuts = nodes = 0
+
+        def finish(status: Status, message: str) -> Solution:
+            return self.solution(problem, status, incumbent, bound,
+                                 (form.strategy, rounds, cuts, nodes), message, notes)
+
+        def stopped(why: str) -> Solution:
+            return finish(Status.FEASIBLE if incumbent else Status.NO_SOLUTION, why)
+
+        while True:
+            remaining = self.remaining()
+            if remaining is not None and remaining <= 0:
+                return stopped("time limit reached " + ("between cut rounds" if rounds
+                                                        else "before the first solve"))
+            start_vec = x0 if x0 is not None and milp.is_feasible(x0) else None
+            self.say(f"round {rounds + 1}: {engine.name} on {milp.num_cols} columns, "
+                     f"{milp.num_rows} rows ({time.perf_counter() - self.start:.1f} s)")
+            res = engine.solve(milp, time_limit=remaining, gap=self.gap, warm_start=start_vec,
+                               threads=self.threads, log=self.log)
+            rounds += 1
+            nodes += res.nodes or 0
+            if res.bound is not None:
+                bound = max(bound, res.bound)
+            if res.status is Status.ERROR:
+                incumbent = None
+                return finish(Status.ERROR, res.message)
+            if res.status is Status.INFEASIBLE:
+                return finish(Status.INFEASIBLE,
+                              "the solver proved that no plan satisfies every rule")
+            if res.status is Status.NO_SOLUTION:
+                return stopped("time limit reached before the solver found a plan")
+            plan = form.plan(res.values)
+            new_cuts = separator_cuts(form, plan) if problem.contiguity else None
+            if new_cuts is not None and len(new_cuts):
+                if res.status is not Status.OPTIMAL:
+                    return stopped("time limit reached before a contiguous plan was proven "
+                                   "optimal")
+                if incumbent is not None and _proves(incumbent[0], bound, self.gap):
+                    return finish(Status.OPTIMAL, "proven optimal: the relaxation's bound "
+                                  "meets the best contiguous plan")
+                cuts += len(new_cuts)
+                milp = milp.with_rows(new_cuts)
+                continue
+            problem_found = _checked(problem, plan, res.objective)
+            if problem_found:
+                incumbent = None
+                return finish(Status.ERROR, problem_found)
+            if incumbent is None or res.objective <= incumbent[0]:
+                incumbent = (res.objective, plan)
+            if res.status is Status.OPTIMAL:
+                return finish(Status.OPTIMAL, "proven optimal")
+            return stopped("time limit reached")
+
+
+def _proves(value: float, bound: float, gap: float) -> bool:
+    """Whether a lower bound certifies a plan of this value as optimal within the gap."""
+    return bound >= value - max(gap * abs(value), OBJECTIVE_TOL * max(1.0, abs(value)))
 
 
 def _checked(problem: Problem, plan: Plan, objective: float) -> str | None:

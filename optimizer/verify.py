@@ -96,11 +96,16 @@ def verify(problem: Problem, plan: Plan) -> Verification:
         for key, members in areas.items():
             parts = list(nx.connected_components(g.subgraph(members)))
             if len(parts) > 1:
-                lead_part = next((p for p in parts if key in p), None)
-                stray = sorted(set().union(*(p for p in parts if p is not lead_part)))
                 lc, ln = plan.lead_label(key)
+                lead_part = next((p for p in parts if key in p), None)
+                if lead_part is None:  # the lead is elsewhere: list the pieces
+                    pieces = " | ".join(names(sorted(p)) for p in parts)
+                    add("contiguity", f"area led by {ln} ({lc}) is not contiguous: its "
+                        f"pieces are {pieces}", sorted(members))
+                    continue
+                stray = sorted(set().union(*(p for p in parts if p is not lead_part)))
                 add("contiguity", f"area led by {ln} ({lc}) is not contiguous: {names(stray)} "
-                    f"cut off from {names(sorted(lead_part or parts[0]))}", stray)
+                    f"cut off from {names(sorted(lead_part))}", stray)
 
     for bounds, is_floor in ((problem.floors, True), (problem.caps, False)):
         for b in bounds:
