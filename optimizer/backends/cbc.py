@@ -29,6 +29,7 @@ _RESULT = re.compile(r"^Result - (.+)$", re.M)
 _OBJ = re.compile(r"^Objective value:\s+(\S+)", re.M)
 _BOUND = re.compile(r"^Lower bound:\s+(\S+)", re.M)
 _NODES = re.compile(r"^Enumerated nodes:\s+(\d+)", re.M)
+_GAP_STOP = re.compile(r"Exiting as integer gap of (\S+) less than")
 _LP_INFEASIBLE = re.compile(r"^Problem is infeasible", re.M)
 _BEST_POSSIBLE = re.compile(r"best possible (\S+)")
 GRACE_SECONDS = 30.0
@@ -139,6 +140,10 @@ class CbcBackend(Backend):
             bound = float(bests[-1]) + milp.offset
         if result.startswith("Optimal solution found"):
             status = Status.OPTIMAL
+            # CBC prints no final bound for optimal runs; a stopping gap is reported
+            # as an absolute difference, otherwise the search closed the gap.
+            stop = _GAP_STOP.search(out)
+            bound = obj - float(stop.group(1)) if stop and has_sol else obj
         elif "infeasible" in result.lower():
             status = Status.INFEASIBLE
         elif result.startswith("Stopped on"):
