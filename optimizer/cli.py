@@ -76,7 +76,8 @@ def cli() -> None:
 
 @cli.command()
 @click.argument("model", type=click.Path(dir_okay=False, path_type=Path))
-@click.option("--backend", "-b", help="Solver back end (default: the model's, else highs).")
+@click.option("--backend", "-b",
+              help="highs, cbc, cpsat, scip, or heuristic (default: the model's, else highs).")
 @click.option("--time-limit", "-t", type=click.FloatRange(min=0, min_open=True),
               help="Wall-clock seconds; a stopped run is reported as feasible, never optimal.")
 @click.option("--gap", type=click.FloatRange(0, 1, max_open=True),
@@ -171,6 +172,51 @@ def check(plan, model, areas, out, as_json):
         click.echo()
         click.echo(verification_text(v))
     if not v.ok:
+        sys.exit(1)
+
+
+@cli.command()
+@click.argument("suite")
+@click.option("--backends", help="Comma-separated back ends (default: the suite's).")
+@click.option("--contiguity", help="Comma-separated strategies: cuts,flow (default: the suite's).")
+@click.option("--time-limit", "-t", type=click.FloatRange(min=0, min_open=True),
+              help="Wall-clock seconds per solve (default: the suite's).")
+@click.option("--repeat", "-r", type=click.IntRange(min=1), help="Runs per configuration.")
+@click.option("--out", "-o", type=click.Path(dir_okay=False, path_type=Path),
+              help="Write the table as CSV (with machine, versions and commit).")
+@click.option("--best-known", type=click.Path(dir_okay=False, path_type=Path),
+              default=Path("benchmarks/best_known.csv"), show_default=True)
+@handles_errors
+def bench(suite, backends, contiguity, time_limit, repeat, out, best_known):
+    """Run a benchmark SUITE (a name in benchmarks/suites/ or a TOML path).
+
+    Every plan is verified. Exits 1 when a plan fails verification, an optimum
+    differs from a known optimum, or a known-infeasible model gets a plan.
+    """
+    from . import bench as b
+
+    s = b.load_suite(b.suite_path(suite))
+    split = lambda v: tuple(x.strip() for x in v.split(",") if x.strip()) if v else None  # noqa: E731
+    for name in split(backends) or ():
+        if name not in b.REGISTRY and name != "heuristic":
+            raise InputError(f"--backends: unknown back end {name!r}")
+    for name in split(contiguity) or ():
+        if name not in STRATEGIES:
+            raise InputError(f"--contiguity: unknown strategy {name!r}")
+    rows = b.run_suite(s, b.load_references(best_known), backends=split(backends),
+                       strategies=split(contiguity), time_limit=time_limit, repeat=repeat,
+                       progress=lambda m: click.echo(m, err=True))
+    click.echo(b.table(rows))
+    meta = b.machine()
+    click.echo(f"\n{meta['date']} · {meta['cpu']} · {meta['cores']} cores · Python "
+               f"{meta['python']} · commit {meta['commit']}")
+    if out is not None:
+        b.write_csv(rows, out)
+        click.echo(f"results written to {out}")
+    problems = b.check(rows)
+    for line in problems:
+        click.echo(f"FAIL {line}", err=True)
+    if problems:
         sys.exit(1)
 
 

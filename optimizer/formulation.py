@@ -2,7 +2,8 @@
 
 Variables: x_ij ∈ {0,1} for every pair the problem allows (i served by lead
 j; x_jj = 1 opens j), FTE_j ∈ ℤ+ when staff cost money, and, for the flow
-strategy, f^j_uv ≥ 0 on the arcs of the graph.
+strategy, 0 ≤ f^j_uv ≤ |V_j| − 1 on the arcs of the graph (continuous,
+marked implied integer).
 
     minimise   Σ_j f x_jj + Σ_ij c_ij x_ij + p Σ_j FTE_j
     (1) Σ_j x_ij = 1                            every municipality in one area
@@ -230,8 +231,15 @@ def build(problem: Problem, strategy: str = "cuts") -> Formulation:
     integer = np.zeros(n_cols, dtype=bool)
     integer[:P] = True
     integer[fte_col[leads][fte_col[leads] >= 0]] = True
+    implied = np.zeros(n_cols, dtype=bool)
+    if len(arc_u):
+        # An arc of lead j carries at most the |V_j| − 1 units j sends; with x
+        # integral, integral flows exist (integral supplies and capacities).
+        flows = slice(n_cols - len(arc_u), n_cols)
+        col_hi[flows] = ok.sum(axis=0)[arc_j] - 1.0
+        implied[flows] = True
     milp = MILP(c=c, A=rows.matrix(n_cols), row_lo=rows.lo, row_hi=rows.hi,
-                col_lo=col_lo, col_hi=col_hi, integer=integer)
+                col_lo=col_lo, col_hi=col_hi, integer=integer, implied_integer=implied)
     return Formulation(problem, milp, strategy if problem.contiguity else "none",
                        pair_i, pair_j, col_of, lead_col, fte_col, arc_u, arc_v, arc_j)
 

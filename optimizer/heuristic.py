@@ -224,6 +224,38 @@ def _recentre(s: _State) -> bool:
     return changed
 
 
+RESEEDS = 12
+"""Times a start may move the lead of an area that cannot reach its floor."""
+
+
+def _construct(problem: Problem, ok: np.ndarray, leads: list[int],
+               deadline: float) -> _State | None:
+    """Grow and repair; if an area stays short, move its lead into the richest area."""
+    pinned = set(problem.fixed) | set(problem.locks.values())
+    for _ in range(RESEEDS):
+        lead = _grow(problem, ok, leads)
+        if lead is None:
+            return None
+        s = _State(problem, ok, lead)
+        if _repair(s, deadline):
+            return s
+        short = [j for j in s.tot if s.deficit(j) > 1e-9 and j not in pinned]
+        if not short or not len(s.lo) or time.perf_counter() > deadline:
+            return None
+        worst = max(short, key=s.deficit)
+        floors = np.isfinite(s.lo) & (s.lo > 0)
+        splittable = [j for j in s.tot if j != worst
+                      and any(ok[c, c] and c != j for c in s.members(j))]
+        if not splittable:
+            return None
+        richest = max(splittable,
+                      key=lambda j: float(np.min(s.tot[j][floors] / s.lo[floors])))
+        members = [int(c) for c in s.members(richest) if ok[c, c] and c != richest]
+        new = max(members, key=lambda c: problem.cost[c, richest])
+        leads = [j for j in leads if j != worst] + [new]
+    return None
+
+
 def heuristic_plan(problem: Problem, *, seed: int = 0, starts: int = 6,
                    time_limit: float = 5.0) -> Plan | None:
     """The best verified plan found from several seeded starts, or None."""
@@ -238,11 +270,8 @@ def heuristic_plan(problem: Problem, *, seed: int = 0, starts: int = 6,
             leads = _pick_leads(problem, ok, k, None if start == 0 else rng)
             if leads is None:
                 break
-            lead = _grow(problem, ok, leads)
-            if lead is None:
-                continue
-            s = _State(problem, ok, lead)
-            if not _repair(s, deadline):
+            s = _construct(problem, ok, leads, deadline)
+            if s is None:
                 continue
             _improve(s, deadline)
             plan = Plan.from_leads(problem.instance, s.lead)

@@ -2,7 +2,9 @@
 
 An `Instance` is immutable and validated on construction; arrays are read-only.
 The exchange format is networkx node-link JSON (node ids are strings, node
-attributes numbers), optionally with a GeoPackage of polygons beside it.
+attributes numbers), optionally with a GeoPackage of polygons beside it; the
+networkx adjacency layout (`adjacency` lists instead of `links`) is read too.
+Foreign formats (OR-Library) are read by `optimizer.readers`.
 """
 
 from __future__ import annotations
@@ -24,6 +26,10 @@ EARTH_RADIUS_KM = 6371.0088
 """Mean Earth radius (IUGG), the design card's definition of great-circle km."""
 
 RESERVED_NODE_KEYS = frozenset({"id", "name"})
+METRICS = ("great_circle", "geodesic", "matrix")
+"""How `Instance.distance` is obtained: haversine km, WGS84 geodesic km, or the own matrix."""
+FORMATS = ("node-link", "orlib-pmed", "orlib-pmedcap")
+"""Instance file formats `load_instance` reads (the last two via `optimizer.readers`)."""
 
 
 def great_circle_km(lon: np.ndarray, lat: np.ndarray) -> np.ndarray:
@@ -36,6 +42,20 @@ def great_circle_km(lon: np.ndarray, lat: np.ndarray) -> np.ndarray:
     return 2 * EARTH_RADIUS_KM * np.arcsin(np.sqrt(np.clip(h, 0.0, 1.0)))
 
 
+def geodesic_km(lon: np.ndarray, lat: np.ndarray) -> np.ndarray:
+    """All-pairs geodesic distances in km on the WGS84 ellipsoid (pyproj.Geod)."""
+    from pyproj import Geod
+
+    lon = np.asarray(lon, dtype=float)
+    lat = np.asarray(lat, dtype=float)
+    n = len(lon)
+    i, j = np.triu_indices(n, k=1)
+    _, _, metres = Geod(ellps="WGS84").inv(lon[i], lat[i], lon[j], lat[j])
+    d = np.zeros((n, n))
+    d[i, j] = d[j, i] = np.asarray(metres, dtype=float) / 1000.0
+    return d
+
+
 def _readonly(a: np.ndarray) -> np.ndarray:
     a = np.array(a, copy=True)
     a.setflags(write=False)
@@ -46,8 +66,12 @@ def _readonly(a: np.ndarray) -> np.ndarray:
 class Instance:
     """Municipalities (nodes), numeric attributes, an undirected graph and distances.
 
-    `edges` holds index pairs (i < j), sorted and unique. `distance` is given
-    explicitly (`matrix`) or derived from `lon`/`lat` as great-circle km.
+    `edges` holds index pairs (i < j), sorted and unique. `metric` says how
+    `distance` is obtained: `"matrix"` (the explicit `matrix`), `"great_circle"`
+    (haversine km from `lon`/`lat`) or `"geodesic"` (WGS84 km from `lon`/`lat`);
+    left as None it becomes `"matrix"` when a matrix is given, else `"great_circle"`.
+    `partial` lists numeric attributes the source gave for some nodes only (they
+    are not in `attributes`): attribute → the first node without it, for messages.
     """
 
     name: str
@@ -58,6 +82,8 @@ class Instance:
     matrix: np.ndarray | None = None
     metadata: Mapping[str, Any] = field(default_factory=dict)
     geometry_path: Path | None = None
+    metric: str | None = None
+    partial: Mapping[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         n = len(self.codes)
@@ -93,7 +119,20 @@ class Instance:
                     f"instance {self.name!r}: distance matrix must be {n}x{n}, finite, >= 0"
                 )
             object.__setattr__(self, "matrix", _readonly(m))
-        elif not {"lon", "lat"} <= attrs.keys():
+        metric = self.metric
+        if metric is None:
+            metric = "matrix" if self.matrix is not None else "great_circle"
+            object.__setattr__(self, "metric", metric)
+        if metric not in METRICS:
+            raise InstanceError(
+                f"instance {self.name!r}: unknown distance {metric!r} "
+                f"(known: {', '.join(METRICS)})"
+            )
+        if metric == "matrix" and self.matrix is None:
+            raise InstanceError(
+                f"instance {self.name!r}: distance 'matrix' needs a distance matrix"
+            )
+        if metric != "matrix" and not {"lon", "lat"} <= attrs.keys():
             raise InstanceError(
                 f"instance {self.name!r}: needs 'lon' and 'lat' attributes or a distance matrix"
             )
@@ -112,9 +151,10 @@ class Instance:
     @cached_property
     def distance(self) -> np.ndarray:
         """Distance (km or the instance's own cost unit) between every pair of nodes."""
-        if self.matrix is not None:
+        if self.metric == "matrix":
             return self.matrix
-        return _readonly(great_circle_km(self.attributes["lon"], self.attributes["lat"]))
+        measure = geodesic_km if self.metric == "geodesic" else great_circle_km
+        return _readonly(measure(self.attributes["lon"], self.attributes["lat"]))
 
     @cached_property
     def adjacency(self) -> sp.csr_matrix:
@@ -134,6 +174,9 @@ class Instance:
         try:
             return self.attributes[key]
         except KeyError:
+            if key in self.partial:
+                raise InstanceError(f"instance {self.name!r}: attribute {key!r} is missing for "
+                                    f"{self.partial[key]}") from None
             known = ", ".join(sorted(self.attributes)) or "none"
             raise InstanceError(
                 f"instance {self.name!r} has no attribute {key!r} (known: {known})"
@@ -200,6 +243,8 @@ def to_node_link(inst: Instance, edge_data: Mapping[tuple[int, int], Mapping] | 
         g.add_edge(inst.codes[a], inst.codes[b], **dict((edge_data or {}).get((a, b), {})))
     if inst.matrix is not None:
         g.graph["distance_matrix"] = inst.matrix.tolist()
+    if inst.metric != ("matrix" if inst.matrix is not None else "great_circle"):
+        g.graph["distance_metric"] = inst.metric  # only when it is not the implied one
     return nx.node_link_data(g, edges="edges")
 
 
@@ -213,9 +258,37 @@ def write_instance(inst: Instance, path: Path, edge_data=None) -> None:
     Path(path).write_text(text + "\n", encoding="utf-8")
 
 
-def load_instance(path: str | Path) -> Instance:
-    """Read a node-link JSON instance; a `.gpkg` of the same stem is its geometry."""
+def load_instance(
+    path: str | Path, *, format: str = "node-link", name_attribute: str | None = None,
+    lon_attribute: str | None = None, lat_attribute: str | None = None,
+    distance: str | None = None,
+) -> Instance:
+    """Read an instance file of the given format (see `FORMATS`).
+
+    For node-link JSON (a `.gpkg` of the same stem is its geometry) the
+    attribute keys say which node attribute holds the name and the longitude /
+    latitude (default `name`, `lon`, `lat`). `distance` is one of `METRICS`;
+    None keeps the file's own choice (its matrix if it has one, else great-circle).
+    """
     path = Path(path)
+    if format not in FORMATS:
+        raise InstanceError(
+            f"{path}: unknown instance format {format!r} (known: {', '.join(FORMATS)})"
+        )
+    if distance is not None and distance not in METRICS:
+        raise InstanceError(
+            f"{path}: unknown distance {distance!r} (known: {', '.join(METRICS)})"
+        )
+    if format != "node-link":
+        from .readers import read_orlib
+
+        given = [k for k, v in (("name_attribute", name_attribute),
+                                ("lon_attribute", lon_attribute),
+                                ("lat_attribute", lat_attribute)) if v is not None]
+        if given:
+            raise InstanceError(f"{path}: format {format!r} has no node attributes to map "
+                                f"({', '.join(given)})")
+        return read_orlib(path, format, distance=distance)
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
@@ -224,22 +297,34 @@ def load_instance(path: str | Path) -> Instance:
         raise InstanceError(f"instance file {path} is not valid JSON: {exc}") from None
     gpkg = path.with_suffix(".gpkg")
     return from_node_link(data, default_name=path.stem, source=str(path),
-                          geometry_path=gpkg if gpkg.exists() else None)
+                          geometry_path=gpkg if gpkg.exists() else None,
+                          name_key=name_attribute, lon_key=lon_attribute, lat_key=lat_attribute,
+                          metric=distance)
 
 
 def from_node_link(
     data: Any, *, default_name: str = "instance", source: str = "<data>",
-    geometry_path: Path | None = None, name_key: str = "name",
+    geometry_path: Path | None = None, name_key: str | None = None,
+    lon_key: str | None = None, lat_key: str | None = None, metric: str | None = None,
 ) -> Instance:
-    """Build an instance from a node-link dict; non-numeric node attributes are dropped."""
+    """Build an instance from a node-link (or networkx adjacency) dict.
+
+    Non-numeric node attributes are dropped; numeric ones missing on some nodes
+    are left out and listed in `Instance.partial` (coordinates must be
+    complete). `name_key` names the attribute holding the display name
+    (default `name`, falling back to the id; an explicit key must be on every
+    node). `lon_key` / `lat_key` name attributes
+    (numbers or numeric strings) copied into `lon` / `lat`. `metric` overrides
+    the graph's own `distance_metric`.
+    """
     if not isinstance(data, dict) or "nodes" not in data:
         raise InstanceError(f"{source}: not a node-link graph (no 'nodes' list)")
-    links_key = "edges" if "edges" in data else "links"
+    links_key = next((k for k in ("edges", "links", "adjacency") if k in data), "edges")
     nodes = data["nodes"]
     links = data.get(links_key, [])
     if not isinstance(nodes, list) or not isinstance(links, list):
         raise InstanceError(f"{source}: 'nodes' and '{links_key}' must be lists")
-    graph_attrs = data.get("graph") if isinstance(data.get("graph"), dict) else {}
+    graph_attrs = dict(data["graph"]) if isinstance(data.get("graph"), dict) else {}
     codes: list[str] = []
     names: list[str] = []
     columns: dict[str, list] = {}
@@ -248,23 +333,40 @@ def from_node_link(
             raise InstanceError(f"{source}: node #{k} has no 'id'")
         code = str(node["id"])
         codes.append(code)
-        names.append(str(node.get(name_key, code)))
+        if name_key is not None and name_key not in node:
+            raise InstanceError(f"{source}: node {code!r} has no name attribute {name_key!r}")
+        names.append(str(node.get(name_key or "name", code)))
         for key, val in node.items():
             if key in RESERVED_NODE_KEYS:
                 continue
             columns.setdefault(key, [None] * len(nodes))[k] = val
     attributes = {}
+    partial = {}
     for key, vals in columns.items():
-        numeric = [isinstance(v, int | float) and not isinstance(v, bool) for v in vals]
+        numeric = [_is_number(v) for v in vals]
         if all(numeric):
             attributes[key] = np.array(vals, dtype=float)
         elif all(ok or v is None for ok, v in zip(numeric, vals, strict=True)):
             k = vals.index(None)
-            raise InstanceError(f"{source}: node {codes[k]!r} ({names[k]}) has no {key!r}")
+            if key in ("lon", "lat", lon_key, lat_key):
+                raise InstanceError(f"{source}: node {codes[k]!r} ({names[k]}) has no {key!r}")
+            partial[key] = f"{names[k]} ({codes[k]})"
+    for target, key in (("lon", lon_key), ("lat", lat_key)):
+        if key is not None:
+            attributes[target] = _coordinate(columns.get(key), key, codes, source)
     index = {c: i for i, c in enumerate(codes)}
     if len(index) != len(codes):
         dup = sorted({c for c in codes if codes.count(c) > 1})
         raise InstanceError(f"{source}: duplicate node ids {dup}")
+    if links_key == "adjacency":
+        if len(links) != len(nodes):
+            raise InstanceError(f"{source}: 'adjacency' has {len(links)} lists for "
+                                f"{len(nodes)} nodes")
+        try:
+            links = [{"source": codes[k], "target": nb["id"]}
+                     for k, row in enumerate(links) for nb in row]
+        except (KeyError, TypeError):
+            raise InstanceError(f"{source}: 'adjacency' entries must be {{'id': ...}}") from None
     edges = []
     for link in links:
         try:
@@ -272,6 +374,7 @@ def from_node_link(
         except (KeyError, TypeError):
             raise InstanceError(f"{source}: edge {link!r} refers to an unknown node") from None
     matrix = graph_attrs.pop("distance_matrix", None)
+    own_metric = graph_attrs.pop("distance_metric", None)
     name = str(graph_attrs.pop("name", default_name) or default_name)
     return Instance(
         name=name,
@@ -282,4 +385,27 @@ def from_node_link(
         matrix=None if matrix is None else np.asarray(matrix, dtype=float),
         metadata=graph_attrs,
         geometry_path=geometry_path,
+        metric=metric if metric is not None else own_metric,
+        partial=partial,
     )
+
+
+def _is_number(v: Any) -> bool:
+    return isinstance(v, int | float) and not isinstance(v, bool)
+
+
+def _coordinate(values: list | None, key: str, codes: list[str], source: str) -> np.ndarray:
+    """A coordinate column from numbers or numeric strings (such as '+42.9116429')."""
+    if values is None:
+        raise InstanceError(f"{source}: no node has the coordinate attribute {key!r}")
+    out = np.empty(len(values))
+    for k, v in enumerate(values):
+        try:
+            if isinstance(v, bool) or v is None:
+                raise ValueError
+            out[k] = float(v)
+        except (TypeError, ValueError):
+            raise InstanceError(
+                f"{source}: node {codes[k]!r} has no numeric coordinate {key!r} (got {v!r})"
+            ) from None
+    return out

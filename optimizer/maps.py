@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import numpy as np
-
 from .errors import InstanceError
 from .figures import PlanFigures
 from .plan import UNASSIGNED, Plan
@@ -53,27 +51,55 @@ def write_geojson(areas, path: Path) -> None:
     areas.to_crs("EPSG:4326").to_file(path, driver="GeoJSON", engine="pyogrio")
 
 
+def area_colours(plan: Plan, keys: list[str], palette_size: int) -> dict[str, int]:
+    """Colour index per area: all distinct when the palette allows, else neighbours differ."""
+    import networkx as nx
+
+    if len(keys) <= palette_size:
+        return {k: i for i, k in enumerate(keys)}
+    inst = plan.instance
+    g = nx.Graph()
+    g.add_nodes_from(keys)
+    for a, b in inst.edges.tolist():
+        ka, kb = plan.lead_code(a), plan.lead_code(b)
+        if ka != kb:
+            g.add_edge(ka, kb)
+    return nx.greedy_color(g, strategy="largest_first")
+
+
 def write_map(plan: Plan, areas, path: Path, title: str) -> None:
-    """Areas in distinct colours, municipal borders thin, leads as stars with names."""
+    """Areas in colours that differ between neighbours, leads as stars, a legend."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
+    from matplotlib.patches import Patch
 
     gdf = municipalities(plan)
     inst = plan.instance
+    keys = list(areas["lead_code"])
+    palette = plt.get_cmap("Set2").colors + plt.get_cmap("Pastel1").colors
+    colour = area_colours(plan, keys, len(palette))
     fig, ax = plt.subplots(figsize=(7.5, 9), dpi=150)
-    colours = plt.get_cmap("tab20")(np.linspace(0, 1, 20))
-    order = {c: k for k, c in enumerate(areas["lead_code"])}
-    face = [colours[order[c] % 20] if c in order else (0.9, 0.9, 0.9, 1) for c in gdf["lead_code"]]
+    face = [palette[colour[c] % len(palette)] if c in colour else (0.9, 0.9, 0.9)
+            for c in gdf["lead_code"]]
     gdf.plot(ax=ax, color=face, edgecolor="white", linewidth=0.4)
     areas.boundary.plot(ax=ax, color="black", linewidth=1.0)
-    for code, name in zip(areas["lead_code"], areas["lead_name"], strict=True):
-        if code in inst.index:
-            pt = gdf.geometry.iloc[inst.index[code]].representative_point()
-            ax.plot(pt.x, pt.y, marker="*", color="black", markersize=12)
-            ax.annotate(name, (pt.x, pt.y), xytext=(4, 4), textcoords="offset points",
-                        fontsize=8, weight="bold")
+    handles = []
+    for row in areas.itertuples(index=False):
+        if row.lead_code in inst.index:
+            pt = gdf.geometry.iloc[inst.index[row.lead_code]].representative_point()
+            ax.plot(pt.x, pt.y, marker="*", color="black", markersize=11)
+            if len(keys) <= 20:
+                ax.annotate(row.lead_name, (pt.x, pt.y), xytext=(4, 4),
+                            textcoords="offset points", fontsize=8, weight="bold")
+        label = f"{row.lead_name}: {row.municipalities} municipalities"
+        if "labour_force" in areas.columns:
+            label += f", labour force {row.labour_force:,.0f}"
+        handles.append(Patch(facecolor=palette[colour[row.lead_code] % len(palette)],
+                             edgecolor="black", label=label))
+    if len(handles) <= 20:
+        ax.legend(handles=handles, loc="lower right", fontsize=7, frameon=True)
     ax.set_title(title, fontsize=10)
     ax.set_axis_off()
     fig.tight_layout()

@@ -5,7 +5,7 @@ Every back end translates this one object; nothing solver-specific lives here.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import scipy.sparse as sp
@@ -13,7 +13,13 @@ import scipy.sparse as sp
 
 @dataclass(frozen=True, eq=False)
 class MILP:
-    """min c·x + offset  s.t.  row_lo ≤ Ax ≤ row_hi,  col_lo ≤ x ≤ col_hi,  x_k ∈ ℤ if integer."""
+    """min c·x + offset  s.t.  row_lo ≤ Ax ≤ row_hi,  col_lo ≤ x ≤ col_hi,  x_k ∈ ℤ if integer.
+
+    `implied_integer` marks continuous columns that may be restricted to integers
+    without losing optimality (such as flows once x is integral). It is not a
+    constraint: solvers with continuous columns ignore it; CP-SAT, which has
+    none, needs it to accept the column. Default: no column.
+    """
 
     c: np.ndarray
     A: sp.csr_matrix
@@ -22,7 +28,16 @@ class MILP:
     col_lo: np.ndarray
     col_hi: np.ndarray
     integer: np.ndarray
+    implied_integer: np.ndarray | None = None
     offset: float = 0.0
+
+    def __post_init__(self) -> None:
+        n = len(self.c)
+        implied = (np.zeros(n, dtype=bool) if self.implied_integer is None
+                   else np.asarray(self.implied_integer, dtype=bool))
+        if implied.shape != (n,):
+            raise ValueError(f"implied_integer has shape {implied.shape}, expected ({n},)")
+        object.__setattr__(self, "implied_integer", implied)
 
     @property
     def num_cols(self) -> int:
@@ -37,12 +52,16 @@ class MILP:
         if not len(rows.lo):
             return self
         block = rows.matrix(self.num_cols)
-        return MILP(
-            c=self.c, A=sp.vstack([self.A, block], format="csr"),
+        return replace(
+            self, A=sp.vstack([self.A, block], format="csr"),
             row_lo=np.concatenate([self.row_lo, rows.lo]),
             row_hi=np.concatenate([self.row_hi, rows.hi]),
-            col_lo=self.col_lo, col_hi=self.col_hi, integer=self.integer, offset=self.offset,
         )
+
+    def relaxation(self) -> MILP:
+        """The LP relaxation (integrality dropped; implied integrality no longer holds)."""
+        none = np.zeros_like(self.integer)
+        return replace(self, integer=none, implied_integer=none)
 
     def is_feasible(self, x: np.ndarray, tol: float = 1e-6) -> bool:
         """Whether x satisfies every row, bound and integrality (used to vet warm starts)."""

@@ -8,18 +8,45 @@ Unknown keys and wrong types are errors that name the key.
 
 from __future__ import annotations
 
+import math
 import tomllib
 from collections.abc import Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from .errors import InstanceError, ModelError
-from .instance import Instance, load_instance
+from .instance import FORMATS, METRICS, Instance, load_instance
 
 CONTIGUITY_METHODS = ("flow", "cuts")
+
+
+@dataclass(frozen=True)
+class InstanceOptions:
+    """How to read the instance file: its format and, for node-link files from
+    other sources, which node attributes hold the name and coordinates; the
+    distance (None = the file's own: its matrix if it has one, else great-circle)."""
+
+    format: str = "node-link"
+    name_attribute: str | None = None
+    lon_attribute: str | None = None
+    lat_attribute: str | None = None
+    distance: str | None = None
+
+
+@dataclass(frozen=True)
+class Balance:
+    """Every area's sum of `attribute` within ±tolerance of the ideal P/k."""
+
+    attribute: str
+    tolerance: float
+
+    def limits(self, total: float, k: int) -> tuple[float, float]:
+        """Floor ⌈(1−t)·P/k⌉ and cap ⌊(1+t)·P/k⌋ (Validi, Buchanan & Lykhovyd 2022)."""
+        return (float(math.ceil((1 - self.tolerance) * total / k)),
+                float(math.floor((1 + self.tolerance) * total / k)))
 
 
 @dataclass(frozen=True)
@@ -70,6 +97,8 @@ class PlanningModel:
     max_distance_km: float | None = None
     solver: SolverOptions = field(default_factory=SolverOptions)
     source: str = "<model>"
+    instance_options: InstanceOptions = field(default_factory=InstanceOptions)
+    balance: Balance | None = None
 
     def with_areas(self, k_min: int, k_max: int | None = None) -> PlanningModel:
         return replace(self, areas=_area_range((k_min, k_max or k_min), "areas.count", self.source))
@@ -80,9 +109,11 @@ class PlanningModel:
 _Num = (int, float)
 SCHEMA: dict[str, dict[str, Any]] = {
     "": {"name": str, "description": str, "instance": dict, "areas": dict, "floors": dict,
-         "caps": dict, "staffing": dict, "objective": dict, "contiguity": dict, "locks": dict,
-         "solver": dict},
-    "instance": {"path": str},
+         "caps": dict, "balance": dict, "staffing": dict, "objective": dict, "contiguity": dict,
+         "locks": dict, "solver": dict},
+    "instance": {"path": str, "format": str, "name_attribute": str, "lon_attribute": str,
+                 "lat_attribute": str, "distance": str},
+    "balance": {"attribute": str, "tolerance": _Num},
     "areas": {"count": (int, list), "fixed_leads": list, "candidate_leads": (str, list),
               "max_distance_km": _Num},
     "staffing": {"caseload": _Num, "min_fte": _Num, "cost_per_fte": _Num, "attribute": str},
@@ -153,11 +184,14 @@ def _strings(value, key: str, source: str) -> tuple[str, ...]:
 def parse_model(data: Mapping[str, Any], *, base: Path, source: str) -> PlanningModel:
     """Validate a TOML document (already parsed) into a `PlanningModel`."""
     _check_table(data, "", source)
-    for section in ("instance", "areas", "staffing", "objective", "contiguity", "solver"):
+    for section in ("instance", "areas", "balance", "staffing", "objective", "contiguity",
+                    "solver"):
         if section in data:
             _check_table(data[section], section, source)
     if "path" not in data.get("instance", {}):
         raise ModelError(f"{source}: missing key 'instance.path'")
+    instance_options = _instance_options(data["instance"], source)
+    balance = _balance(data["balance"], source) if "balance" in data else None
     areas = data.get("areas", {})
     if "count" not in areas:
         raise ModelError(f"{source}: missing key 'areas.count'")
@@ -218,11 +252,13 @@ def parse_model(data: Mapping[str, Any], *, base: Path, source: str) -> Planning
     return PlanningModel(
         name=data.get("name", Path(source).stem),
         instance_path=(base / data["instance"]["path"]).resolve(),
+        instance_options=instance_options,
         areas=_area_range(areas["count"], "areas.count", source),
         fixed_leads=_strings(areas.get("fixed_leads", []), "areas.fixed_leads", source),
         candidate_leads=candidates,
         floors=_number_table(data.get("floors", {}), "floors", source),
         caps=_number_table(data.get("caps", {}), "caps", source),
+        balance=balance,
         staffing=staffing,
         objective=objective,
         contiguity=cont.get("enabled", True),
@@ -232,6 +268,35 @@ def parse_model(data: Mapping[str, Any], *, base: Path, source: str) -> Planning
         solver=solver,
         source=source,
     )
+
+
+def _instance_options(table: Mapping[str, Any], source: str) -> InstanceOptions:
+    opts = InstanceOptions(**{k: v for k, v in table.items() if k != "path"})
+    if opts.format not in FORMATS:
+        raise ModelError(f"{source}: 'instance.format' must be one of {', '.join(FORMATS)}, "
+                         f"got {opts.format!r}")
+    if opts.distance is not None and opts.distance not in METRICS:
+        raise ModelError(f"{source}: 'instance.distance' must be one of {', '.join(METRICS)}, "
+                         f"got {opts.distance!r}")
+    if opts.format != "node-link":
+        for key in ("name_attribute", "lon_attribute", "lat_attribute"):
+            if key in table:
+                raise ModelError(f"{source}: 'instance.{key}' applies to node-link instances "
+                                 f"only, not format {opts.format!r}")
+        if opts.distance not in (None, "matrix"):
+            raise ModelError(f"{source}: 'instance.distance' must be \"matrix\" for format "
+                             f"{opts.format!r} (it has no longitude/latitude)")
+    return opts
+
+
+def _balance(table: Mapping[str, Any], source: str) -> Balance:
+    for key in ("attribute", "tolerance"):
+        if key not in table:
+            raise ModelError(f"{source}: missing key 'balance.{key}'")
+    tol = float(table["tolerance"])
+    if not 0 <= tol < 1:
+        raise ModelError(f"{source}: 'balance.tolerance' must be in [0, 1), got {tol:g}")
+    return Balance(attribute=table["attribute"], tolerance=tol)
 
 
 def load_model(path: str | Path) -> PlanningModel:
@@ -307,7 +372,7 @@ def bind(model: PlanningModel, instance: Instance | None = None) -> Problem:
     """Resolve a model against its instance (loaded from `model.instance_path` if not given)."""
     src = model.source
     if instance is None:
-        instance = load_instance(model.instance_path)
+        instance = load_instance(model.instance_path, **asdict(model.instance_options))
 
     def idx(ref: str, key: str) -> int:
         try:
@@ -344,6 +409,10 @@ def bind(model: PlanningModel, instance: Instance | None = None) -> Problem:
 
     floors = bounds(model.floors, "floors")
     caps = bounds(model.caps, "caps")
+    if model.balance is not None:
+        floor, cap = _balance_bounds(model, inst)
+        floors.append(floor)
+        caps.append(cap)
     st = model.staffing
     if st is not None:
         try:
@@ -378,3 +447,24 @@ def bind(model: PlanningModel, instance: Instance | None = None) -> Problem:
         allowed=allowed, cost=cost, fixed_cost=obj.fixed_cost_per_area,
         contiguity=model.contiguity,
     )
+
+
+def _balance_bounds(model: PlanningModel, inst: Instance) -> tuple[Bound, Bound]:
+    """The balance rule as a floor and a cap on its attribute (needs a fixed area count)."""
+    bal = model.balance
+    src = model.source
+    k_min, k_max = model.areas
+    if k_min != k_max:
+        raise ModelError(f"{src}: 'balance' needs a fixed area count, but 'areas.count' is "
+                         f"[{k_min}, {k_max}]")
+    try:
+        values = inst.attribute(bal.attribute)
+    except InstanceError as exc:
+        raise ModelError(f"{src}: 'balance.attribute': {exc}") from None
+    lo, hi = bal.limits(float(values.sum()), k_min)
+    if lo > hi:
+        raise ModelError(f"{src}: 'balance.tolerance' {bal.tolerance:g} leaves no whole value "
+                         f"between {lo:,.0f} and {hi:,.0f}")
+    pct = f"{100 * bal.tolerance:g} %"
+    return (Bound(bal.attribute, values, lo, f"balance floor {bal.attribute} (P/k − {pct})"),
+            Bound(bal.attribute, values, hi, f"balance cap {bal.attribute} (P/k + {pct})"))

@@ -27,6 +27,8 @@ from .verify import Verification, verify
 OBJECTIVE_TOL = 1e-6
 HEURISTIC_SECONDS = 2.0
 """Most time the heuristic may take before the solver starts."""
+HEURISTIC_STARTS_ALONE = 200
+"""Starts per area count when the heuristic is the whole answer (`--backend heuristic`)."""
 HEURISTIC_SHARE = 0.1
 """Share of a time limit the heuristic may take."""
 
@@ -96,7 +98,11 @@ def solve(
     if strategy not in STRATEGIES:
         raise BackendError(f"unknown contiguity strategy {strategy!r} "
                            f"(choose from {', '.join(STRATEGIES)})")
-    engine = get_backend(backend or opts.backend)
+    name = backend or opts.backend
+    if name == "heuristic":
+        return heuristic_solution(problem, time_limit=time_limit or opts.time_limit,
+                                  say=progress)
+    engine = get_backend(name)
     if warm_start is not None:
         engine.require("warm_start", "start from a given plan")
     run = _Run(
@@ -257,7 +263,27 @@ class _Run:
                 incumbent = (res.objective, plan)
             if res.status is Status.OPTIMAL:
                 return finish(Status.OPTIMAL, "proven optimal")
-            return stopped("time limit reached")
+            return stopped(f"stopped before proving optimality ({res.message})")
+
+
+def heuristic_solution(problem: Problem, *, time_limit: float | None = None,
+                       say: Callable[[str], None] | None = None) -> Solution:
+    """The heuristic's plan as a solution: never optimal; bound from the LP relaxation."""
+    start = time.perf_counter()
+    reasons = diagnose(problem)
+    if reasons:
+        raise InfeasibleModelError("the model cannot be satisfied: " + "; ".join(reasons))
+    budget = HEURISTIC_SECONDS * 2.5 if time_limit is None else time_limit
+    plan = heuristic_plan(problem, time_limit=budget, starts=HEURISTIC_STARTS_ALONE)
+    lp = get_backend("highs").solve(build(problem, "cuts").milp.relaxation())
+    bound = lp.objective if lp.status is Status.OPTIMAL else None
+    if say is not None:
+        say(f"heuristic: {'a plan' if plan else 'no plan'} in {time.perf_counter() - start:.2f} s")
+    figs = evaluate(problem, plan) if plan is not None else None
+    status = Status.FEASIBLE if plan is not None else Status.NO_SOLUTION
+    return Solution(problem, status, plan, figs, figs.objective if figs else None, bound,
+                    time.perf_counter() - start, "heuristic", "heuristic", "heuristic", 0, 0, None,
+                    0.0, time_limit, "heuristic plan; bound from the LP relaxation")
 
 
 def _proves(value: float, bound: float, gap: float) -> bool:

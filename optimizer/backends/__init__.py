@@ -5,10 +5,12 @@ from __future__ import annotations
 from ..errors import BackendError
 from .base import Backend, SolverResult, Status
 from .cbc import CbcBackend
+from .cpsat import CpSatBackend
 from .highs import HighsBackend
+from .scip import ScipBackend
 
 REGISTRY: dict[str, type[Backend]] = {
-    b.name: b for b in (HighsBackend, CbcBackend)
+    b.name: b for b in (HighsBackend, CbcBackend, CpSatBackend, ScipBackend)
 }
 
 

@@ -30,8 +30,10 @@ _OBJ = re.compile(r"^Objective value:\s+(\S+)", re.M)
 _BOUND = re.compile(r"^Lower bound:\s+(\S+)", re.M)
 _NODES = re.compile(r"^Enumerated nodes:\s+(\d+)", re.M)
 _GAP_STOP = re.compile(r"Exiting as integer gap of (\S+) less than")
-_LP_INFEASIBLE = re.compile(r"^Problem is infeasible", re.M)
+_LP_INFEASIBLE = re.compile(r"^(Problem is infeasible|Pre-processing says infeasible)", re.M)
 _BEST_POSSIBLE = re.compile(r"best possible (\S+)")
+LIMIT_SHARE = 0.9
+"""A run that used this share of its time limit may have been stopped by it."""
 GRACE_SECONDS = 30.0
 """Extra wall time before a CBC process that ignores its limit is killed."""
 
@@ -97,37 +99,63 @@ class CbcBackend(Backend):
         with tempfile.TemporaryDirectory(prefix="optimizer-cbc-") as tmp:
             tmp = Path(tmp)
             write_mps(milp, tmp / "model.mps")
-            cmd = [str(exe), str(tmp / "model.mps"), "-timeMode", "elapsed",
-                   "-ratioGap", f"{gap:.12g}", "-allowableGap", "1e-6",
-                   "-threads", str(threads or 1)]
-            if time_limit is not None:
-                cmd += ["-sec", f"{time_limit:.3f}"]
             if warm_start is not None:
                 write_start(warm_start, tmp / "start.sol")
-                cmd += ["-mips", str(tmp / "start.sol")]
-            cmd += ["-solve", "-solution", str(tmp / "model.sol")]
-            limit = None if time_limit is None else time_limit + GRACE_SECONDS
-            try:
-                proc = subprocess.run(cmd, capture_output=True, text=True, timeout=limit)
-            except subprocess.TimeoutExpired:
-                wall = time.perf_counter() - start
+            proc = self._run(exe, tmp, gap, threads, time_limit, warm_start is not None)
+            if proc is not None and proc.returncode < 0 and warm_start is not None:
+                # CBC 2.10.3 sometimes crashes reading a start under a short limit:
+                # retry once without the start rather than fail the solve.
+                left = None if time_limit is None else time_limit - (time.perf_counter() - start)
+                if left is None or left > 0:
+                    proc = self._run(exe, tmp, gap, threads, left, False)
+            wall = time.perf_counter() - start
+            if proc is None:
                 return SolverResult(Status.ERROR, self.name, self.version(), wall,
                                     message="CBC ignored its time limit and was stopped")
             if log:
                 print(proc.stdout)
-            wall = time.perf_counter() - start
-            return self._parse(proc, tmp / "model.sol", milp, wall)
+            limited = time_limit is not None and wall >= LIMIT_SHARE * time_limit
+            res = self._parse(proc, tmp / "model.sol", milp, wall, limited)
+        if res.status in (Status.ERROR, Status.NO_SOLUTION) and warm_start is not None \
+                and milp.is_feasible(warm_start):
+            # Never lose a valid start to a crash or an early stop.
+            x = np.asarray(warm_start, dtype=float)
+            return SolverResult(Status.FEASIBLE, self.name, self.version(), wall,
+                                milp.objective(x), None, None, x,
+                                message=f"{res.message}; the start is returned")
+        return res
 
-    def _parse(self, proc, sol_path: Path, milp: MILP, wall: float) -> SolverResult:
+    @staticmethod
+    def _run(exe, tmp: Path, gap: float, threads, time_limit, with_start: bool):
+        cmd = [str(exe), str(tmp / "model.mps"), "-timeMode", "elapsed",
+               "-ratioGap", f"{gap:.12g}", "-allowableGap", "1e-6",
+               "-threads", str(threads or 1)]
+        if time_limit is not None:
+            cmd += ["-sec", f"{max(time_limit, 0.001):.3f}"]
+        if with_start:
+            cmd += ["-mips", str(tmp / "start.sol")]
+        cmd += ["-solve", "-solution", str(tmp / "model.sol")]
+        limit = None if time_limit is None else time_limit + GRACE_SECONDS
+        try:
+            return subprocess.run(cmd, capture_output=True, text=True, timeout=limit)
+        except subprocess.TimeoutExpired:
+            return None
+
+    def _parse(self, proc, sol_path: Path, milp: MILP, wall: float,
+               limited: bool) -> SolverResult:
         out = proc.stdout
         if proc.returncode == 0 and _LP_INFEASIBLE.search(out):
+            if limited:  # preprocessing cut short by the limit also prints this
+                return SolverResult(Status.NO_SOLUTION, self.name, self.version(), wall,
+                                    message="CBC stopped at its time limit in preprocessing")
             return SolverResult(Status.INFEASIBLE, self.name, self.version(), wall,
-                                message="CBC: the LP relaxation is infeasible")
+                                message="CBC: preprocessing proved the model infeasible")
         m = _RESULT.search(out)
         if proc.returncode != 0 or m is None:
             tail = (proc.stderr or out).strip().splitlines()[-3:]
+            why = f"signal {-proc.returncode}" if proc.returncode < 0 else " | ".join(tail)
             return SolverResult(Status.ERROR, self.name, self.version(), wall,
-                                message="CBC failed: " + " | ".join(tail))
+                                message=f"CBC failed: {why}")
         result = m.group(1).strip()
         obj_m = _OBJ.search(out)
         has_sol = obj_m is not None and sol_path.exists()

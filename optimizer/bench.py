@@ -1,0 +1,318 @@
+"""Benchmark suites: every instance × back end × contiguity strategy, verified, timed.
+
+A suite is a TOML file in `benchmarks/suites/` listing planning models; best
+known values and published times come from `benchmarks/best_known.csv`. Each
+configuration runs `repeat` times; the table reports the median wall time.
+`check` names every result that must fail CI: an unverified plan, an optimum
+that differs from a known optimum, a plan for a model known to be infeasible.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import os
+import platform
+import statistics
+import subprocess
+import tomllib
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+from .backends import REGISTRY, Status
+from .errors import InfeasibleModelError, ModelError
+from .model import bind, load_model
+from .solve import solve
+from .verify import verify
+
+REL_TOL = 1e-6
+"""Relative tolerance when comparing an optimum with the best known value."""
+
+
+@dataclass(frozen=True)
+class Case:
+    id: str
+    model: Path
+    areas: tuple[int, int] | None = None
+
+
+@dataclass(frozen=True)
+class Suite:
+    name: str
+    cases: tuple[Case, ...]
+    backends: tuple[str, ...]
+    strategies: tuple[str, ...]
+    time_limit: float
+    repeat: int
+    description: str = ""
+
+
+@dataclass(frozen=True)
+class Reference:
+    objective: float | None
+    status: str
+    source: str
+    published_time: float | None = None
+    published_source: str = ""
+
+
+@dataclass(frozen=True)
+class Row:
+    instance: str
+    n: int
+    edges: int
+    k: str
+    backend: str
+    formulation: str
+    status: str
+    objective: float | None
+    bound: float | None
+    gap: float | None
+    time_median: float
+    times: tuple[float, ...]
+    verified: bool | None
+    best_known: float | None
+    best_status: str
+    gap_to_best: float | None
+    published_time: float | None
+    time_ratio: float | None
+    message: str = ""
+    meta: dict = field(default_factory=dict, compare=False)
+
+
+SUITE_KEYS = {"name", "description", "backends", "contiguity", "time_limit", "repeat",
+              "instances"}
+CASE_KEYS = {"id", "model", "areas"}
+
+
+def suite_path(name_or_path: str, root: Path | None = None) -> Path:
+    """A suite given by file path, or by name in benchmarks/suites/."""
+    p = Path(name_or_path)
+    if p.suffix == ".toml" or p.exists():
+        return p
+    root = root or Path.cwd()
+    return root / "benchmarks" / "suites" / f"{name_or_path}.toml"
+
+
+def load_suite(path: Path) -> Suite:
+    path = Path(path)
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ModelError(f"suite file not found: {path}") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ModelError(f"{path}: invalid TOML: {exc}") from None
+    unknown = set(data) - SUITE_KEYS
+    if unknown:
+        raise ModelError(f"{path}: unknown key '{sorted(unknown)[0]}'")
+    cases = []
+    for k, case in enumerate(data.get("instances", [])):
+        bad = set(case) - CASE_KEYS
+        if bad or "model" not in case:
+            raise ModelError(f"{path}: instances[{k}] needs 'model' and only "
+                             f"{sorted(CASE_KEYS)} (got {sorted(case)})")
+        model = (path.parent / case["model"]).resolve()
+        areas = case.get("areas")
+        if areas is not None:
+            areas = (areas, areas) if isinstance(areas, int) else tuple(areas)
+        cases.append(Case(case.get("id", model.stem), model, areas))
+    backends = tuple(data.get("backends", ["highs", "cbc", "cpsat", "scip"]))
+    for b in backends:
+        if b not in REGISTRY and b != "heuristic":
+            raise ModelError(f"{path}: unknown back end {b!r} in 'backends'")
+    return Suite(
+        name=data.get("name", path.stem), cases=tuple(cases), backends=backends,
+        strategies=tuple(data.get("contiguity", ["cuts", "flow"])),
+        time_limit=float(data.get("time_limit", 600)), repeat=int(data.get("repeat", 1)),
+        description=data.get("description", ""),
+    )
+
+
+def load_references(path: Path) -> dict[str, Reference]:
+    """Best known values and published times per instance id."""
+    if not Path(path).exists():
+        return {}
+    out = {}
+    with open(path, encoding="utf-8") as fh:
+        for row in csv.DictReader(line for line in fh if not line.startswith("#")):
+            obj = row.get("objective", "")
+            out[row["instance"]] = Reference(
+                objective=float(obj) if _is_number(obj) else None,
+                status=row.get("status", ""), source=row.get("source", ""),
+                published_time=float(row["published_time"])
+                if _is_number(row.get("published_time", "")) else None,
+                published_source=row.get("published_source", ""),
+            )
+    return out
+
+
+def _is_number(s: str | None) -> bool:
+    try:
+        float(s)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return False
+    return True
+
+
+def machine() -> dict:
+    """What the figures were measured on, for the CSV."""
+    cpu = platform.processor() or platform.machine()
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    try:
+        commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True,
+                                text=True, check=False).stdout.strip() or "unknown"
+    except OSError:
+        commit = "unknown"
+    return {"date": dt.date.today().isoformat(), "cpu": cpu, "cores": os.cpu_count(),
+            "python": platform.python_version(), "commit": commit}
+
+
+def run_suite(
+    suite: Suite,
+    references: dict[str, Reference],
+    *,
+    backends: tuple[str, ...] | None = None,
+    strategies: tuple[str, ...] | None = None,
+    time_limit: float | None = None,
+    repeat: int | None = None,
+    progress: Callable[[str], None] | None = None,
+) -> list[Row]:
+    """Run every case × back end × strategy; each plan is re-verified here."""
+    say = progress or (lambda _m: None)
+    meta = machine()
+    rows = []
+    for case in suite.cases:
+        model = load_model(case.model)
+        if case.areas:
+            model = model.with_areas(*case.areas)
+        problem = bind(model)
+        ref = references.get(case.id, Reference(None, "", ""))
+        strats = (strategies or suite.strategies) if problem.contiguity else ("cuts",)
+        for backend in backends or suite.backends:
+            if backend != "heuristic" and not REGISTRY[backend].available():
+                say(f"{case.id}: back end {backend} not installed, skipped")
+                continue
+            for strategy in strats:
+                runs = []
+                for _ in range(repeat or suite.repeat):
+                    say(f"{case.id} · {backend} · {strategy if problem.contiguity else 'none'}")
+                    try:
+                        sol = solve(problem, backend=backend, strategy=strategy,
+                                    time_limit=time_limit or suite.time_limit)
+                    except InfeasibleModelError as exc:
+                        runs.append((Status.INFEASIBLE, None, None, 0.0, None, str(exc)))
+                        continue
+                    ok = verify(problem, sol.plan).ok if sol.plan is not None else None
+                    runs.append((sol.status, sol.objective, sol.bound, sol.wall_time, ok,
+                                 sol.message))
+                rows.append(_row(case, problem, backend, strategy, runs, ref, meta,
+                                 versions=_version(backend)))
+    return rows
+
+
+def _version(backend: str) -> str:
+    return "heuristic" if backend == "heuristic" else REGISTRY[backend].version()
+
+
+def _row(case, problem, backend, strategy, runs, ref: Reference, meta, versions) -> Row:
+    status, objective, bound, _, verified, message = runs[-1]
+    if any(r[0] is not status for r in runs):
+        message = "status differs between repeats: " + ", ".join(str(r[0]) for r in runs)
+    times = tuple(r[3] for r in runs)
+    median = statistics.median(times)
+    gap = None
+    if objective is not None and bound is not None:
+        gap = abs(objective - bound) / max(abs(objective), 1e-9)
+    to_best = None
+    if objective is not None and ref.objective is not None:
+        to_best = (objective - ref.objective) / max(abs(ref.objective), 1e-9)
+    ratio = median / ref.published_time if ref.published_time else None
+    k = (f"{problem.k_min}" if problem.k_min == problem.k_max
+         else f"{problem.k_min}-{problem.k_max}")
+    return Row(case.id, problem.n, len(problem.instance.edges), k, backend,
+               strategy if problem.contiguity else "none", str(status), objective, bound, gap,
+               median, times, verified, ref.objective, ref.status, to_best,
+               ref.published_time, ratio, message, {**meta, "version": versions})
+
+
+def check(rows: list[Row]) -> list[str]:
+    """Results that must fail CI, one line each.
+
+    Only exact references are checked: `optimal` (a known optimum, 1e-6) and
+    `infeasible`; `published` and `bound` values come with other distance data
+    and are shown in the table, not judged.
+    """
+    bad = []
+    for r in rows:
+        where = f"{r.instance} · {r.backend} · {r.formulation}"
+        has_plan = r.status in ("optimal", "feasible-at-limit")
+        if has_plan and r.verified is not True:
+            bad.append(f"{where}: plan failed verification")
+        if r.status == "error":
+            bad.append(f"{where}: solver error: {r.message}")
+        if r.best_status == "optimal" and has_plan and r.gap_to_best is not None:
+            if r.status == "optimal" and abs(r.gap_to_best) > REL_TOL:
+                bad.append(f"{where}: optimum {r.objective:,.4f} differs from the known "
+                           f"optimum {r.best_known:,.4f}")
+            if r.gap_to_best < -REL_TOL:
+                bad.append(f"{where}: plan {r.objective:,.4f} beats the known optimum "
+                           f"{r.best_known:,.4f}")
+        if r.best_status == "optimal" and r.status == "infeasible":
+            bad.append(f"{where}: reported infeasible, but an optimum is known")
+        if r.best_status == "infeasible" and has_plan:
+            bad.append(f"{where}: found a plan for a model known to be infeasible")
+    return bad
+
+
+COLUMNS = ("instance", "n", "edges", "k", "backend", "formulation", "status", "objective",
+           "bound", "gap", "time_median", "best_known", "gap_to_best", "published_time",
+           "time_ratio")
+
+
+def _fmt(v, col: str) -> str:
+    if v is None:
+        return "–"
+    if col in ("gap", "gap_to_best"):
+        return f"{100 * v:.2f}%"
+    if col in ("time_median", "published_time"):
+        return f"{v:.2f}"
+    if col == "time_ratio":
+        return f"{v:.2f}×"
+    if isinstance(v, float):
+        return f"{v:,.2f}"
+    return str(v)
+
+
+def table(rows: list[Row]) -> str:
+    head = ["instance", "n", "edges", "k", "back end", "formulation", "status", "objective",
+            "bound", "gap", "time (s)", "best known", "to best", "published (s)", "ours/pub"]
+    body = [[_fmt(getattr(r, c), c) for c in COLUMNS] for r in rows]
+    widths = [max(len(x) for x in col) for col in zip(head, *body, strict=True)]
+    left = {0, 4, 5, 6}
+    fmt = lambda cells: "  ".join(  # noqa: E731
+        c.ljust(w) if i in left else c.rjust(w) for i, (c, w) in enumerate(zip(cells, widths,
+                                                                              strict=True)))
+    return "\n".join([fmt(head), "  ".join("-" * w for w in widths), *map(fmt, body)])
+
+
+def write_csv(rows: list[Row], path: Path) -> None:
+    """Rows plus the machine, versions and commit in every line."""
+    fields = [*COLUMNS, "verified", "best_status", "times", "message", "version", "date", "cpu",
+              "cores", "python", "commit"]
+    tmp = Path(path).with_name(f".{Path(path).name}.tmp")
+    with open(tmp, "w", newline="", encoding="utf-8") as fh:
+        w = csv.DictWriter(fh, fieldnames=fields, lineterminator="\n")
+        w.writeheader()
+        for r in rows:
+            d = asdict(r)
+            meta = d.pop("meta")
+            d["times"] = " ".join(f"{t:.3f}" for t in r.times)
+            w.writerow({k: v for k, v in {**d, **meta}.items() if k in fields})
+    os.replace(tmp, path)
