@@ -1,15 +1,14 @@
 # Two commands do all setup on a fresh machine (Python >= 3.11 and make):
 #   make demo   solve the bundled North Ostrobothnia model, outputs in out/pohjois-pohjanmaa/
-#   make test   run the test suite
+#   make test   run ruff, the test suite and the smoke benchmark (fails on a wrong optimum)
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 
-.PHONY: demo test lint bench-smoke instances clean
+.PHONY: demo test instances bench-finland bench-literature clean
 
 $(BIN)/optimizer: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	touch $@
 
@@ -21,6 +20,13 @@ demo: $(BIN)/optimizer
 test: $(BIN)/optimizer
 	$(BIN)/ruff check optimizer tests
 	$(BIN)/python -m pytest -q
+	$(BIN)/optimizer bench smoke --out out/bench-smoke.csv
+
+bench-finland: $(BIN)/optimizer
+	$(BIN)/optimizer bench finland --out benchmarks/results/finland.csv
+
+bench-literature: $(BIN)/optimizer
+	$(BIN)/optimizer bench literature --out benchmarks/results/literature.csv
 
 instances: $(BIN)/optimizer
 	$(BIN)/optimizer instances build

@@ -32,9 +32,15 @@ REL_TOL = 1e-6
 
 @dataclass(frozen=True)
 class Case:
+    """One instance of a suite; the optional fields override the suite's settings."""
+
     id: str
     model: Path
     areas: tuple[int, int] | None = None
+    backends: tuple[str, ...] | None = None
+    strategies: tuple[str, ...] | None = None
+    repeat: int | None = None
+    time_limit: float | None = None
 
 
 @dataclass(frozen=True)
@@ -83,7 +89,7 @@ class Row:
 
 SUITE_KEYS = {"name", "description", "backends", "contiguity", "time_limit", "repeat",
               "instances"}
-CASE_KEYS = {"id", "model", "areas"}
+CASE_KEYS = {"id", "model", "areas", "backends", "contiguity", "repeat", "time_limit"}
 
 
 def suite_path(name_or_path: str, root: Path | None = None) -> Path:
@@ -116,9 +122,11 @@ def load_suite(path: Path) -> Suite:
         areas = case.get("areas")
         if areas is not None:
             areas = (areas, areas) if isinstance(areas, int) else tuple(areas)
-        cases.append(Case(case.get("id", model.stem), model, areas))
+        listed = {key: tuple(case[key]) for key in ("backends", "contiguity") if key in case}
+        cases.append(Case(case.get("id", model.stem), model, areas, listed.get("backends"),
+                          listed.get("contiguity"), case.get("repeat"), case.get("time_limit")))
     backends = tuple(data.get("backends", ["highs", "cbc", "cpsat", "scip"]))
-    for b in backends:
+    for b in backends + tuple(x for c in cases for x in c.backends or ()):
         if b not in REGISTRY and b != "heuristic":
             raise ModelError(f"{path}: unknown back end {b!r} in 'backends'")
     return Suite(
@@ -194,18 +202,21 @@ def run_suite(
             model = model.with_areas(*case.areas)
         problem = bind(model)
         ref = references.get(case.id, Reference(None, "", ""))
-        strats = (strategies or suite.strategies) if problem.contiguity else ("cuts",)
-        for backend in backends or suite.backends:
+        strats = strategies or case.strategies or suite.strategies
+        if not problem.contiguity:
+            strats = ("cuts",)
+        limit = time_limit or case.time_limit or suite.time_limit
+        for backend in backends or case.backends or suite.backends:
             if backend != "heuristic" and not REGISTRY[backend].available():
                 say(f"{case.id}: back end {backend} not installed, skipped")
                 continue
             for strategy in strats:
                 runs = []
-                for _ in range(repeat or suite.repeat):
+                for _ in range(repeat or case.repeat or suite.repeat):
                     say(f"{case.id} · {backend} · {strategy if problem.contiguity else 'none'}")
                     try:
                         sol = solve(problem, backend=backend, strategy=strategy,
-                                    time_limit=time_limit or suite.time_limit)
+                                    time_limit=limit)
                     except InfeasibleModelError as exc:
                         runs.append((Status.INFEASIBLE, None, None, 0.0, None, str(exc)))
                         continue
@@ -306,6 +317,7 @@ def write_csv(rows: list[Row], path: Path) -> None:
     """Rows plus the machine, versions and commit in every line."""
     fields = [*COLUMNS, "verified", "best_status", "times", "message", "version", "date", "cpu",
               "cores", "python", "commit"]
+    Path(path).parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(path).with_name(f".{Path(path).name}.tmp")
     with open(tmp, "w", newline="", encoding="utf-8") as fh:
         w = csv.DictWriter(fh, fieldnames=fields, lineterminator="\n")

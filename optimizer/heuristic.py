@@ -15,6 +15,7 @@ import heapq
 import time
 
 import numpy as np
+from scipy.sparse.csgraph import connected_components
 
 from .formulation import candidate_pairs
 from .model import Problem
@@ -105,18 +106,20 @@ def _pick_leads(problem: Problem, ok: np.ndarray, k: int, rng) -> list[int] | No
     return leads
 
 
-def _grow(problem: Problem, ok: np.ndarray, leads: list[int]) -> np.ndarray | None:
+def _grow(problem: Problem, ok: np.ndarray, leads: list[int],
+          start: np.ndarray | None = None) -> np.ndarray | None:
     """Assign everyone to a lead along graph edges, so areas are contiguous.
 
+    `start` may hold a partial assignment (-1 = open) whose areas are grown.
     While some area is below a floor, the neediest area takes its cheapest
     frontier municipality; after that, the cheapest frontier pair goes first.
     """
     adj = problem.instance.adjacency
     n = problem.n
-    lead = np.full(n, -1, dtype=np.int64)
+    lead = np.full(n, -1, dtype=np.int64) if start is None else start.copy()
     lead[leads] = leads
     floors = [(b.values, b.limit) for b in problem.floors if b.limit > 0]
-    have = {j: [float(v[j]) for v, _ in floors] for j in leads}
+    have = {j: [float(v[lead == j].sum()) for v, _ in floors] for j in leads}
     heaps: dict[int, list[tuple[float, int]]] = {j: [] for j in leads}
 
     def push(u: int, j: int) -> None:
@@ -133,8 +136,8 @@ def _grow(problem: Problem, ok: np.ndarray, leads: list[int]) -> np.ndarray | No
             heapq.heappop(h)
         return h[0] if h else None
 
-    for j in leads:
-        push(j, j)
+    for u in np.flatnonzero(lead >= 0):
+        push(int(u), int(lead[u]))
     while (lead < 0).any():
         needy = [j for j in leads if floors and need(j) > 0 and top(j) is not None]
         if needy:
@@ -281,6 +284,35 @@ def heuristic_plan(problem: Problem, *, seed: int = 0, starts: int = 6,
             if best is None or value < best[0] - 1e-9:
                 best = (value, plan)
     return None if best is None else best[1]
+
+
+def repair_plan(problem: Problem, plan: Plan, *, time_limit: float = 1.0) -> Plan | None:
+    """A verified plan close to `plan`: pieces cut off from their lead join a neighbouring
+    area, then bounds are repaired and the cost improved. None if that fails.
+
+    The cut loop uses it to turn each relaxed (non-contiguous) optimum into an incumbent.
+    """
+    deadline = time.perf_counter() + time_limit
+    ok = candidate_pairs(problem)
+    lead = np.array(plan.lead, dtype=np.int64)
+    leads = sorted({int(j) for j in lead if j >= 0 and lead[j] == j})
+    if not leads or np.any(lead < 0) or any(lead[j] != j for j in set(lead.tolist())):
+        return None
+    adj = problem.instance.adjacency
+    for j in leads:
+        members = np.flatnonzero(lead == j)
+        sub = adj[members][:, members]
+        _, comp = connected_components(sub, directed=False)
+        lead[members[comp != comp[np.searchsorted(members, j)]]] = -1
+    grown = _grow(problem, ok, leads, lead)
+    if grown is None:
+        return None
+    s = _State(problem, ok, grown)
+    if not _repair(s, deadline):
+        return None
+    _improve(s, deadline)
+    result = Plan.from_leads(problem.instance, s.lead)
+    return result if verify(problem, result).ok else None
 
 
 def _staff_cost(problem: Problem, s: _State) -> float:

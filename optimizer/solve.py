@@ -18,7 +18,7 @@ from .contiguity import separator_cuts
 from .errors import BackendError, InfeasibleModelError
 from .figures import PlanFigures, evaluate
 from .formulation import STRATEGIES, build
-from .heuristic import heuristic_plan
+from .heuristic import heuristic_plan, repair_plan
 from .model import Problem
 from .plan import Plan
 from .precheck import diagnose
@@ -29,6 +29,8 @@ HEURISTIC_SECONDS = 2.0
 """Most time the heuristic may take before the solver starts."""
 HEURISTIC_STARTS_ALONE = 200
 """Starts per area count when the heuristic is the whole answer (`--backend heuristic`)."""
+REPAIR_SECONDS = 1.0
+"""Most time spent turning one relaxed optimum into a contiguous plan."""
 HEURISTIC_SHARE = 0.1
 """Share of a time limit the heuristic may take."""
 
@@ -246,6 +248,13 @@ class _Run:
             plan = form.plan(res.values)
             new_cuts = separator_cuts(form, plan) if problem.contiguity else None
             if new_cuts is not None and len(new_cuts):
+                repaired = repair_plan(problem, plan, time_limit=REPAIR_SECONDS)
+                if repaired is not None:
+                    value = evaluate(problem, repaired).objective
+                    if incumbent is None or value < incumbent[0] - 1e-9:
+                        incumbent = (value, repaired)
+                        x0 = form.start(repaired)
+                        self.say(f"repaired plan: {value:,.2f}")
                 if res.status is not Status.OPTIMAL:
                     return stopped("time limit reached before a contiguous plan was proven "
                                    "optimal")
