@@ -190,6 +190,7 @@ def run_suite(
     strategies: tuple[str, ...] | None = None,
     time_limit: float | None = None,
     repeat: int | None = None,
+    threads: int | None = None,
     progress: Callable[[str], None] | None = None,
 ) -> list[Row]:
     """Run every case × back end × strategy; each plan is re-verified here."""
@@ -216,14 +217,15 @@ def run_suite(
                     say(f"{case.id} · {backend} · {strategy if problem.contiguity else 'none'}")
                     try:
                         sol = solve(problem, backend=backend, strategy=strategy,
-                                    time_limit=limit)
+                                    time_limit=limit, threads=threads)
                     except InfeasibleModelError as exc:
                         runs.append((Status.INFEASIBLE, None, None, 0.0, None, str(exc)))
                         continue
                     ok = verify(problem, sol.plan).ok if sol.plan is not None else None
                     runs.append((sol.status, sol.objective, sol.bound, sol.wall_time, ok,
                                  sol.message))
-                rows.append(_row(case, problem, backend, strategy, runs, ref, meta,
+                rows.append(_row(case, problem, backend, strategy, runs, ref,
+                                 {**meta, "threads": threads or "default"},
                                  versions=_version(backend)))
     return rows
 
@@ -315,8 +317,8 @@ def table(rows: list[Row]) -> str:
 
 def write_csv(rows: list[Row], path: Path) -> None:
     """Rows plus the machine, versions and commit in every line."""
-    fields = [*COLUMNS, "verified", "best_status", "times", "message", "version", "date", "cpu",
-              "cores", "python", "commit"]
+    fields = [*COLUMNS, "verified", "best_status", "times", "message", "version", "threads",
+              "date", "cpu", "cores", "python", "commit"]
     Path(path).parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(path).with_name(f".{Path(path).name}.tmp")
     with open(tmp, "w", newline="", encoding="utf-8") as fh:

@@ -20,7 +20,7 @@ from .figures import evaluate
 from .formulation import STRATEGIES
 from .model import bind, load_model
 from .outputs import write_outputs
-from .plan import read_plan
+from .plan import UNASSIGNED, read_plan
 from .report import (
     area_table,
     figures_json,
@@ -159,8 +159,9 @@ def check(plan, model, areas, out, as_json):
                "instance": problem.instance.name, "notes": list(p.notes),
                **figures_json(figs), "verification": verification_json(v)}
     if out is not None:
-        complete = not any(isinstance(k, str) for k in p.areas()) and (p.lead >= 0).all()
-        write_outputs(out, p if complete else None, figs, summary, f"{plan.name} ({planning.name})")
+        complete = bool((p.lead != UNASSIGNED).all())
+        write_outputs(out, p if complete else None, figs, summary,
+                      f"{plan.name} checked against {planning.name}")
     if as_json:
         click.echo(json.dumps(summary, indent=2, ensure_ascii=False))
     else:
@@ -182,12 +183,14 @@ def check(plan, model, areas, out, as_json):
 @click.option("--time-limit", "-t", type=click.FloatRange(min=0, min_open=True),
               help="Wall-clock seconds per solve (default: the suite's).")
 @click.option("--repeat", "-r", type=click.IntRange(min=1), help="Runs per configuration.")
+@click.option("--threads", type=click.IntRange(min=1),
+              help="Solver threads (default: each back end's own).")
 @click.option("--out", "-o", type=click.Path(dir_okay=False, path_type=Path),
               help="Write the table as CSV (with machine, versions and commit).")
 @click.option("--best-known", type=click.Path(dir_okay=False, path_type=Path),
               default=Path("benchmarks/best_known.csv"), show_default=True)
 @handles_errors
-def bench(suite, backends, contiguity, time_limit, repeat, out, best_known):
+def bench(suite, backends, contiguity, time_limit, repeat, threads, out, best_known):
     """Run a benchmark SUITE (a name in benchmarks/suites/ or a TOML path).
 
     Every plan is verified. Exits 1 when a plan fails verification, an optimum
@@ -205,7 +208,7 @@ def bench(suite, backends, contiguity, time_limit, repeat, out, best_known):
             raise InputError(f"--contiguity: unknown strategy {name!r}")
     rows = b.run_suite(s, b.load_references(best_known), backends=split(backends),
                        strategies=split(contiguity), time_limit=time_limit, repeat=repeat,
-                       progress=lambda m: click.echo(m, err=True))
+                       threads=threads, progress=lambda m: click.echo(m, err=True))
     click.echo(b.table(rows))
     meta = b.machine()
     click.echo(f"\n{meta['date']} · {meta['cpu']} · {meta['cores']} cores · Python "
