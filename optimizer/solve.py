@@ -14,6 +14,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from .backends import Status, get_backend
+from .backends.base import relative_gap
 from .contiguity import separator_cuts
 from .errors import BackendError, InfeasibleModelError
 from .figures import PlanFigures, evaluate
@@ -58,8 +59,6 @@ class Solution:
 
     @property
     def gap(self) -> float | None:
-        from .backends.base import relative_gap
-
         return relative_gap(self.objective, self.bound)
 
     def summary(self) -> dict:

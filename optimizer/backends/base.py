@@ -2,16 +2,26 @@
 
 from __future__ import annotations
 
+import importlib.util
 import math
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from enum import StrEnum
+from functools import cache
 from typing import ClassVar
 
 import numpy as np
 
 from ..errors import BackendError
 from ..milp import MILP
+
+
+@cache
+def _findable(module: str) -> bool:
+    try:
+        return importlib.util.find_spec(module) is not None
+    except ModuleNotFoundError:  # a missing parent package
+        return False
 
 
 class Status(StrEnum):
@@ -70,11 +80,13 @@ class Backend(ABC):
 
     name: ClassVar[str]
     capabilities: ClassVar[frozenset[str]]
+    module: ClassVar[str] = ""
+    """The Python module the back end needs; `available` checks it can be found."""
 
     @classmethod
-    @abstractmethod
     def available(cls) -> bool:
         """Whether the solver can run here (cheap; no solve)."""
+        return _findable(cls.module)
 
     @classmethod
     @abstractmethod

@@ -274,16 +274,8 @@ class CpSatBackend(Backend):
     """CP-SAT: integer programs only; see the module docstring for the translation."""
 
     name = "cpsat"
+    module = "ortools.sat.python.cp_model"
     capabilities = frozenset({"warm_start", "threads"})
-
-    @classmethod
-    @cache
-    def available(cls) -> bool:
-        try:
-            from ortools.sat.python import cp_model  # noqa: F401
-        except ImportError:
-            return False
-        return True
 
     @classmethod
     @cache

@@ -72,16 +72,8 @@ def new_highs():
 
 class HighsBackend(Backend):
     name = "highs"
+    module = "highspy"
     capabilities = frozenset({"warm_start", "fractional_objective", "threads"})
-
-    @classmethod
-    @cache
-    def available(cls) -> bool:
-        try:
-            import highspy  # noqa: F401
-        except ImportError:
-            return False
-        return True
 
     @classmethod
     @cache
