@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import fnmatch
 import os
 import platform
 import statistics
@@ -21,7 +22,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from .backends import REGISTRY, Status
-from .errors import InfeasibleModelError, ModelError
+from .errors import InfeasibleModelError, InputError, ModelError
 from .model import bind, load_model
 from .solve import solve
 from .verify import verify
@@ -191,13 +192,24 @@ def run_suite(
     time_limit: float | None = None,
     repeat: int | None = None,
     threads: int | None = None,
+    only: tuple[str, ...] | None = None,
     progress: Callable[[str], None] | None = None,
+    on_row: Callable[[list[Row]], None] | None = None,
 ) -> list[Row]:
-    """Run every case × back end × strategy; each plan is re-verified here."""
+    """Run every case × back end × strategy; each plan is re-verified here.
+
+    `only` keeps the cases whose id matches one of its glob patterns; `on_row`
+    sees the rows so far after each configuration, so a long run that is
+    stopped still leaves its finished rows behind.
+    """
     say = progress or (lambda _m: None)
     meta = machine()
-    rows = []
-    for case in suite.cases:
+    rows: list[Row] = []
+    cases = [c for c in suite.cases
+             if not only or any(fnmatch.fnmatchcase(c.id, pat) for pat in only)]
+    if not cases:
+        raise InputError(f"suite {suite.name!r}: no instance matches {', '.join(only or ())}")
+    for case in cases:
         model = load_model(case.model)
         if case.areas:
             model = model.with_areas(*case.areas)
@@ -227,6 +239,8 @@ def run_suite(
                 rows.append(_row(case, problem, backend, strategy, runs, ref,
                                  {**meta, "threads": threads or "default"},
                                  versions=_version(backend)))
+                if on_row is not None:
+                    on_row(rows)
     return rows
 
 

@@ -185,12 +185,14 @@ def check(plan, model, areas, out, as_json):
 @click.option("--repeat", "-r", type=click.IntRange(min=1), help="Runs per configuration.")
 @click.option("--threads", type=click.IntRange(min=1),
               help="Solver threads (default: each back end's own).")
+@click.option("--only", help="Comma-separated instance ids or glob patterns (e.g. 'NH,*-hess').")
 @click.option("--out", "-o", type=click.Path(dir_okay=False, path_type=Path),
-              help="Write the table as CSV (with machine, versions and commit).")
+              help="Write the table as CSV (with machine, versions and commit), "
+                   "rewritten after every configuration.")
 @click.option("--best-known", type=click.Path(dir_okay=False, path_type=Path),
               default=Path("benchmarks/best_known.csv"), show_default=True)
 @handles_errors
-def bench(suite, backends, contiguity, time_limit, repeat, threads, out, best_known):
+def bench(suite, backends, contiguity, time_limit, repeat, threads, only, out, best_known):
     """Run a benchmark SUITE (a name in benchmarks/suites/ or a TOML path).
 
     Every plan is verified. Exits 1 when a plan fails verification, an optimum
@@ -208,7 +210,9 @@ def bench(suite, backends, contiguity, time_limit, repeat, threads, out, best_kn
             raise InputError(f"--contiguity: unknown strategy {name!r}")
     rows = b.run_suite(s, b.load_references(best_known), backends=split(backends),
                        strategies=split(contiguity), time_limit=time_limit, repeat=repeat,
-                       threads=threads, progress=lambda m: click.echo(m, err=True))
+                       threads=threads, only=split(only),
+                       progress=lambda m: click.echo(m, err=True),
+                       on_row=(lambda rs: b.write_csv(rs, out)) if out is not None else None)
     click.echo(b.table(rows))
     meta = b.machine()
     click.echo(f"\n{meta['date']} · {meta['cpu']} · {meta['cores']} cores · Python "
