@@ -18,7 +18,7 @@ demo: $(BIN)/optimizer
 		--model models/pohjois-pohjanmaa.toml --out out/pohjois-pohjanmaa-2025 || true
 
 test: $(BIN)/optimizer
-	$(BIN)/ruff check optimizer tests
+	$(BIN)/ruff check optimizer tests benchmarks
 	$(BIN)/python -m pytest -q
 	$(BIN)/optimizer bench smoke --out out/bench-smoke.csv
 
