@@ -124,7 +124,11 @@ def load_suite(path: Path) -> Suite:
         if areas is not None:
             areas = (areas, areas) if isinstance(areas, int) else tuple(areas)
         listed = {key: tuple(case[key]) for key in ("backends", "contiguity") if key in case}
-        cases.append(Case(case.get("id", model.stem), model, areas, listed.get("backends"),
+        case_id = case.get("id", model.stem)
+        if any(c.id == case_id for c in cases):
+            raise ModelError(f"{path}: instance id {case_id!r} appears twice (ids key the "
+                             "best-known values and the results)")
+        cases.append(Case(case_id, model, areas, listed.get("backends"),
                           listed.get("contiguity"), case.get("repeat"), case.get("time_limit")))
     backends = tuple(data.get("backends", ["highs", "cbc", "cpsat", "scip"]))
     for b in backends + tuple(x for c in cases for x in c.backends or ()):

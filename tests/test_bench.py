@@ -49,3 +49,21 @@ def test_a_wrong_known_optimum_fails_the_run(tmp_path):
               "--best-known", known)
     assert r.exit_code == 1
     assert "FAIL path5-floor" in r.stderr and "differs from the known optimum" in r.stderr
+
+
+def test_every_shipped_suite_loads_with_distinct_ids():
+    from optimizer.bench import load_suite
+
+    for path in sorted((ROOT / "benchmarks" / "suites").glob("*.toml")):
+        ids = [c.id for c in load_suite(path).cases]
+        assert len(ids) == len(set(ids)) > 0, path.name
+
+
+def test_a_suite_repeating_an_id_is_bad_input(tmp_path):
+    suite = tmp_path / "twice.toml"
+    model = ROOT / "benchmarks" / "models" / "smoke" / "path5-floor.toml"
+    suite.write_text(f'[[instances]]\nid = "a"\nmodel = "{model}"\n'
+                     f'[[instances]]\nid = "a"\nmodel = "{model}"\n')
+    r = CliRunner().invoke(cli, ["bench", str(suite)])
+    assert r.exit_code == 2
+    assert "'a' appears twice" in r.stderr and "Traceback" not in r.output
