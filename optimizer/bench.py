@@ -213,11 +213,11 @@ def run_suite(
              if not only or any(fnmatch.fnmatchcase(c.id, pat) for pat in only)]
     if not cases:
         raise InputError(f"suite {suite.name!r}: no instance matches {', '.join(only or ())}")
+    problems = []  # every model is read before anything runs: bad input stops a run at once
     for case in cases:
         model = load_model(case.model)
-        if case.areas:
-            model = model.with_areas(*case.areas)
-        problem = bind(model)
+        problems.append(bind(model.with_areas(*case.areas) if case.areas else model))
+    for case, problem in zip(cases, problems, strict=True):
         ref = references.get(case.id, Reference(None, "", ""))
         strats = strategies or case.strategies or suite.strategies
         if not problem.contiguity:
