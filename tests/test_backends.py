@@ -246,3 +246,19 @@ def test_implied_integer_survives_new_rows_and_not_the_relaxation():
     assert milp_of([1], [[1]], [0], [1]).implied_integer.tolist() == [False]
     if hasattr(milp, "relaxation"):
         assert not milp.relaxation().implied_integer.any()
+
+
+@pytest.mark.skipif("cbc" not in BACKENDS, reason="CBC is not installed")
+def test_cbc_interrupted_past_its_limit_still_reports_its_incumbent(monkeypatch, harder):
+    # CBC checks its clock only between nodes, so it can overrun; it is then sent Ctrl-C.
+    # Simulate an overrun: interrupt 0.5 s into a run whose own limit is 100 s.
+    from optimizer.backends import cbc
+
+    milp, _ = harder
+    monkeypatch.setattr(cbc, "INTERRUPT_AFTER", 0.5 - 100)
+    res = get_backend("cbc").solve(milp, time_limit=100)
+    assert res.status in (Status.FEASIBLE, Status.NO_SOLUTION), (res.status, res.message)
+    assert "ctrl-c" in res.message.lower()
+    if res.status is Status.FEASIBLE:
+        assert milp.is_feasible(res.values)
+        assert res.bound is None or res.bound <= res.objective

@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import re
 import shutil
+import signal
 import stat
 import subprocess
 import tempfile
@@ -34,8 +35,10 @@ _LP_INFEASIBLE = re.compile(r"^(Problem is infeasible|Pre-processing says infeas
 _BEST_POSSIBLE = re.compile(r"best possible (\S+)")
 LIMIT_SHARE = 0.9
 """A run that used this share of its time limit may have been stopped by it."""
-GRACE_SECONDS = 30.0
-"""Extra wall time before a CBC process that ignores its limit is killed."""
+INTERRUPT_AFTER = 2.0
+"""Seconds past its limit before CBC is interrupted (it checks the clock only between nodes)."""
+GRACE_SECONDS = 20.0
+"""Seconds an interrupted CBC gets to write its incumbent before it is killed."""
 
 
 @cache
@@ -135,11 +138,22 @@ class CbcBackend(Backend):
         if with_start:
             cmd += ["-mips", str(tmp / "start.sol")]
         cmd += ["-solve", "-solution", str(tmp / "model.sol")]
-        limit = None if time_limit is None else time_limit + GRACE_SECONDS
-        try:
-            return subprocess.run(cmd, capture_output=True, text=True, timeout=limit)
-        except subprocess.TimeoutExpired:
-            return None
+        limit = None if time_limit is None else time_limit + INTERRUPT_AFTER
+        with subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                              text=True) as proc:
+            try:
+                out, err = proc.communicate(timeout=limit)
+            except subprocess.TimeoutExpired:
+                # Past its limit CBC is deep in one node; Ctrl-C makes it stop the search
+                # and still print its result and write the incumbent, like a time limit.
+                proc.send_signal(signal.SIGINT)
+                try:
+                    out, err = proc.communicate(timeout=GRACE_SECONDS)
+                except subprocess.TimeoutExpired:
+                    proc.kill()
+                    proc.communicate()
+                    return None
+        return subprocess.CompletedProcess(cmd, proc.returncode, out, err)
 
     def _parse(self, proc, sol_path: Path, milp: MILP, wall: float,
                limited: bool) -> SolverResult:
@@ -174,7 +188,8 @@ class CbcBackend(Backend):
             bound = obj - float(stop.group(1)) if stop and has_sol else obj
         elif "infeasible" in result.lower():
             status = Status.INFEASIBLE
-        elif result.startswith("Stopped on"):
+        elif result.startswith("Stopped on") or "ctrl-c" in result.lower():
+            # "User ctrl-c": interrupted by _run past its time limit; the incumbent stands
             status = Status.FEASIBLE if has_sol else Status.NO_SOLUTION
         else:
             return SolverResult(Status.ERROR, self.name, self.version(), wall,
