@@ -262,3 +262,20 @@ def test_cbc_interrupted_past_its_limit_still_reports_its_incumbent(monkeypatch,
     if res.status is Status.FEASIBLE:
         assert milp.is_feasible(res.values)
         assert res.bound is None or res.bound <= res.objective
+
+
+@pytest.mark.skipif("cbc" not in BACKENDS, reason="CBC is not installed")
+def test_cbc_that_cannot_be_stopped_is_a_limit_not_an_error(monkeypatch, harder):
+    # When even Ctrl-C does not stop CBC in time it is killed: a time-limit stop with
+    # no plan of its own (the start, if any, is returned), never "optimal" or "error".
+    from optimizer.backends import cbc
+
+    milp, start = harder
+    monkeypatch.setattr(cbc, "INTERRUPT_AFTER", 0.3 - 100)
+    monkeypatch.setattr(cbc, "GRACE_SECONDS", 0.001)
+    res = get_backend("cbc").solve(milp, time_limit=100)
+    assert res.status is Status.NO_SOLUTION, (res.status, res.message)
+    assert "killed" in res.message
+    res = get_backend("cbc").solve(milp, time_limit=100, warm_start=start)
+    assert res.status is Status.FEASIBLE, (res.status, res.message)
+    assert res.objective == pytest.approx(milp.objective(start))

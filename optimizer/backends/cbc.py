@@ -113,12 +113,15 @@ class CbcBackend(Backend):
                     proc = self._run(exe, tmp, gap, threads, left, False)
             wall = time.perf_counter() - start
             if proc is None:
-                return SolverResult(Status.ERROR, self.name, self.version(), wall,
-                                    message="CBC ignored its time limit and was stopped")
-            if log:
-                print(proc.stdout)
-            limited = time_limit is not None and wall >= LIMIT_SHARE * time_limit
-            res = self._parse(proc, tmp / "model.sol", milp, wall, limited)
+                # A time-limit stop whose incumbent died with the process, not a failure.
+                res = SolverResult(Status.NO_SOLUTION, self.name, self.version(), wall,
+                                   message="CBC did not stop at its time limit, even when "
+                                           "interrupted, and was killed; its plan is lost")
+            else:
+                if log:
+                    print(proc.stdout)
+                limited = time_limit is not None and wall >= LIMIT_SHARE * time_limit
+                res = self._parse(proc, tmp / "model.sol", milp, wall, limited)
         if res.status in (Status.ERROR, Status.NO_SOLUTION) and warm_start is not None \
                 and milp.is_feasible(warm_start):
             # Never lose a valid start to a crash or an early stop.
