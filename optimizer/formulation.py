@@ -1,11 +1,16 @@
 """The assignment model of design.md §2, written once, solver-neutral.
 
 Variables: x_ij ∈ {0,1} for every pair the problem allows (i served by lead
-j; x_jj = 1 opens j), FTE_j ∈ ℤ+ when staff cost money, and, for the flow
+j; x_jj = 1 opens j), FTE_j ∈ ℤ+ when staff cost money, FTE_o ∈ ℤ+ for the
+organiser's staff when it grows with the number of areas, and, for the flow
 strategy, 0 ≤ f^j_uv ≤ |V_j| − 1 on the arcs of the graph (continuous,
 marked implied integer).
 
-    minimise   Σ_j f x_jj + Σ_ij c_ij x_ij + p Σ_j FTE_j
+    minimise   Σ_j f_j x_jj + Σ_ij (c_ij + v_i) x_ij + Σ_j p_j FTE_j + p FTE_o + C_0
+        f_j: j's own fixed cost (lead_costs, else the fixed cost per area), the catalogue's
+             regional per-area services and, inside the organiser's area, its cost per area;
+        c_ij: travel; v_i: the regional services of i (per jobseeker, resident, labour force);
+        p_j: staff pay and the per-FTE services; C_0: the organiser's plan-independent cost
     (1) Σ_j x_ij = 1                            every municipality in one area
     (2) x_ij ≤ x_jj                             only open leads serve
     (3) k_min ≤ Σ_j x_jj ≤ k_max                number of areas
@@ -16,9 +21,26 @@ marked implied integer).
               the neighbourhoods N(i) up front, more as violated (contiguity.py)
         flow: each lead j sends one unit to each member along arcs inside its
               area: in_i − out_i = x_ij, in_i ≤ (|V_j| − 1) x_ij (Shirabe)
-    (7) x_jj = 1 for fixed leads; pairs ruled out by candidates, locks, the
-        maximum distance, reachability or caps are not created at all
-    (S) caseload · FTE_j ≥ Σ_i s_i x_ij         staff needed, when p > 0
+    (7) x_jj = 1 for fixed leads (the organiser among them); pairs ruled out by
+        candidates, locks, the maximum distance, reachability or caps are not created
+        at all, nor are
+        (7a) x_ij, i ≠ j, for a lead j that may serve only itself (the organiser
+             producing alone for its own area),
+        (7b) x_ij for i and j of a separate pair (i may not join its partner's area),
+        (7c) x_ij across the border of the organiser's area
+    (8) x_ij + x_kj ≤ x_jj                      i and k of a separate pair never share
+                                                an area (each lead j both may join)
+    (9) Σ_i (v_i − t_i − b κ_i) x_ij + f'_j x_jj + p' FTE_j ≤ 0
+                                                the variant bounding deficits: area j's
+        production cost (f'_j: own and per-area services; p': staff pay and per-FTE
+        services) less its members' subsidies after the organiser's share t_i is at
+        most b per unit of the equalisation key κ
+    (S) caseload · FTE_j ≥ Σ_i (s_i + caseload · r_i) x_ij + caseload · r_0 x_jj
+                                                staff needed, when p_j > 0 (s: the
+        staffing attribute; r_i, r_0: the catalogue services' staff per member and area)
+    (O) FTE_o ≥ r_c + r_a Σ_{j in the organiser's area} x_jj
+                                                the organiser's staff, when it depends on
+        the number of areas (r_a > 0) and staff cost money
 """
 
 from __future__ import annotations
@@ -52,6 +74,7 @@ class Formulation:
     arc_u: np.ndarray
     arc_v: np.ndarray
     arc_j: np.ndarray
+    org_col: int = -1
 
     @property
     def num_pairs(self) -> int:
@@ -79,19 +102,17 @@ class Formulation:
         if np.any(cols < 0):
             return None
         v[cols] = 1.0
-        st = self.problem.staffing
+        p = self.problem
         for j in np.unique(lead):
             if self.fte_col[j] >= 0:
-                total = st_total(self.problem, lead == j)
-                v[self.fte_col[j]] = np.ceil(total / st.caseload - 1e-9)
+                need = p.staff_need(np.flatnonzero(lead == j))
+                v[self.fte_col[j]] = np.ceil(need - 1e-9)
+        if self.org_col >= 0:
+            inside = [j for j in np.unique(lead) if p.in_organiser_area[j]]
+            v[self.org_col] = p.rates.common_fte(len(inside))
         if len(self.arc_u):
             v[self.milp.num_cols - len(self.arc_u):] = _tree_flows(self, lead)
         return v
-
-
-def st_total(problem: Problem, members: np.ndarray) -> float:
-    st = problem.staffing
-    return float(problem.instance.attribute(st.attribute)[members].sum())
 
 
 def _tree_flows(form: Formulation, lead: np.ndarray) -> np.ndarray:
@@ -126,6 +147,14 @@ def candidate_pairs(problem: Problem) -> np.ndarray:
     """Boolean n×n matrix of the x_ij that can be 1 in some feasible plan."""
     inst = problem.instance
     ok = problem.allowed.copy()
+    for j in problem.self_only:  # (7a)
+        ok[:, j] = False
+        ok[j, j] = problem.allowed[j, j]
+    for a, b in problem.separate:  # (7b)
+        ok[a, b] = ok[b, a] = False
+    if problem.organiser is not None:  # (7c)
+        inside = problem.in_organiser_area
+        ok &= inside[:, None] == inside[None, :]
     can_lead = np.diag(ok).copy()
     ok &= can_lead[None, :]
     adj = inst.adjacency
@@ -174,11 +203,19 @@ def build(problem: Problem, strategy: str = "cuts") -> Formulation:
     leads = np.flatnonzero(lead_col >= 0)
 
     st = problem.staffing
+    rates = problem.rates
+    fte_price = problem.fte_price
     fte_col = np.full(n, -1, dtype=np.int64)
     n_cols = P
-    if st is not None and st.cost_per_fte > 0:
+    if st is not None and np.any(fte_price[leads] > 0):
         fte_col[leads] = P + np.arange(len(leads))
         n_cols += len(leads)
+    org_col = -1
+    inside_leads = leads[problem.in_organiser_area[leads]]
+    if (problem.organiser is not None and rates.common_staff_per_area > 0 and st is not None
+            and st.cost_per_fte > 0):
+        org_col = n_cols
+        n_cols += 1
 
     rows = RowBlock()
     # (1) every municipality in one area
@@ -195,17 +232,35 @@ def build(problem: Problem, strategy: str = "cuts") -> Formulation:
     for bounds, lo, hi in ((problem.floors, 0.0, np.inf), (problem.caps, -np.inf, 0.0)):
         for b in bounds:
             _attribute_rows(rows, b.values, b.limit, pair_i, pair_j, lead_col, leads, lo, hi)
+    # (8) separate pairs never share an area
+    col_of = col_of_pairs(n, pair_i, pair_j)
+    _separate_rows(rows, problem.separate, col_of, lead_col, leads)
     # (S) staffing
     if fte_col.max() >= 0:
-        s = inst.attribute(st.attribute)
+        s = inst.attribute(st.attribute) + st.caseload * rates.area_staff
+        r0 = st.caseload * rates.area_staff_fixed
         rk = np.searchsorted(leads, pair_j)
-        rows.add_many(np.concatenate([rk, np.arange(len(leads))]),
-                      np.concatenate([np.arange(P), fte_col[leads]]),
-                      np.concatenate([-s[pair_i], np.full(len(leads), st.caseload)]),
-                      np.zeros(len(leads)), np.inf)
+        if r0:
+            rows.add_many(np.concatenate([rk, np.arange(len(leads)), np.arange(len(leads))]),
+                          np.concatenate([np.arange(P), fte_col[leads], lead_col[leads]]),
+                          np.concatenate([-s[pair_i], np.full(len(leads), st.caseload),
+                                          np.full(len(leads), -r0)]),
+                          np.zeros(len(leads)), np.inf)
+        else:
+            rows.add_many(np.concatenate([rk, np.arange(len(leads))]),
+                          np.concatenate([np.arange(P), fte_col[leads]]),
+                          np.concatenate([-s[pair_i], np.full(len(leads), st.caseload)]),
+                          np.zeros(len(leads)), np.inf)
+    # (O) the organiser's staff
+    if org_col >= 0:
+        rows.add(np.concatenate([[org_col], lead_col[inside_leads]]),
+                 np.concatenate([[1.0], np.full(len(inside_leads),
+                                                -rates.common_staff_per_area)]),
+                 rates.common_staff_fixed, np.inf)
+    # (9) the deficit bound
+    if problem.deficit_bound is not None:
+        _deficit_rows(rows, problem, pair_i, pair_j, lead_col, leads, fte_col)
 
-    col_of = np.full((n, n), -1, dtype=np.int64)
-    col_of[pair_i, pair_j] = np.arange(P)
     arc_u = arc_v = arc_j = np.zeros(0, dtype=np.int64)
     if problem.contiguity:
         _neighbourhood_cuts(rows, inst, col_of, pair_i, pair_j, off)
@@ -218,9 +273,16 @@ def build(problem: Problem, strategy: str = "cuts") -> Formulation:
 
     c = np.zeros(n_cols)
     c[:P] = problem.cost[pair_i, pair_j]
-    c[lead_col[leads]] += problem.fixed_cost
+    if np.any(rates.area_variable):
+        c[:P] += rates.area_variable[pair_i]
+    c[lead_col[leads]] += problem.lead_fixed[leads]
     if fte_col.max() >= 0:
-        c[fte_col[leads]] = st.cost_per_fte
+        c[fte_col[leads]] = fte_price[leads]
+    offset = rates.common_fixed if problem.organiser is not None else 0.0
+    if org_col >= 0:
+        c[org_col] = st.cost_per_fte
+    elif problem.organiser is not None and st is not None and st.cost_per_fte > 0:
+        offset += st.cost_per_fte * rates.common_fte(0)
     col_lo = np.zeros(n_cols)
     col_hi = np.full(n_cols, np.inf)
     col_hi[:P] = 1.0
@@ -231,6 +293,8 @@ def build(problem: Problem, strategy: str = "cuts") -> Formulation:
     integer = np.zeros(n_cols, dtype=bool)
     integer[:P] = True
     integer[fte_col[leads][fte_col[leads] >= 0]] = True
+    if org_col >= 0:
+        integer[org_col] = True
     implied = np.zeros(n_cols, dtype=bool)
     if len(arc_u):
         # An arc of lead j carries at most the |V_j| − 1 units j sends; with x
@@ -239,9 +303,45 @@ def build(problem: Problem, strategy: str = "cuts") -> Formulation:
         col_hi[flows] = ok.sum(axis=0)[arc_j] - 1.0
         implied[flows] = True
     milp = MILP(c=c, A=rows.matrix(n_cols), row_lo=rows.lo, row_hi=rows.hi,
-                col_lo=col_lo, col_hi=col_hi, integer=integer, implied_integer=implied)
+                col_lo=col_lo, col_hi=col_hi, integer=integer, implied_integer=implied,
+                offset=offset)
     return Formulation(problem, milp, strategy if problem.contiguity else "none",
-                       pair_i, pair_j, col_of, lead_col, fte_col, arc_u, arc_v, arc_j)
+                       pair_i, pair_j, col_of, lead_col, fte_col, arc_u, arc_v, arc_j, org_col)
+
+
+def col_of_pairs(n: int, pair_i: np.ndarray, pair_j: np.ndarray) -> np.ndarray:
+    col_of = np.full((n, n), -1, dtype=np.int64)
+    col_of[pair_i, pair_j] = np.arange(len(pair_i))
+    return col_of
+
+
+def _separate_rows(rows, separate, col_of, lead_col, leads) -> None:
+    """(8) x_ij + x_kj − x_jj ≤ 0 for each separate pair {i, k} and each lead j both may
+    join (j itself is neither: (7b) removed those columns)."""
+    for i, k in separate:
+        for j in leads:
+            a, b = col_of[i, j], col_of[k, j]
+            if a >= 0 and b >= 0:
+                rows.add([a, b, lead_col[j]], [1.0, 1.0, -1.0], -np.inf, 0.0)
+
+
+def _deficit_rows(rows, problem: Problem, pair_i, pair_j, lead_col, leads, fte_col) -> None:
+    """(9) per lead j: production cost − available subsidy − b·Σ key ≤ 0."""
+    bound = problem.deficit_bound
+    r = problem.rates
+    coef = r.area_variable - bound.available - bound.limit * bound.key
+    fixed = problem.lead_base[leads] + r.area_fixed
+    rk = np.searchsorted(leads, pair_j)
+    rr = [rk, np.arange(len(leads))]
+    cc = [np.arange(len(pair_i)), lead_col[leads]]
+    vv = [coef[pair_i], fixed]
+    price = problem.production_fte_price
+    if price and fte_col.max() >= 0:
+        rr.append(np.arange(len(leads)))
+        cc.append(fte_col[leads])
+        vv.append(np.full(len(leads), price))
+    rows.add_many(np.concatenate(rr), np.concatenate(cc), np.concatenate(vv),
+                  np.full(len(leads), -np.inf), 0.0)
 
 
 def _attribute_rows(rows, a, limit, pair_i, pair_j, lead_col, leads, lo, hi):
