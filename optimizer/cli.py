@@ -15,16 +15,19 @@ from pathlib import Path
 import click
 
 from . import __version__
+from .economics.finance import settle
+from .economics.tables import area_money_table, finance_text
 from .errors import BackendError, InfeasibleModelError, InputError, OptimizerError
 from .figures import evaluate
 from .formulation import STRATEGIES
-from .model import bind, load_model
+from .model import PlanningModel, bind, load_model
 from .outputs import write_outputs
 from .plan import UNASSIGNED, read_plan
 from .report import (
     area_table,
     figures_json,
     members_list,
+    organiser_line,
     solver_line,
     verification_json,
     verification_text,
@@ -55,17 +58,38 @@ def handles_errors(fn):
     return wrapper
 
 
-def _area_range(value: str | None):
+def _area_range(value: str | None, flag: str = "--areas", least: int = 1):
     if value is None:
         return None
     m = re.fullmatch(r"\s*(\d+)\s*(?:(?:-|\.\.)\s*(\d+)\s*)?", value)
     if not m:
-        raise InputError(f"--areas: expected K or K1-K2, got {value!r}")
+        raise InputError(f"{flag}: expected K or K1-K2, got {value!r}")
     lo = int(m.group(1))
     hi = int(m.group(2) or lo)
-    if not 1 <= lo <= hi:
-        raise InputError(f"--areas: need 1 <= K1 <= K2, got {value!r}")
+    if not least <= lo <= hi:
+        raise InputError(f"{flag}: need {least} <= K1 <= K2, got {value!r}")
     return lo, hi
+
+
+def _with_counts(planning: PlanningModel, areas: str | None,
+                 leads: str | None) -> PlanningModel:
+    """Apply --areas (every area) or --regional-leads (besides the organiser's own area)."""
+    if areas is not None and leads is not None:
+        raise InputError("--areas and --regional-leads: give one of them")
+    if (rng := _area_range(areas)) is not None:
+        if planning.organiser is not None:
+            raise InputError(f"--areas: {planning.source} has an organiser; give "
+                             "--regional-leads (the leads besides its own area)")
+        planning = planning.with_areas(*rng)
+    if (rng := _area_range(leads, "--regional-leads", 0)) is not None:
+        planning = planning.with_regional_leads(*rng)
+    return planning
+
+
+def _regional_option(fn):
+    return click.option("--regional-leads", "-r", "leads",
+                        help="With an organiser: regional leads besides its own area, "
+                             "K or K1-K2.")(fn)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -85,20 +109,20 @@ def cli() -> None:
 @click.option("--contiguity", type=click.Choice(STRATEGIES),
               help="Exact contiguity strategy (default: the model's).")
 @click.option("--areas", "-k", "areas", help="Override the area count: K or K1-K2.")
+@_regional_option
 @click.option("--warm-start", type=click.Path(dir_okay=False, path_type=Path),
               help="Start from a plan file (assignment or code,area format).")
 @click.option("--out", "-o", type=click.Path(file_okay=False, path_type=Path),
-              help="Write assignment.csv, summary.json, areas.geojson and map.png here.")
+              help="Write assignment.csv, summary.json, areas.geojson and map.png (and "
+                   "finance.csv with [finance]) here.")
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON only.")
 @click.option("--quiet", "-q", is_flag=True, help="Print only the solver line.")
 @click.option("--log", is_flag=True, help="Show the solver's own log.")
 @handles_errors
-def solve(model, backend, time_limit, gap, contiguity, areas, warm_start, out, as_json, quiet,
-          log):
+def solve(model, backend, time_limit, gap, contiguity, areas, leads, warm_start, out, as_json,
+          quiet, log):
     """Solve a planning MODEL (TOML) and print the areas and the solver's certificate."""
-    planning = load_model(model)
-    if (rng := _area_range(areas)) is not None:
-        planning = planning.with_areas(*rng)
+    planning = _with_counts(load_model(model), areas, leads)
     problem = bind(planning)
     start = read_plan(warm_start, problem.instance) if warm_start else None
     talk = not (as_json or quiet)
@@ -111,13 +135,18 @@ def solve(model, backend, time_limit, gap, contiguity, areas, warm_start, out, a
                         gap=gap, warm_start=start, log=log, progress=progress)
     summary = {"model": planning.name, "model_file": str(model),
                "instance": problem.instance.name, **sol.summary()}
+    fin = None
     if sol.figures is not None:
         summary.update(figures_json(sol.figures))
         summary["verification"] = verification_json(verify(problem, sol.plan))
+        if planning.finance is not None:
+            fin = settle(problem, sol.plan)
+            summary["finance"] = fin.summary()
     if out is not None:
         title = f"{planning.name}: {len(sol.figures.areas) if sol.figures else 0} areas, " \
                 f"{sol.status}"
-        write_outputs(out, sol.plan, sol.figures, summary, title)
+        write_outputs(out, sol.plan, sol.figures, summary, title,
+                      {"finance.csv": fin.to_csv()} if fin is not None else None)
     if as_json:
         click.echo(json.dumps(summary, indent=2, ensure_ascii=False))
     else:
@@ -126,6 +155,12 @@ def solve(model, backend, time_limit, gap, contiguity, areas, warm_start, out, a
             click.echo()
             click.echo(members_list(sol.figures))
             click.echo()
+            if (line := organiser_line(problem, sol.figures)) is not None:
+                click.echo(line)
+                click.echo()
+            if fin is not None:
+                click.echo(area_money_table(fin))
+                click.echo()
         click.echo(solver_line(sol))
         if sol.plan is not None and talk:
             click.echo("plan verified: every rule holds")
@@ -142,15 +177,14 @@ def solve(model, backend, time_limit, gap, contiguity, areas, warm_start, out, a
 @click.option("--model", "-m", "model", required=True,
               type=click.Path(dir_okay=False, path_type=Path), help="Planning model (TOML).")
 @click.option("--areas", "-k", "areas", help="Override the area count: K or K1-K2.")
+@_regional_option
 @click.option("--out", "-o", type=click.Path(file_okay=False, path_type=Path),
               help="Write summary.json (and the map when the plan has geometry) here.")
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON only.")
 @handles_errors
-def check(plan, model, areas, out, as_json):
+def check(plan, model, areas, leads, out, as_json):
     """Verify a PLAN file against a MODEL and print its figures; list every broken rule."""
-    planning = load_model(model)
-    if (rng := _area_range(areas)) is not None:
-        planning = planning.with_areas(*rng)
+    planning = _with_counts(load_model(model), areas, leads)
     problem = bind(planning)
     p = read_plan(plan, problem.instance)
     figs = evaluate(problem, p)
@@ -171,9 +205,59 @@ def check(plan, model, areas, out, as_json):
         click.echo()
         click.echo(members_list(figs))
         click.echo()
+        if (line := organiser_line(problem, figs)) is not None:
+            click.echo(line)
+            click.echo()
         click.echo(verification_text(v))
     if not v.ok:
         sys.exit(1)
+
+
+@cli.command()
+@click.argument("plan", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--model", "-m", "model", required=True,
+              type=click.Path(dir_okay=False, path_type=Path),
+              help="Planning model (TOML) with a [finance] table.")
+@_regional_option
+@click.option("--out", "-o", type=click.Path(file_okay=False, path_type=Path),
+              help="Write finance.csv and summary.json here.")
+@click.option("--json", "as_json", is_flag=True, help="Print the settlement as JSON only.")
+@handles_errors
+def finance(plan, model, leads, out, as_json):
+    """Who pays what under a PLAN: subsidies, shares to the organiser, each area's cost and
+    deficit or surplus, incentives and sanctions, and every municipality's net position.
+
+    Any plan is settled, also one that breaks a rule of the model (the rules it breaks
+    are counted; `optimizer check` lists them).
+    """
+    planning = _with_counts(load_model(model), None, leads)
+    if planning.finance is None:
+        raise InputError(f"{model}: no [finance] table, so nothing says who pays what")
+    problem = bind(planning)
+    p = read_plan(plan, problem.instance)
+    fin = settle(problem, p)
+    figs = evaluate(problem, p)
+    v = verify(problem, p)
+    summary = {"model": planning.name, "model_file": str(model), "plan_file": str(plan),
+               "instance": problem.instance.name, "notes": list(p.notes),
+               "verification": verification_json(v), "finance": fin.summary()}
+    if out is not None:
+        write_outputs(out, None, figs, summary, f"{plan.name}: who pays what",
+                      {"finance.csv": fin.to_csv()})
+    if as_json:
+        click.echo(json.dumps(summary, indent=2, ensure_ascii=False))
+        return
+    for note in p.notes:
+        click.echo(f"note: {note}")
+    click.echo(f"plan {plan} under {planning.name}: " + (
+        "every rule holds" if v.ok else f"breaks {len(v.violations)} rule(s) of the model "
+        "(optimizer check lists them)"))
+    if (line := organiser_line(problem, figs)) is not None:
+        click.echo(line)
+    click.echo()
+    click.echo(finance_text(fin))
+    if out is not None:
+        click.echo(f"\noutputs written to {out}/")
 
 
 @cli.command()

@@ -25,7 +25,8 @@ class AreaFigures:
     member_names: tuple[str, ...]
     totals: Mapping[str, float]
     travel: float | None
-    fte: int | None
+    fte: float | None
+    """Staff: whole FTEs (an int), or person-years when staffing.whole_fte is false."""
     cost: float | None
     production_cost: float | None = None
     role: str = ""

@@ -41,6 +41,9 @@ marked implied integer).
     (O) FTE_o ≥ r_c + r_a Σ_{j in the organiser's area} x_jj
                                                 the organiser's staff, when it depends on
         the number of areas (r_a > 0) and staff cost money
+    With fractional FTE (staffing.whole_fte = false) there are no FTE columns: FTE_j is
+    its need Σ_i (s_i / caseload + r_i) x_ij + r_0 x_jj, priced in c_ij and f_j, and the
+    organiser's staff r_c + r_a · (areas) in C_0 and f_j.
 """
 
 from __future__ import annotations
@@ -109,7 +112,7 @@ class Formulation:
                 v[self.fte_col[j]] = np.ceil(need - 1e-9)
         if self.org_col >= 0:
             inside = [j for j in np.unique(lead) if p.in_organiser_area[j]]
-            v[self.org_col] = p.rates.common_fte(len(inside))
+            v[self.org_col] = p.rates.common_fte(len(inside))  # org_col: whole FTE only
         if len(self.arc_u):
             v[self.milp.num_cols - len(self.arc_u):] = _tree_flows(self, lead)
         return v
@@ -207,13 +210,14 @@ def build(problem: Problem, strategy: str = "cuts") -> Formulation:
     fte_price = problem.fte_price
     fte_col = np.full(n, -1, dtype=np.int64)
     n_cols = P
-    if st is not None and np.any(fte_price[leads] > 0):
+    whole = problem.whole_fte
+    if st is not None and whole and np.any(fte_price[leads] > 0):
         fte_col[leads] = P + np.arange(len(leads))
         n_cols += len(leads)
     org_col = -1
     inside_leads = leads[problem.in_organiser_area[leads]]
     if (problem.organiser is not None and rates.common_staff_per_area > 0 and st is not None
-            and st.cost_per_fte > 0):
+            and st.cost_per_fte > 0 and whole):
         org_col = n_cols
         n_cols += 1
 
@@ -278,11 +282,18 @@ def build(problem: Problem, strategy: str = "cuts") -> Formulation:
     c[lead_col[leads]] += problem.lead_fixed[leads]
     if fte_col.max() >= 0:
         c[fte_col[leads]] = fte_price[leads]
+    elif st is not None and not whole and np.any(fte_price[leads] > 0):
+        # fractional FTE: staff cost is linear, priced on each member's staff need
+        need, r0 = staff_need_rates(problem)
+        c[:P] += fte_price[pair_j] * need[pair_i]
+        c[lead_col[leads]] += fte_price[leads] * r0
     offset = rates.common_fixed if problem.organiser is not None else 0.0
     if org_col >= 0:
         c[org_col] = st.cost_per_fte
     elif problem.organiser is not None and st is not None and st.cost_per_fte > 0:
-        offset += st.cost_per_fte * rates.common_fte(0)
+        offset += st.cost_per_fte * rates.common_fte(0, whole)
+        if not whole:
+            c[lead_col[inside_leads]] += st.cost_per_fte * rates.common_staff_per_area
     col_lo = np.zeros(n_cols)
     col_hi = np.full(n_cols, np.inf)
     col_hi[:P] = 1.0
@@ -325,17 +336,34 @@ def _separate_rows(rows, separate, col_of, lead_col, leads) -> None:
                 rows.add([a, b, lead_col[j]], [1.0, 1.0, -1.0], -np.inf, 0.0)
 
 
+def staff_need_rates(problem: Problem) -> tuple[np.ndarray, float]:
+    """Staff need (FTE) per member and per area: attribute / caseload + the services' staff."""
+    st = problem.staffing
+    r = problem.rates
+    return problem.instance.attribute(st.attribute) / st.caseload + r.area_staff, \
+        r.area_staff_fixed
+
+
 def _deficit_rows(rows, problem: Problem, pair_i, pair_j, lead_col, leads, fte_col) -> None:
-    """(9) per lead j: production cost − available subsidy − b·Σ key ≤ 0."""
+    """(9) per lead j: production cost − available subsidy − b·Σ key ≤ 0. With fractional
+    FTE the staff cost is priced per member, and the row is multiplied by the caseload
+    so that its coefficients stay integral when scaled (for CP-SAT)."""
     bound = problem.deficit_bound
     r = problem.rates
+    st = problem.staffing
     coef = r.area_variable - bound.available - bound.limit * bound.key
     fixed = problem.lead_base[leads] + r.area_fixed
+    price = problem.production_fte_price
+    scale = 1.0
+    if price and st is not None and not problem.whole_fte:
+        scale = st.caseload
+        coef = scale * coef + price * (problem.instance.attribute(st.attribute)
+                                       + scale * r.area_staff)
+        fixed = scale * fixed + price * scale * r.area_staff_fixed
     rk = np.searchsorted(leads, pair_j)
     rr = [rk, np.arange(len(leads))]
     cc = [np.arange(len(pair_i)), lead_col[leads]]
     vv = [coef[pair_i], fixed]
-    price = problem.production_fte_price
     if price and fte_col.max() >= 0:
         rr.append(np.arange(len(leads)))
         cc.append(fte_col[leads])

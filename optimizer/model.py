@@ -60,12 +60,17 @@ class Balance:
 
 @dataclass(frozen=True)
 class Staffing:
-    """Staff needed per area: FTE ≥ jobseekers / caseload, at least `min_fte` per area."""
+    """Staff needed per area: FTE ≥ jobseekers / caseload, at least `min_fte` per area.
+
+    `whole_fte`: staff is counted in whole FTEs (rounded up per area); False counts
+    person-years as a budget does, fractional, so staff cost is linear in the plan.
+    """
 
     caseload: float
     min_fte: float = 0.0
     cost_per_fte: float = 0.0
     attribute: str = "jobseekers"
+    whole_fte: bool = True
 
 
 @dataclass(frozen=True)
@@ -171,7 +176,8 @@ SCHEMA: dict[str, dict[str, Any]] = {
     "areas": {"count": (int, list), "regional_leads": (int, list), "fixed_leads": list,
               "candidate_leads": (str, list), "max_distance_km": _Num, "self_only": list,
               "separate": list},
-    "staffing": {"caseload": _Num, "min_fte": _Num, "cost_per_fte": _Num, "attribute": str},
+    "staffing": {"caseload": _Num, "min_fte": _Num, "cost_per_fte": _Num, "attribute": str,
+                 "whole_fte": bool},
     "objective": {"travel_weight": str, "cost_per_weighted_km": _Num,
                   "fixed_cost_per_area": _Num, "distance_power": int,
                   "max_deficit_per_key": _Num},
@@ -336,7 +342,8 @@ def parse_model(data: Mapping[str, Any], *, base: Path, source: str) -> Planning
         st = data["staffing"]
         if "caseload" not in st:
             raise ModelError(f"{source}: missing key 'staffing.caseload'")
-        staffing = Staffing(**{k: (v if isinstance(v, str) else float(v)) for k, v in st.items()})
+        staffing = Staffing(**{k: (v if isinstance(v, str | bool) else float(v))
+                               for k, v in st.items()})
         if staffing.caseload <= 0 or staffing.min_fte < 0 or staffing.cost_per_fte < 0:
             raise ModelError(f"{source}: 'staffing' values must be positive")
 
@@ -580,13 +587,18 @@ class Problem:
             need += float(self.rates.area_staff[m].sum()) + self.rates.area_staff_fixed
         return need
 
-    def fte_of(self, members) -> int | None:
-        """Whole FTEs of an area with these members, at least the floor (None without
-        [staffing])."""
+    def fte_of(self, members) -> float | None:
+        """FTEs of an area with these members, at least the floor: whole (an int) unless
+        `staffing.whole_fte` is false (None without [staffing])."""
         need = self.staff_need(members)
         if need is None:
             return None
-        return int(np.ceil(max(need, self.staffing.min_fte) - 1e-9))
+        need = max(need, self.staffing.min_fte)
+        return int(np.ceil(need - 1e-9)) if self.staffing.whole_fte else need
+
+    @property
+    def whole_fte(self) -> bool:
+        return self.staffing is None or self.staffing.whole_fte
 
     def production_cost(self, members, lead: int | None) -> float:
         """Money an area costs a year: its lead's base cost, the regional services (per
@@ -609,7 +621,8 @@ class Problem:
                   if isinstance(key, int) and self.in_organiser_area[key]]
         fte = sum(self.fte_of(m) or 0 for m in inside)
         st = self.staffing
-        return self.rates.common_cost(len(inside), fte, st.cost_per_fte if st else 0.0)
+        return self.rates.common_cost(len(inside), fte, st.cost_per_fte if st else 0.0,
+                                      self.whole_fte)
 
 
 def bind(model: PlanningModel, instance: Instance | None = None) -> Problem:
@@ -783,7 +796,8 @@ def _money(model: PlanningModel, inst: Instance, rates: CostRates,
     if organiser_area is not None:
         key = None if terms.share_key is None else finance_key(
             model, inst, terms.share_key, "finance.organiser_share.key", subsidy)
-        common = to_cents(rates.common_cost(0, 0, st.cost_per_fte if st else 0.0))
+        common = to_cents(rates.common_cost(0, 0, st.cost_per_fte if st else 0.0,
+                                            st is None or st.whole_fte))
         share = organiser_shares(terms, subsidy, common, key, organiser_area)
     return subsidy, DeficitBound(limit, (subsidy - share) / 100.0, equal, terms.equalise_by)
 

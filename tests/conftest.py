@@ -91,7 +91,7 @@ def strategy(request) -> str:
 def north_ostrobothnia():
     from optimizer.model import load_model
 
-    return load_model(ROOT / "models" / "pohjois-pohjanmaa.toml")
+    return load_model(ROOT / "models" / "pohjois-pohjanmaa-4-5-areas.toml")
 
 
 __all__ = ["ROOT", "bind", "brute_force", "grid_instance", "line_instance", "model_for"]

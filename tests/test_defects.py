@@ -18,7 +18,7 @@ from optimizer.plan import read_plan
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA = Path(__file__).resolve().parent / "data"
-REAL_MODEL = ROOT / "models" / "pohjois-pohjanmaa.toml"
+REAL_MODEL = ROOT / "models" / "pohjois-pohjanmaa-4-5-areas.toml"
 REAL_INSTANCE = ROOT / "instances" / "finland" / "pohjois-pohjanmaa.json"
 
 # file name -> (error type, substrings the message must contain)

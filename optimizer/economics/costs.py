@@ -69,16 +69,20 @@ class CostRates:
         return bool(self.common_fixed or self.common_per_area or self.common_per_fte
                     or self.common_staff_fixed or self.common_staff_per_area)
 
-    def common_fte(self, areas: int) -> int:
-        """Whole FTEs the organiser needs when its area holds `areas` production areas."""
+    def common_fte(self, areas: int, whole: bool = True) -> float:
+        """FTEs the organiser needs when its area holds `areas` production areas (rounded
+        up to a whole FTE if `whole`)."""
         need = self.common_staff_fixed + self.common_staff_per_area * areas
+        if not whole:
+            return need
         return int(np.ceil(need - 1e-9)) if need > 0 else 0
 
-    def common_cost(self, areas: int, fte: int, cost_per_fte: float) -> float:
+    def common_cost(self, areas: int, fte: float, cost_per_fte: float,
+                    whole: bool = True) -> float:
         """The organiser's yearly common cost given the production areas in its area and
         their total FTE."""
         return (self.common_fixed + self.common_per_area * areas + self.common_per_fte * fte
-                + cost_per_fte * self.common_fte(areas))
+                + cost_per_fte * self.common_fte(areas, whole))
 
 
 def _quantity(instance, s: Service, key: str) -> np.ndarray:

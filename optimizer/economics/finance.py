@@ -65,7 +65,7 @@ class AreaMoney:
     lead_name: str
     members: tuple[str, ...]
     jobseekers: float
-    fte: int | None
+    fte: float | None
     staff_need: float | None
     production_cost: int
     subsidy: int
@@ -82,7 +82,7 @@ class OrganiserMoney:
     name: str
     municipalities: int
     common_cost: int
-    fte: int
+    fte: float
     shares: int
     returned: int
     sanctions: int
@@ -237,7 +237,7 @@ def settle(problem: Problem, plan: Plan) -> Finance:
     if org is not None:
         common = to_cents(problem.common_cost(areas))
         n_inside = sum(1 for k in areas if isinstance(k, int) and inside[k])
-        org_fte = problem.rates.common_fte(n_inside)
+        org_fte = problem.rates.common_fte(n_inside, problem.whole_fte)
         if terms.share_key is not None:
             share_key = finance_key(problem.model, inst, terms.share_key,
                                     "finance.organiser_share.key", s)
