@@ -288,7 +288,7 @@ def _catalogue(table: Mapping[str, Any], base: Path, source: str) -> Catalogue:
     _check_table(table, "services", source)
     if "catalogue" not in table:
         raise ModelError(f"{source}: missing key 'services.catalogue'")
-    cat = read_catalogue(base / table["catalogue"])
+    cat = read_catalogue((base / table["catalogue"]).resolve())
     for name, tier in table.get("tiers", {}).items():
         if not isinstance(tier, str):
             raise ModelError(f"{source}: 'services.tiers.{name}' must be a tier name")
@@ -685,7 +685,7 @@ def bind(model: PlanningModel, instance: Instance | None = None) -> Problem:
             except InstanceError as exc:
                 raise ModelError(f"{src}: 'organiser.floors.{attr}': {exc}") from None
             organiser_floors.append(Bound(attr, values, limit, f"organiser floor {attr}"))
-    rates = cost_rates(model.catalogue, inst, organiser_area)
+    rates = cost_rates(model.catalogue, inst, organiser_area, f"{src}: 'services.catalogue'")
 
     def bounds(table: Mapping[str, float], kind: str) -> list[Bound]:
         out = []
