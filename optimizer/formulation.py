@@ -235,7 +235,8 @@ def build(problem: Problem, strategy: str = "cuts") -> Formulation:
     # (4), (5) floors and caps: Σ a_i x_ij − limit·x_jj ≥ 0 (≤ 0)
     for bounds, lo, hi in ((problem.floors, 0.0, np.inf), (problem.caps, -np.inf, 0.0)):
         for b in bounds:
-            _attribute_rows(rows, b.values, b.limit, pair_i, pair_j, lead_col, leads, lo, hi)
+            _attribute_rows(rows, b.values * b.scale, b.member_limit * b.scale, pair_i,
+                            pair_j, lead_col, leads, lo, hi)
     # (8) separate pairs never share an area
     col_of = col_of_pairs(n, pair_i, pair_j)
     _separate_rows(rows, problem.separate, col_of, lead_col, leads)

@@ -33,7 +33,8 @@ class _State:
         self.lead = lead
         bounds = [*problem.floors, *problem.caps]
         self.vals = np.array([b.values for b in bounds]).reshape(len(bounds), problem.n)
-        self.lo = np.array([b.limit for b in problem.floors] + [-np.inf] * len(problem.caps))
+        self.lo = np.array([b.member_limit for b in problem.floors]
+                           + [-np.inf] * len(problem.caps))
         self.hi = np.array([np.inf] * len(problem.floors) + [b.limit for b in problem.caps])
         self.tot = {}
         for j in np.unique(lead[lead >= 0]):
@@ -130,7 +131,7 @@ def _grow(problem: Problem, ok: np.ndarray, leads: list[int],
     n = problem.n
     lead = np.full(n, -1, dtype=np.int64) if start is None else start.copy()
     lead[leads] = leads
-    floors = [(b.values, b.limit) for b in problem.floors if b.limit > 0]
+    floors = [(b.values, b.member_limit) for b in problem.floors if b.member_limit > 0]
     have = {j: [float(v[lead == j].sum()) for v, _ in floors] for j in leads}
     heaps: dict[int, list[tuple[float, int]]] = {j: [] for j in leads}
     apart = _partners(problem)

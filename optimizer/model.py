@@ -479,6 +479,15 @@ class Bound:
     values: np.ndarray
     limit: float
     label: str
+    scale: float = 1.0
+    """The formulation multiplies the row by this (to keep its coefficients integral)."""
+    offset: float = 0.0
+    """A floor's per-area constant: an area's total is Σ values over its members + offset."""
+
+    @property
+    def member_limit(self) -> float:
+        """What the members' values must reach: the limit less the per-area offset."""
+        return self.limit - self.offset
 
 
 @dataclass(frozen=True, eq=False)
@@ -716,11 +725,11 @@ def bind(model: PlanningModel, instance: Instance | None = None) -> Problem:
         floors.append(Bound(st.attribute, values, st.min_fte * st.caseload,
                             f"staffing ({st.min_fte:g} FTE × caseload {st.caseload:g})"))
     elif st is not None and st.min_fte > 0:
-        # In jobseeker-equivalents (× caseload), so the row keeps integral coefficients.
-        floors.append(Bound("staff need", values + st.caseload * rates.area_staff,
-                            st.caseload * (st.min_fte - rates.area_staff_fixed),
-                            f"staffing ({st.min_fte:g} FTE: {st.attribute} / caseload "
-                            f"{st.caseload:g} + the services' staff, × {st.caseload:g})"))
+        # In FTE; the row is multiplied by the caseload so its coefficients stay integral.
+        floors.append(Bound("staff need (FTE)", values / st.caseload + rates.area_staff,
+                            st.min_fte, f"staffing: {st.min_fte:g} FTE at caseload "
+                            f"{st.caseload:g} with the services' staff",
+                            scale=st.caseload, offset=rates.area_staff_fixed))
 
     obj = model.objective
     if obj.travel_weight is None or obj.travel_weight == "":

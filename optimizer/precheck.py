@@ -49,7 +49,7 @@ def diagnose(problem: Problem) -> list[str]:
 
     for b in problem.floors:
         total = b.values.sum()
-        if total < problem.k_min * b.limit:
+        if total < problem.k_min * b.member_limit:
             reasons.append(f"{b.attribute} totals {total:,.0f}: not enough for "
                            f"{problem.k_min} areas with {b.label} {b.limit:,.0f}")
     for b in problem.caps:
@@ -73,7 +73,7 @@ def diagnose(problem: Problem) -> list[str]:
                 if not problem.candidates[comp].any():
                     reasons.append(f"separate part {{{names(comp)}}} has no candidate lead")
                 for b in problem.floors:
-                    total = b.values[comp].sum()
+                    total = b.values[comp].sum() + b.offset
                     if total < b.limit:
                         reasons.append(f"separate part {{{names(comp)}}} has {b.attribute} "
                                        f"{total:,.0f} < {b.label} {b.limit:,.0f}; it cannot "
@@ -104,9 +104,9 @@ def _two_tiers(problem: Problem, names) -> list[str]:
         if j not in problem.fixed:
             continue
         for b in problem.floors:
-            if b.values[j] < b.limit:
+            if b.values[j] + b.offset < b.limit:
                 out.append(f"{inst.label(j)} must produce alone but has {b.attribute} "
-                           f"{b.values[j]:,.2f} < {b.label} {b.limit:,.2f}")
+                           f"{b.values[j] + b.offset:,.2f} < {b.label} {b.limit:,.2f}")
     for a, b in problem.separate:
         la, lb = problem.locks.get(a, a), problem.locks.get(b, b)
         if la == lb and (a in problem.locks or b in problem.locks):

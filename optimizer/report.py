@@ -109,9 +109,16 @@ def organiser_line(problem: Problem, figs: PlanFigures) -> str | None:
     if problem.model.organiser.contiguous and problem.contiguity:
         parts = len(pieces(inst.adjacency, members))
         checks.append("contiguous" if parts == 1 else f"NOT contiguous ({parts} parts)")
-    own = ("produces its own area alone" if org in problem.self_only
-           else "leads its own area, which may take neighbours")
-    leads = len(figs.areas) - 1
+    own_area = next((a for a in figs.areas if a.lead_code == inst.codes[org]), None)
+    if own_area is None:
+        own = "leads no area"
+    elif len(own_area.members) == 1:
+        own = "produces its own area alone"
+    else:
+        own = f"leads an area of {len(own_area.members)} municipalities"
+        if org in problem.self_only:
+            own += " (the model asks it to produce alone)"
+    leads = len(figs.areas) - (own_area is not None)
     common = "" if figs.common_cost is None else f"; common cost {figs.common_cost:,.0f} €/yr"
     text = (f"organiser {inst.label(org)} for {len(members)} municipalities"
             + (f" ({', '.join(checks)})" if checks else "")

@@ -118,7 +118,7 @@ def verify(problem: Problem, plan: Plan) -> Verification:
     for bounds, is_floor in ((problem.floors, True), (problem.caps, False)):
         for b in bounds:
             for key, members in areas.items():
-                total = float(b.values[members].sum())
+                total = float(b.values[members].sum()) + b.offset
                 bad = total < b.limit - TOL if is_floor else total > b.limit + TOL
                 if bad:
                     lc, ln = plan.lead_label(key)
