@@ -39,11 +39,11 @@ class Case:
     model: Path
     areas: tuple[int, int] | None = None
     backends: tuple[str, ...] | None = None
-    regional_leads: tuple[int, int] | None = None
-    """With an organiser: regional leads besides its own area (instead of `areas`)."""
     strategies: tuple[str, ...] | None = None
     repeat: int | None = None
     time_limit: float | None = None
+    regional_leads: tuple[int, int] | None = None
+    """With an organiser: regional leads besides its own area (instead of `areas`)."""
 
 
 @dataclass(frozen=True)
@@ -136,7 +136,7 @@ def load_suite(path: Path) -> Suite:
                              "best-known values and the results)")
         cases.append(Case(case_id, model, areas, listed.get("backends"),
                           listed.get("contiguity"), case.get("repeat"), case.get("time_limit"),
-                          leads))
+                          regional_leads=leads))
     backends = tuple(data.get("backends", ["highs", "cbc", "cpsat", "scip"]))
     for b in backends + tuple(x for c in cases for x in c.backends or ()):
         if b not in REGISTRY and b != "heuristic":
