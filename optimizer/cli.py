@@ -25,7 +25,9 @@ from .report import (
     area_table,
     figures_json,
     members_list,
+    plan_title,
     solver_line,
+    status_words,
     verification_json,
     verification_text,
 )
@@ -115,8 +117,9 @@ def solve(model, backend, time_limit, gap, contiguity, areas, warm_start, out, a
         summary.update(figures_json(sol.figures))
         summary["verification"] = verification_json(verify(problem, sol.plan))
     if out is not None:
-        title = f"{planning.name}: {len(sol.figures.areas) if sol.figures else 0} areas, " \
-                f"{sol.status}"
+        title = plan_title(problem.instance, len(sol.figures.areas) if sol.figures else 0,
+                           status_words(str(sol.status), sol.gap, sol.backend),
+                           f"model {planning.name} ({model.name})")
         write_outputs(out, sol.plan, sol.figures, summary, title)
     if as_json:
         click.echo(json.dumps(summary, indent=2, ensure_ascii=False))
@@ -160,8 +163,11 @@ def check(plan, model, areas, out, as_json):
                **figures_json(figs), "verification": verification_json(v)}
     if out is not None:
         complete = bool((p.lead != UNASSIGNED).all())
-        write_outputs(out, p if complete else None, figs, summary,
-                      f"{plan.name} checked against {planning.name}")
+        words = "every rule holds" if v.ok else \
+            f"breaks {len(v.violations)} rule{'s' if len(v.violations) != 1 else ''}"
+        title = plan_title(problem.instance, len(figs.areas), words,
+                           f"{plan.name} checked against model {planning.name}")
+        write_outputs(out, p if complete else None, figs, summary, title)
     if as_json:
         click.echo(json.dumps(summary, indent=2, ensure_ascii=False))
     else:
@@ -174,6 +180,54 @@ def check(plan, model, areas, out, as_json):
         click.echo(verification_text(v))
     if not v.ok:
         sys.exit(1)
+
+
+@cli.command()
+@click.argument("target", type=click.Path(path_type=Path))
+@click.option("--model", "-m", "model", type=click.Path(dir_okay=False, path_type=Path),
+              help="For a run directory: the model to re-verify with (default: the one its "
+                   "summary.json names).")
+@click.option("--reference", "-r", type=click.Path(dir_okay=False, path_type=Path),
+              help="A plan to compare with: moved municipalities and both plans' figures.")
+@click.option("--out", "-o", type=click.Path(file_okay=False, path_type=Path),
+              help="Directory for report.html (default: the run directory; for a MODEL "
+                   "out/<model name>, where the solve's files go too).")
+@click.option("--backend", "-b", help="For a MODEL: the back end (default: the model's).")
+@click.option("--time-limit", "-t", type=click.FloatRange(min=0, min_open=True),
+              help="For a MODEL: wall-clock seconds for the solve.")
+@click.option("--areas", "-k", "areas", help="For a MODEL: override the area count (K or K1-K2).")
+@click.option("--quiet", "-q", is_flag=True, help="Print only the report's path.")
+@handles_errors
+def report(target, model, reference, out, backend, time_limit, areas, quiet):
+    """Write one self-contained HTML report (no network needed) for a run directory
+    (from solve/check --out) or a MODEL (solved first): the solver's certificate, the areas,
+    the map, the money when the run has finance.csv, and a comparison with --reference."""
+    from .reporting.comparison import compare
+    from .reporting.html import write_report
+    from .reporting.run import load_run
+
+    if target.suffix == ".toml" and not target.is_dir():
+        run_dir = out or Path("out") / load_model(target).name
+        click.get_current_context().invoke(solve, model=target, backend=backend,
+                                           time_limit=time_limit, areas=areas, out=run_dir,
+                                           quiet=True)
+        model = model or target
+    elif target.is_dir():
+        run_dir = target
+        if any(v is not None for v in (backend, time_limit, areas)):
+            raise InputError("--backend, --time-limit and --areas apply to a MODEL, "
+                             f"not to the run directory {target}")
+    else:
+        raise InputError(f"{target}: neither a run directory nor a model file (.toml)")
+    run = load_run(run_dir, model)
+    comparison = None
+    if reference is not None:
+        if run.plan is None:
+            raise InputError(f"{run_dir}: the run has no plan to compare with {reference}")
+        ref = read_plan(reference, run.problem.instance)
+        comparison = compare(run.problem, run.plan, ref, reference.name)
+    path = write_report(run, out or run_dir, comparison)
+    click.echo(f"report written to {path}" if not quiet else str(path))
 
 
 @cli.command()
