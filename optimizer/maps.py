@@ -119,6 +119,43 @@ def _place_labels(ax, items, obstacles) -> int:
     return drawn
 
 
+def palette() -> tuple:
+    """The maps' area colours (matplotlib Set2, then Pastel1)."""
+    import matplotlib
+
+    return matplotlib.colormaps["Set2"].colors + matplotlib.colormaps["Pastel1"].colors
+
+
+def draw_areas(ax, plan: Plan, gdf=None, *, grey_context: bool = True) -> dict[str, tuple]:
+    """Draw a plan on matplotlib axes: municipalities coloured by area (neighbouring areas
+    differ), hatched where the lead is outside the instance, area outlines, neighbouring
+    regions in grey; axes fitted to the instance. Returns the colour of each area's lead code.
+
+    `gdf` is `municipalities(plan)` (read when not given), in any projected CRS."""
+    gdf = municipalities(plan) if gdf is None else gdf
+    keys = sorted({c for c in gdf["lead_code"] if c})
+    colours = palette()
+    index = area_colours(plan, keys, len(colours))
+    colour = {k: colours[i % len(colours)] for k, i in index.items()}
+    x0, y0, x1, y1 = gdf.total_bounds
+    pad = 0.06 * max(x1 - x0, y1 - y0)
+    ctx = context(plan, gdf) if grey_context else None
+    if ctx is not None:
+        ctx.plot(ax=ax, color="#e6e6e6", edgecolor="white", linewidth=0.4)
+    gdf.plot(ax=ax, color=[colour.get(c, (0.9, 0.9, 0.9)) for c in gdf["lead_code"]],
+             edgecolor="white", linewidth=0.4 if plan.instance.n <= 120 else 0.2)
+    outside = [i for i in range(plan.instance.n) if plan.lead[i] == OUTSIDE]
+    if outside:
+        gdf.iloc[outside].plot(ax=ax, facecolor="none", edgecolor="#555555", hatch="////",
+                               linewidth=0)
+    assigned = gdf[gdf["lead_code"] != ""]
+    assigned.dissolve(by="lead_code").boundary.plot(ax=ax, color="black", linewidth=1.0)
+    ax.set_xlim(x0 - pad, x1 + pad)
+    ax.set_ylim(y0 - pad, y1 + pad)
+    ax.set_axis_off()
+    return colour
+
+
 def write_map(plan: Plan, areas, path: Path, title: str) -> None:
     """Areas in colours that differ between neighbours, leads as stars, member names that do
     not collide, neighbouring regions in grey, a scale bar, a legend, and a note for
@@ -133,29 +170,11 @@ def write_map(plan: Plan, areas, path: Path, title: str) -> None:
 
     gdf = municipalities(plan)
     if gdf.crs is not None and gdf.crs.is_geographic:  # a scale bar needs metres
-        metric = gdf.estimate_utm_crs()
-        gdf, areas = gdf.to_crs(metric), areas.to_crs(metric)
+        gdf = gdf.to_crs(gdf.estimate_utm_crs())
     inst = plan.instance
-    keys = list(areas["lead_code"])
-    palette = plt.get_cmap("Set2").colors + plt.get_cmap("Pastel1").colors
-    colour = area_colours(plan, keys, len(palette))
     fig, ax = plt.subplots(figsize=(7.5, 9), dpi=150)
-    x0, y0, x1, y1 = gdf.total_bounds
-    pad = 0.06 * max(x1 - x0, y1 - y0)
-    ctx = context(plan, gdf)
-    if ctx is not None:
-        ctx.plot(ax=ax, color="#e6e6e6", edgecolor="white", linewidth=0.4)
-    face = [palette[colour[c] % len(palette)] if c in colour else (0.9, 0.9, 0.9)
-            for c in gdf["lead_code"]]
+    colour = draw_areas(ax, plan, gdf)
     outside = [i for i in range(inst.n) if plan.lead[i] == OUTSIDE]
-    gdf.plot(ax=ax, color=face, edgecolor="white", linewidth=0.4)
-    if outside:
-        gdf.iloc[outside].plot(ax=ax, facecolor="none", edgecolor="#555555", hatch="////",
-                               linewidth=0)
-    areas.boundary.plot(ax=ax, color="black", linewidth=1.0)
-    ax.set_xlim(x0 - pad, x1 + pad)
-    ax.set_ylim(y0 - pad, y1 + pad)
-    ax.set_axis_off()
     ax.add_artist(ScaleBar(1, "m", location="lower left", length_fraction=0.25,
                            font_properties={"size": 7}, box_alpha=0.7))
     handles = []
@@ -170,8 +189,7 @@ def write_map(plan: Plan, areas, path: Path, title: str) -> None:
             names = sorted(inst.names[i] for i in outside if plan.lead_code(i) == row.lead_code)
             label = textwrap.fill(f"{row.lead_name} ({row.lead_code}), a lead outside this "
                                   f"instance: {', '.join(names)}", 60)
-        handles.append(Patch(facecolor=palette[colour[row.lead_code] % len(palette)],
-                             edgecolor="black", label=label,
+        handles.append(Patch(facecolor=colour[row.lead_code], edgecolor="black", label=label,
                              hatch="////" if row.lead_code not in inst.index else None))
     pts = gdf.geometry.representative_point()
     for j in leads:

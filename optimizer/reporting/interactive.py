@@ -18,7 +18,7 @@ from pathlib import Path
 import numpy as np
 
 from ..figures import PlanFigures
-from ..maps import area_colours, municipalities
+from ..maps import area_colours, municipalities, palette
 from ..plan import UNASSIGNED, Plan
 from .leaflet import leaflet_css, leaflet_js
 from .municipalities import label, municipality_frame
@@ -40,20 +40,13 @@ class PlanLayer:
     """Municipality position → a line saying where it moved from (a comparison's overlay)."""
 
 
-def palette() -> list[str]:
-    """The static map's colours as hex strings, so both maps agree."""
-    import matplotlib
-    from matplotlib.colors import to_hex
-
-    return [to_hex(c) for c in (*matplotlib.colormaps["Set2"].colors,
-                                *matplotlib.colormaps["Pastel1"].colors)]
-
-
 def area_palette(plan: Plan, figs: PlanFigures) -> dict[str, str]:
     """Hex colour per area lead code, neighbours differing when colours run short."""
+    from matplotlib.colors import to_hex
+
     colours = palette()
     index = area_colours(plan, [a.lead_code for a in figs.areas], len(colours))
-    return {k: colours[i % len(colours)] for k, i in index.items()}
+    return {k: to_hex(colours[i % len(colours)]) for k, i in index.items()}
 
 
 def _fmt(value: float, digits: int = 0) -> str:
