@@ -21,6 +21,7 @@ from .formulation import STRATEGIES
 from .model import bind, load_model
 from .outputs import write_outputs
 from .plan import UNASSIGNED, read_plan
+from .progress import ProgressLine
 from .report import (
     area_table,
     figures_json,
@@ -33,6 +34,13 @@ from .report import (
 )
 from .solve import solve as solve_problem
 from .verify import verify
+
+
+def _plain_console():
+    """A stderr console that never draws a live line (the solver's own log is printing)."""
+    from rich.console import Console
+
+    return Console(stderr=True, force_terminal=False, force_interactive=False)
 
 
 def _fail(message: str, code: int) -> None:
@@ -104,13 +112,11 @@ def solve(model, backend, time_limit, gap, contiguity, areas, warm_start, out, a
     problem = bind(planning)
     start = read_plan(warm_start, problem.instance) if warm_start else None
     talk = not (as_json or quiet)
-
-    def progress(msg: str) -> None:
-        if talk:
-            click.echo(msg, err=True)
-
-    sol = solve_problem(problem, backend=backend, strategy=contiguity, time_limit=time_limit,
-                        gap=gap, warm_start=start, log=log, progress=progress)
+    with ProgressLine(talk, first=f"solving {planning.name}",
+                      console=None if not log else _plain_console()) as progress:
+        sol = solve_problem(problem, backend=backend, strategy=contiguity,
+                            time_limit=time_limit, gap=gap, warm_start=start, log=log,
+                            progress=progress)
     summary = {"model": planning.name, "model_file": str(model),
                "instance": problem.instance.name, **sol.summary()}
     if sol.figures is not None:
@@ -245,8 +251,10 @@ def report(target, model, reference, out, backend, time_limit, areas, quiet):
                    "rewritten after every configuration.")
 @click.option("--best-known", type=click.Path(dir_okay=False, path_type=Path),
               default=Path("benchmarks/best_known.csv"), show_default=True)
+@click.option("--quiet", "-q", is_flag=True, help="No progress line, only the table.")
 @handles_errors
-def bench(suite, backends, contiguity, time_limit, repeat, threads, only, out, best_known):
+def bench(suite, backends, contiguity, time_limit, repeat, threads, only, out, best_known,
+          quiet):
     """Run a benchmark SUITE (a name in benchmarks/suites/ or a TOML path).
 
     Every plan is verified. Exits 1 when a plan fails verification, an optimum
@@ -262,11 +270,16 @@ def bench(suite, backends, contiguity, time_limit, repeat, threads, only, out, b
     for name in split(contiguity) or ():
         if name not in STRATEGIES:
             raise InputError(f"--contiguity: unknown strategy {name!r}")
-    rows = b.run_suite(s, b.load_references(best_known), backends=split(backends),
-                       strategies=split(contiguity), time_limit=time_limit, repeat=repeat,
-                       threads=threads, only=split(only),
-                       progress=lambda m: click.echo(m, err=True),
-                       on_row=(lambda rs: b.write_csv(rs, out)) if out is not None else None)
+    with ProgressLine(not quiet, first=f"suite {s.name}", unit="configurations") as progress:
+        def finished(rs) -> None:
+            progress.done(len(rs))
+            if out is not None:
+                b.write_csv(rs, out)
+
+        rows = b.run_suite(s, b.load_references(best_known), backends=split(backends),
+                           strategies=split(contiguity), time_limit=time_limit, repeat=repeat,
+                           threads=threads, only=split(only), progress=progress,
+                           on_row=finished)
     click.echo(b.table(rows))
     meta = b.machine()
     click.echo(f"\n{meta['date']} · {meta['cpu']} · {meta['cores']} cores · Python "
