@@ -1,6 +1,7 @@
 # Two commands do all setup on a fresh machine (Python >= 3.11 and make):
 #   make demo   solve the bundled North Ostrobothnia model, outputs in out/pohjois-pohjanmaa/
-#   make test   run ruff, the test suite and the smoke benchmark (fails on a wrong optimum)
+#   make test   run ruff, the test suite (notebooks, the report in headless Chromium) and the
+#               smoke benchmark (fails on a wrong optimum)
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
@@ -14,6 +15,8 @@ $(BIN)/optimizer: pyproject.toml
 
 demo: $(BIN)/optimizer
 	$(BIN)/optimizer solve models/pohjois-pohjanmaa.toml --out out/pohjois-pohjanmaa
+	$(BIN)/optimizer report out/pohjois-pohjanmaa \
+		--reference instances/finland/employment_areas_2025.csv
 	$(BIN)/optimizer check instances/finland/employment_areas_2025.csv \
 		--model models/pohjois-pohjanmaa.toml --out out/pohjois-pohjanmaa-2025 || true
 
