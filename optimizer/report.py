@@ -118,7 +118,7 @@ def status_words(status: str, gap: float | None = None, backend: str = "") -> st
 
 def plan_title(instance: Instance, areas: int, words: str, subtitle: str = "") -> str:
     """`Region: k areas, what was proven` (and a second line) for maps and reports."""
-    title = f"{region_name(instance)}: {areas} areas, {words}"
+    title = f"{region_name(instance)}: " + (f"{areas} areas, {words}" if areas else words)
     return f"{title}\n{subtitle}" if subtitle else title
 
 
