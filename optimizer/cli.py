@@ -212,11 +212,17 @@ def report(target, model, reference, out, backend, time_limit, areas, quiet):
     from .reporting.html import write_report
     from .reporting.run import load_run
 
+    failed = 0
     if target.suffix == ".toml" and not target.is_dir():
         run_dir = out or Path("out") / load_model(target).name
-        click.get_current_context().invoke(solve, model=target, backend=backend,
-                                           time_limit=time_limit, areas=areas, out=run_dir,
-                                           quiet=True)
+        try:
+            click.get_current_context().invoke(solve, model=target, backend=backend,
+                                               time_limit=time_limit, areas=areas,
+                                               out=run_dir, quiet=True)
+        except SystemExit as exc:  # 1: no plan, still reported; anything else stops here
+            if exc.code != 1:
+                raise
+            failed = 1
         model = model or target
     elif target.is_dir():
         run_dir = target
@@ -234,6 +240,8 @@ def report(target, model, reference, out, backend, time_limit, areas, quiet):
         comparison = compare(run.problem, run.plan, ref, reference.name)
     path = write_report(run, out or run_dir, comparison)
     click.echo(f"report written to {path}" if not quiet else str(path))
+    if failed:
+        sys.exit(failed)
 
 
 @cli.command()

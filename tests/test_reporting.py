@@ -298,3 +298,14 @@ def test_quiet_and_json_solves_print_no_progress(monkeypatch):
         result = CliRunner().invoke(cli, ["solve", "models/pohjois-pohjanmaa.toml", "-k", "4",
                                           flag])
         assert result.exit_code == 0 and result.stderr == "", (flag, result.stderr)
+
+
+def test_report_of_an_infeasible_model_says_so_and_exits_1(tmp_path, monkeypatch):
+    monkeypatch.chdir(ROOT)
+    out = tmp_path / "lappi"
+    result = CliRunner().invoke(cli, ["report", "benchmarks/models/finland/lappi.toml",
+                                      "-k", "4", "--out", str(out)])
+    assert result.exit_code == 1, result.output
+    assert sorted(p.name for p in out.iterdir()) == ["report.html", "summary.json"]
+    text = (out / "report.html").read_text(encoding="utf-8")
+    assert "Lappi: infeasible" in text and "srcdoc" not in text
