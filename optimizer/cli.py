@@ -23,17 +23,27 @@ from .formulation import STRATEGIES
 from .model import PlanningModel, bind, load_model
 from .outputs import write_outputs
 from .plan import UNASSIGNED, read_plan
+from .progress import ProgressLine
 from .report import (
     area_table,
     figures_json,
     members_list,
     organiser_line,
+    plan_title,
     solver_line,
+    status_words,
     verification_json,
     verification_text,
 )
 from .solve import solve as solve_problem
 from .verify import verify
+
+
+def _plain_console():
+    """A stderr console that never draws a live line (the solver's own log is printing)."""
+    from rich.console import Console
+
+    return Console(stderr=True, force_terminal=False, force_interactive=False)
 
 
 def _fail(message: str, code: int) -> None:
@@ -86,10 +96,14 @@ def _with_counts(planning: PlanningModel, areas: str | None,
     return planning
 
 
-def _regional_option(fn):
-    return click.option("--regional-leads", "-r", "leads",
-                        help="With an organiser: regional leads besides its own area, "
-                             "K or K1-K2.")(fn)
+def _regional_option(fn=None, *, short: bool = True):
+    """--regional-leads (-r unless `short` is false: `report` uses -r for --reference)."""
+    def deco(f):
+        flags = ["--regional-leads", "-r"] if short else ["--regional-leads"]
+        return click.option(*flags, "leads",
+                            help="With an organiser: regional leads besides its own area, "
+                                 "K or K1-K2.")(f)
+    return deco if fn is None else deco(fn)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -126,13 +140,11 @@ def solve(model, backend, time_limit, gap, contiguity, areas, leads, warm_start,
     problem = bind(planning)
     start = read_plan(warm_start, problem.instance) if warm_start else None
     talk = not (as_json or quiet)
-
-    def progress(msg: str) -> None:
-        if talk:
-            click.echo(msg, err=True)
-
-    sol = solve_problem(problem, backend=backend, strategy=contiguity, time_limit=time_limit,
-                        gap=gap, warm_start=start, log=log, progress=progress)
+    with ProgressLine(talk, first=f"solving {planning.name}",
+                      console=None if not log else _plain_console()) as progress:
+        sol = solve_problem(problem, backend=backend, strategy=contiguity,
+                            time_limit=time_limit, gap=gap, warm_start=start, log=log,
+                            progress=progress)
     summary = {"model": planning.name, "model_file": str(model),
                "instance": problem.instance.name, **sol.summary()}
     fin = None
@@ -143,8 +155,9 @@ def solve(model, backend, time_limit, gap, contiguity, areas, leads, warm_start,
             fin = settle(problem, sol.plan)
             summary["finance"] = fin.summary()
     if out is not None:
-        title = f"{planning.name}: {len(sol.figures.areas) if sol.figures else 0} areas, " \
-                f"{sol.status}"
+        title = plan_title(problem.instance, len(sol.figures.areas) if sol.figures else 0,
+                           status_words(str(sol.status), sol.gap, sol.backend),
+                           f"model {planning.name} ({model.name})")
         write_outputs(out, sol.plan, sol.figures, summary, title,
                       {"finance.csv": fin.to_csv()} if fin is not None else None)
     if as_json:
@@ -194,8 +207,11 @@ def check(plan, model, areas, leads, out, as_json):
                **figures_json(figs), "verification": verification_json(v)}
     if out is not None:
         complete = bool((p.lead != UNASSIGNED).all())
-        write_outputs(out, p if complete else None, figs, summary,
-                      f"{plan.name} checked against {planning.name}")
+        words = "every rule holds" if v.ok else \
+            f"breaks {len(v.violations)} rule{'s' if len(v.violations) != 1 else ''}"
+        title = plan_title(problem.instance, len(figs.areas), words,
+                           f"{plan.name} checked against model {planning.name}")
+        write_outputs(out, p if complete else None, figs, summary, title)
     if as_json:
         click.echo(json.dumps(summary, indent=2, ensure_ascii=False))
     else:
@@ -261,6 +277,64 @@ def finance(plan, model, leads, out, as_json):
 
 
 @cli.command()
+@click.argument("target", type=click.Path(path_type=Path))
+@click.option("--model", "-m", "model", type=click.Path(dir_okay=False, path_type=Path),
+              help="For a run directory: the model to re-verify with (default: the one its "
+                   "summary.json names).")
+@click.option("--reference", "-r", type=click.Path(dir_okay=False, path_type=Path),
+              help="A plan to compare with: moved municipalities and both plans' figures.")
+@click.option("--out", "-o", type=click.Path(file_okay=False, path_type=Path),
+              help="Directory for report.html (default: the run directory; for a MODEL "
+                   "out/<model name>, where the solve's files go too).")
+@click.option("--backend", "-b", help="For a MODEL: the back end (default: the model's).")
+@click.option("--time-limit", "-t", type=click.FloatRange(min=0, min_open=True),
+              help="For a MODEL: wall-clock seconds for the solve.")
+@click.option("--areas", "-k", "areas", help="For a MODEL: override the area count (K or K1-K2).")
+@_regional_option(short=False)
+@click.option("--quiet", "-q", is_flag=True, help="Print only the report's path.")
+@handles_errors
+def report(target, model, reference, out, backend, time_limit, areas, leads, quiet):
+    """Write one self-contained HTML report (no network needed) for a run directory
+    (from solve/check --out) or a MODEL (solved first): the solver's certificate, the areas,
+    the map, the money when the run has finance.csv, and a comparison with --reference."""
+    from .reporting.comparison import compare
+    from .reporting.html import write_report
+    from .reporting.run import load_run
+
+    failed = 0
+    if target.suffix == ".toml" and not target.is_dir():
+        run_dir = out or Path("out") / load_model(target).name
+        try:
+            click.get_current_context().invoke(solve, model=target, backend=backend,
+                                               time_limit=time_limit, areas=areas,
+                                               leads=leads, out=run_dir, quiet=True)
+        except SystemExit as exc:  # 1: no plan, still reported; anything else stops here
+            if exc.code != 1:
+                raise
+            failed = 1
+        model = model or target
+    elif target.is_dir():
+        run_dir = target
+        if any(v is not None for v in (backend, time_limit, areas, leads)):
+            raise InputError("--backend, --time-limit, --areas and --regional-leads apply "
+                             "to a MODEL, "
+                             f"not to the run directory {target}")
+    else:
+        raise InputError(f"{target}: neither a run directory nor a model file (.toml)")
+    run = load_run(run_dir, model)
+    comparison = None
+    if reference is not None:
+        if run.plan is None:
+            raise InputError(f"{run_dir}: the run has no plan to compare with {reference}")
+        ref = read_plan(reference, run.problem.instance)
+        comparison = compare(run.problem, run.plan, ref, reference.name)
+    path = write_report(run, out or run_dir, comparison)
+    click.echo(f"report written to {path}" if not quiet else str(path))
+    if failed:
+        sys.exit(failed)
+
+
+@cli.command()
 @click.argument("suite")
 @click.option("--backends", help="Comma-separated back ends (default: the suite's).")
 @click.option("--contiguity", help="Comma-separated strategies: cuts,flow (default: the suite's).")
@@ -275,8 +349,10 @@ def finance(plan, model, leads, out, as_json):
                    "rewritten after every configuration.")
 @click.option("--best-known", type=click.Path(dir_okay=False, path_type=Path),
               default=Path("benchmarks/best_known.csv"), show_default=True)
+@click.option("--quiet", "-q", is_flag=True, help="No progress line, only the table.")
 @handles_errors
-def bench(suite, backends, contiguity, time_limit, repeat, threads, only, out, best_known):
+def bench(suite, backends, contiguity, time_limit, repeat, threads, only, out, best_known,
+          quiet):
     """Run a benchmark SUITE (a name in benchmarks/suites/ or a TOML path).
 
     Every plan is verified. Exits 1 when a plan fails verification, an optimum
@@ -292,11 +368,16 @@ def bench(suite, backends, contiguity, time_limit, repeat, threads, only, out, b
     for name in split(contiguity) or ():
         if name not in STRATEGIES:
             raise InputError(f"--contiguity: unknown strategy {name!r}")
-    rows = b.run_suite(s, b.load_references(best_known), backends=split(backends),
-                       strategies=split(contiguity), time_limit=time_limit, repeat=repeat,
-                       threads=threads, only=split(only),
-                       progress=lambda m: click.echo(m, err=True),
-                       on_row=(lambda rs: b.write_csv(rs, out)) if out is not None else None)
+    with ProgressLine(not quiet, first=f"suite {s.name}", unit="configurations") as progress:
+        def finished(rs) -> None:
+            progress.done(len(rs))
+            if out is not None:
+                b.write_csv(rs, out)
+
+        rows = b.run_suite(s, b.load_references(best_known), backends=split(backends),
+                           strategies=split(contiguity), time_limit=time_limit, repeat=repeat,
+                           threads=threads, only=split(only), progress=progress,
+                           on_row=finished)
     click.echo(b.table(rows))
     meta = b.machine()
     click.echo(f"\n{meta['date']} · {meta['cpu']} · {meta['cores']} cores · Python "

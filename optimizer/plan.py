@@ -88,6 +88,16 @@ class Plan:
             w.writerow([inst.codes[i], inst.names[i], lc, ln])
         return buf.getvalue()
 
+    def to_area_csv(self) -> str:
+        """The two-column exchange format `code,area`, the area named by its lead's code."""
+        buf = io.StringIO()
+        w = csv.writer(buf, lineterminator="\n")
+        w.writerow(["code", "area"])
+        for i in range(self.instance.n):
+            if self.lead[i] != UNASSIGNED:
+                w.writerow([self.instance.codes[i], self.lead_code(i)])
+        return buf.getvalue()
+
 
 def _norm(code: str, instance: Instance) -> str:
     """Accept codes that lost their leading zeros in a spreadsheet ('9' → '009')."""
