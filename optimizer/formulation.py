@@ -18,7 +18,8 @@ marked implied integer).
     (5) Σ_i a_i x_ij ≤ M x_jj                   each cap
     (6) contiguity, exact, by either strategy:
         cuts: x_ij ≤ Σ_{s ∈ S} x_sj for vertex sets S separating i from j,
-              the neighbourhoods N(i) up front, more as violated (contiguity.py)
+              the neighbourhoods N(i) up front, the rest as the MILP's lazy rows
+              (contiguity.py): separated inside the search or by re-solving
         flow: each lead j sends one unit to each member along arcs inside its
               area: in_i − out_i = x_ij, in_i ≤ (|V_j| − 1) x_ij (Shirabe)
     (7) x_jj = 1 for fixed leads (the organiser among them); pairs ruled out by
@@ -54,6 +55,7 @@ import numpy as np
 import scipy.sparse as sp
 from scipy.sparse.csgraph import connected_components, dijkstra
 
+from .contiguity import ContiguityRows
 from .errors import InfeasibleModelError
 from .milp import MILP, RowBlock
 from .model import Problem
@@ -314,9 +316,11 @@ def build(problem: Problem, strategy: str = "cuts") -> Formulation:
         flows = slice(n_cols - len(arc_u), n_cols)
         col_hi[flows] = ok.sum(axis=0)[arc_j] - 1.0
         implied[flows] = True
+    lazy = (ContiguityRows(inst.adjacency, pair_i, pair_j)
+            if problem.contiguity and strategy == "cuts" else None)
     milp = MILP(c=c, A=rows.matrix(n_cols), row_lo=rows.lo, row_hi=rows.hi,
                 col_lo=col_lo, col_hi=col_hi, integer=integer, implied_integer=implied,
-                offset=offset)
+                offset=offset, lazy=lazy)
     return Formulation(problem, milp, strategy if problem.contiguity else "none",
                        pair_i, pair_j, col_of, lead_col, fte_col, arc_u, arc_v, arc_j, org_col)
 

@@ -6,9 +6,18 @@ Every back end translates this one object; nothing solver-specific lives here.
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+from typing import Protocol
 
 import numpy as np
 import scipy.sparse as sp
+
+
+class LazyRows(Protocol):
+    """Rows too many to write out, produced on demand (contiguity's separator rows)."""
+
+    def violated(self, x: np.ndarray, *, integral: bool) -> RowBlock:
+        """Rows of the family that x violates. At an integral x the answer is exact: no
+        row means x satisfies them all; at a fractional x it may miss some."""
 
 
 @dataclass(frozen=True, eq=False)
@@ -19,6 +28,10 @@ class MILP:
     without losing optimality (such as flows once x is integral). It is not a
     constraint: solvers with continuous columns ignore it; CP-SAT, which has
     none, needs it to accept the column. Default: no column.
+
+    `lazy`, when given, is a family of further rows that every solution must
+    satisfy. A back end with the `lazy_rows` capability enforces them inside its
+    search; for the others, solve.py adds the violated ones and re-solves.
     """
 
     c: np.ndarray
@@ -30,6 +43,7 @@ class MILP:
     integer: np.ndarray
     implied_integer: np.ndarray | None = None
     offset: float = 0.0
+    lazy: LazyRows | None = None
 
     def __post_init__(self) -> None:
         n = len(self.c)
@@ -59,9 +73,10 @@ class MILP:
         )
 
     def relaxation(self) -> MILP:
-        """The LP relaxation (integrality dropped; implied integrality no longer holds)."""
+        """The LP relaxation (integrality dropped; implied integrality no longer holds;
+        lazy rows dropped, which only weakens it)."""
         none = np.zeros_like(self.integer)
-        return replace(self, integer=none, implied_integer=none)
+        return replace(self, integer=none, implied_integer=none, lazy=None)
 
     def is_feasible(self, x: np.ndarray, tol: float = 1e-6) -> bool:
         """Whether x satisfies every row, bound and integrality (used to vet warm starts)."""
@@ -104,6 +119,15 @@ class RowBlock:
         self._vals.append(np.broadcast_to(np.asarray(vals, dtype=float), np.shape(cols)))
         self._lo.extend(lo.tolist())
         self._hi.extend(np.broadcast_to(np.asarray(hi, dtype=float), lo.shape).tolist())
+
+    def extend(self, other: RowBlock) -> None:
+        """Append every row of `other`."""
+        base = len(self._lo)
+        self._rows.extend(r + base for r in other._rows)
+        self._cols.extend(other._cols)
+        self._vals.extend(other._vals)
+        self._lo.extend(other._lo)
+        self._hi.extend(other._hi)
 
     def __len__(self) -> int:
         return len(self._lo)

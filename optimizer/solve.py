@@ -15,11 +15,12 @@ import numpy as np
 
 from .backends import Status, get_backend
 from .backends.base import relative_gap
-from .contiguity import separator_cuts
 from .errors import BackendError, InfeasibleModelError
 from .figures import PlanFigures, evaluate
+from .fixing import reduced_cost_fixing, root_relaxation
 from .formulation import STRATEGIES, build
 from .heuristic import heuristic_plan, repair_plan
+from .incumbent import descend
 from .model import Problem
 from .plan import Plan
 from .precheck import diagnose
@@ -34,6 +35,41 @@ REPAIR_SECONDS = 1.0
 """Most time spent turning one relaxed optimum into a contiguous plan."""
 HEURISTIC_SHARE = 0.1
 """Share of a time limit the heuristic may take."""
+INCUMBENT_SECONDS = 10.0
+"""Most time the lead-set descent (incumbent.py) may take before the full solve."""
+INCUMBENT_SHARE = 0.2
+"""Share of a time limit the lead-set descent may take."""
+ROOT_SHARE = 0.2
+"""Share of a time limit the root relaxation may take."""
+
+
+@dataclass(frozen=True)
+class Levers:
+    """The speed-ups around the solver, each of which can be switched off (for the
+    ablation in benchmarks/README.md). None changes what is proven, only how fast.
+
+    `root`: solve the LP relaxation first, with separator rows at fractional points
+    (fixing.py), and hand the rows to the solver; `fixing`: fix columns by reduced cost
+    against the incumbent; `incumbent`: improve the incumbent by the lead-set descent
+    (incumbent.py) before the full solve.
+    """
+
+    root: bool = True
+    fixing: bool = True
+    incumbent: bool = True
+
+    @classmethod
+    def parse(cls, off: str | None) -> Levers:
+        """Levers with the comma-separated names in `off` switched off."""
+        names = [x.strip() for x in (off or "").split(",") if x.strip()]
+        unknown = [x for x in names if x not in cls.__dataclass_fields__]
+        if unknown:
+            raise BackendError(f"unknown lever {unknown[0]!r} (choose from "
+                               f"{', '.join(cls.__dataclass_fields__)})")
+        return cls(**dict.fromkeys(names, False))
+
+
+NO_LEVERS = Levers(root=False, fixing=False, incumbent=False)
 
 
 @dataclass(frozen=True, eq=False)
@@ -84,6 +120,7 @@ def solve(
     threads: int | None = None,
     log: bool = False,
     progress: Callable[[str], None] | None = None,
+    levers: Levers | None = None,
 ) -> Solution:
     """Solve `problem` exactly (unless a limit stops it). Options default to the model's.
 
@@ -112,6 +149,7 @@ def solve(
         gap=opts.gap if gap is None else gap,
         threads=threads if threads is not None else opts.threads,
         heuristic=heuristic, log=log, say=progress or (lambda _msg: None),
+        levers=Levers() if levers is None else levers,
     )
     reasons = diagnose(problem)
     if reasons:
@@ -142,6 +180,7 @@ class _Run:
     heuristic: bool
     log: bool
     say: Callable[[str], None]
+    levers: Levers = NO_LEVERS
 
     def remaining(self) -> float | None:
         if self.time_limit is None:
@@ -190,6 +229,30 @@ class _Run:
         return self.solution(problem, status, incumbent, bound, counts,
                              f"time limit reached ({per_k})")
 
+    def descent(self, problem: Problem, form, root, start: Plan | None) -> Plan | None:
+        """A better incumbent from the lead-set descent (incumbent.py), each restricted
+        problem solved exactly by the same back end without the levers."""
+        left = self.remaining()
+        budget = INCUMBENT_SECONDS if left is None else min(INCUMBENT_SECONDS,
+                                                             INCUMBENT_SHARE * left)
+        weight = None
+        if root is not None:
+            weight = np.zeros(problem.n)
+            leads = np.flatnonzero(form.lead_col >= 0)
+            weight[leads] = root.x[form.lead_col[leads]]
+
+        def solve_for_leads(sub: Problem, seconds: float) -> Plan | None:
+            run = replace(self, start=time.perf_counter(), time_limit=seconds, heuristic=False,
+                          levers=NO_LEVERS, say=lambda _msg: None)
+            try:
+                sol = run.one(sub, None)
+            except InfeasibleModelError:
+                return None
+            return sol.plan
+
+        return descend(problem, solve_for_leads, start, weight, time_limit=budget,
+                       bound=root.bound if root is not None else -np.inf)
+
     def one(self, problem: Problem, warm_start: Plan | None) -> Solution:
         """Solve a problem with one area count (the cut loop lives here)."""
         engine = self.engine
@@ -197,23 +260,55 @@ class _Run:
         milp = form.milp
         notes: list[str] = []
         incumbent: tuple[float, Plan] | None = None
-        if warm_start is None and self.heuristic and "warm_start" in engine.capabilities:
-            left = self.remaining()
-            budget = HEURISTIC_SECONDS if left is None else min(HEURISTIC_SECONDS,
-                                                                HEURISTIC_SHARE * left)
-            warm_start = heuristic_plan(problem, time_limit=budget)
-            if warm_start is not None:
-                self.say(f"heuristic plan: {evaluate(problem, warm_start).objective:,.2f} "
-                         f"({time.perf_counter() - self.start:.1f} s)")
         if warm_start is not None:
             if verify(problem, warm_start).ok:
                 incumbent = (evaluate(problem, warm_start).objective, warm_start)
             else:
                 notes.append("the warm start breaks a rule of the model and was not used")
                 warm_start = None
-        x0 = form.start(warm_start) if warm_start is not None else None
         bound = -np.inf
         rounds = cuts = nodes = 0
+        root = None
+        if self.levers.root and problem.k_max > 1:
+            left = self.remaining()
+            root = root_relaxation(milp, time_limit=None if left is None else ROOT_SHARE * left,
+                                   threads=self.threads)
+            if root is not None:
+                bound = root.bound
+                self.say(f"root LP bound {root.bound:,.2f} after {root.rounds} rounds, "
+                         f"{len(root.rows)} separator rows "
+                         f"({time.perf_counter() - self.start:.1f} s)")
+        starts = "warm_start" in engine.capabilities
+        if self.levers.incumbent and problem.k_max > 1 and starts:
+            better = self.descent(problem, form, root, warm_start)
+            if better is not None and (incumbent is None
+                                       or evaluate(problem, better).objective < incumbent[0]):
+                warm_start = better
+                incumbent = (evaluate(problem, better).objective, better)
+                self.say(f"lead-set descent: {incumbent[0]:,.2f} "
+                         f"({time.perf_counter() - self.start:.1f} s)")
+        if warm_start is None and self.heuristic and starts:
+            left = self.remaining()
+            budget = HEURISTIC_SECONDS if left is None else min(HEURISTIC_SECONDS,
+                                                                HEURISTIC_SHARE * left)
+            warm_start = heuristic_plan(problem, time_limit=budget)
+            if warm_start is not None:
+                incumbent = (evaluate(problem, warm_start).objective, warm_start)
+                self.say(f"heuristic plan: {incumbent[0]:,.2f} "
+                         f"({time.perf_counter() - self.start:.1f} s)")
+        if incumbent is not None and _proves(incumbent[0], bound, self.gap):
+            return self.solution(problem, Status.OPTIMAL, incumbent, bound,
+                                 (form.strategy, 0, 0, 0),
+                                 "proven optimal: the root relaxation's bound meets the plan")
+        if root is not None:
+            if self.levers.fixing and incumbent is not None:
+                fixing = reduced_cost_fixing(milp, root, incumbent[0], _extra_cost(milp))
+                milp = fixing.apply(milp)
+                share = fixing.share(np.arange(form.num_pairs))
+                notes.append(f"{100 * share:.0f} % of the assignment pairs fixed")
+                self.say(f"fixed {100 * share:.1f} % of {form.num_pairs} pairs")
+            milp = milp.with_rows(root.rows)
+        x0 = form.start(warm_start) if warm_start is not None else None
 
         def finish(status: Status, message: str) -> Solution:
             return self.solution(problem, status, incumbent, bound,
@@ -245,7 +340,8 @@ class _Run:
             if res.status is Status.NO_SOLUTION:
                 return stopped("time limit reached before the solver found a plan")
             plan = form.plan(res.values)
-            new_cuts = separator_cuts(form, plan) if problem.contiguity else None
+            new_cuts = (milp.lazy.violated(res.values, integral=True)
+                        if milp.lazy is not None else None)
             if new_cuts is not None and len(new_cuts):
                 repaired = repair_plan(problem, plan, time_limit=REPAIR_SECONDS)
                 if repaired is not None:
@@ -272,6 +368,11 @@ class _Run:
             if res.status is Status.OPTIMAL:
                 return finish(Status.OPTIMAL, "proven optimal")
             return stopped(f"stopped before proving optimality ({res.message})")
+
+
+def _extra_cost(milp):
+    """The lazy rows' implied cost of setting a column to 1, when they offer one."""
+    return getattr(milp.lazy, "path_costs", None)
 
 
 def heuristic_solution(problem: Problem, *, time_limit: float | None = None,

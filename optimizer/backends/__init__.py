@@ -8,9 +8,10 @@ from .cbc import CbcBackend
 from .cpsat import CpSatBackend
 from .highs import HighsBackend
 from .scip import ScipBackend
+from .scipopt import ScipOptBackend
 
 REGISTRY: dict[str, type[Backend]] = {
-    b.name: b for b in (HighsBackend, CbcBackend, CpSatBackend, ScipBackend)
+    b.name: b for b in (HighsBackend, CbcBackend, CpSatBackend, ScipBackend, ScipOptBackend)
 }
 
 

@@ -70,9 +70,9 @@ class SolverResult:
         return relative_gap(self.objective, self.bound)
 
 
-CAPABILITIES = frozenset({"warm_start", "fractional_objective", "threads"})
+CAPABILITIES = frozenset({"warm_start", "fractional_objective", "threads", "lazy_rows"})
 """What a back end may declare: accept a start solution, non-integer objective
-coefficients, a thread count."""
+coefficients, a thread count, enforce `MILP.lazy` inside its own search."""
 
 
 class Backend(ABC):

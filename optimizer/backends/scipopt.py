@@ -1,0 +1,220 @@
+"""SCIP through PySCIPOpt, with the MILP's lazy rows separated inside one search tree.
+
+This is the back end that gives contiguity a true branch-and-cut: a constraint
+handler checks every candidate solution against `MILP.lazy`, enforces it at
+integral LP solutions (violated rows become cuts, or the node is cut off) and
+separates violated rows at fractional LP solutions, so the rows grow inside one
+tree instead of one re-solve per round. The handler sees only numpy vectors and
+`RowBlock`s: it knows nothing about contiguity.
+
+SCIP runs on one thread. The time limit is wall-clock (`timing/clocktype = 2`).
+Symmetry handling and the components presolver are switched off: both reason
+about the explicit rows only, and the lazy rows may break what they assume.
+"""
+
+from __future__ import annotations
+
+import time
+from functools import cache
+
+import numpy as np
+
+from ..milp import MILP, RowBlock
+from .base import Backend, SolverResult, Status
+
+SCIP_INFINITY = 1e20
+"""SCIP's default `numerics/infinity`."""
+PARAMETERS = {
+    "timing/clocktype": 2,
+    "misc/usesymmetry": 0,
+    "constraints/components/maxprerounds": 0,
+    "constraints/components/propfreq": -1,
+}
+SEPARATE_ROWS = 200
+"""Most lazy rows added per separation call at a fractional point."""
+
+
+@cache
+def _module():
+    import pyscipopt
+
+    return pyscipopt
+
+
+def _lazy_handler(pyscipopt):
+    """The constraint-handler class (made lazily: PySCIPOpt is imported on first use)."""
+    R = pyscipopt.SCIP_RESULT
+
+    class LazyRowsHandler(pyscipopt.Conshdlr):
+        """Enforces and separates `milp.lazy` over the columns `xs` it covers."""
+
+        def __init__(self, milp: MILP, xs: list, width: int):
+            self.lazy = milp.lazy
+            self.xs = xs[:width]
+            self.all = xs
+            self.added = 0
+
+        def values(self, sol) -> np.ndarray:
+            get = self.model.getSolVal
+            return np.array([get(sol, v) for v in self.xs])
+
+        def add(self, rows: RowBlock, limit: int | None = None) -> int:
+            """Rows into the LP as global cuts (and the global cut pool)."""
+            m = self.model
+            A = rows.matrix(len(self.all)).tocsr()
+            lo, hi = rows.lo, rows.hi
+            count = A.shape[0] if limit is None else min(limit, A.shape[0])
+            for r in range(count):
+                row = m.createEmptyRowUnspec(
+                    name="lazy", lhs=None if not np.isfinite(lo[r]) else float(lo[r]),
+                    rhs=None if not np.isfinite(hi[r]) else float(hi[r]),
+                    local=False, removable=True)
+                m.cacheRowExtensions(row)
+                for p in range(A.indptr[r], A.indptr[r + 1]):
+                    m.addVarToRow(row, self.all[A.indices[p]], float(A.data[p]))
+                m.flushRowExtensions(row)
+                m.addCut(row, forcecut=True)
+                m.addPoolCut(row)
+                m.releaseRow(row)
+            self.added += count
+            return count
+
+        def conscheck(self, constraints, solution, checkintegrality, checklprows,
+                      printreason, completely, **_):
+            bad = self.lazy.violated(self.values(solution), integral=True)
+            return {"result": R.INFEASIBLE if len(bad) else R.FEASIBLE}
+
+        def consenfolp(self, constraints, nusefulconss, solinfeasible):
+            rows = self.lazy.violated(self.values(None), integral=True)
+            if not len(rows):
+                return {"result": R.FEASIBLE}
+            self.add(rows)
+            return {"result": R.SEPARATED}
+
+        def consenfops(self, constraints, nusefulconss, solinfeasible, objinfeasible):
+            x = self.values(None)
+            rows = self.lazy.violated(x, integral=True)
+            if not len(rows):
+                return {"result": R.FEASIBLE}
+            return {"result": R.CUTOFF if self._all_fixed() else R.INFEASIBLE}
+
+        def _all_fixed(self) -> bool:
+            return all(v.getLbLocal() > v.getUbLocal() - 0.5 for v in self.xs)
+
+        def conssepalp(self, constraints, nusefulconss):
+            rows = self.lazy.violated(self.values(None), integral=False)
+            if not len(rows):
+                return {"result": R.DIDNOTFIND}
+            self.add(rows, SEPARATE_ROWS)
+            return {"result": R.SEPARATED}
+
+        def conslock(self, constraint, locktype, nlockspos, nlocksneg):
+            pass  # needscons=False: no constraint objects, so no locks to add
+
+    return LazyRowsHandler
+
+
+class ScipOptBackend(Backend):
+    """SCIP via PySCIPOpt; lazy rows (contiguity) are separated inside its tree."""
+
+    name = "scipopt"
+    module = "pyscipopt"
+    capabilities = frozenset({"warm_start", "fractional_objective", "lazy_rows"})
+
+    @classmethod
+    @cache
+    def version(cls) -> str:
+        pyscipopt = _module()
+        return f"SCIP {pyscipopt.Model().version()} (PySCIPOpt {pyscipopt.__version__})"
+
+    def solve(self, milp: MILP, *, time_limit: float | None = None, gap: float = 0.0,
+              warm_start: np.ndarray | None = None, threads: int | None = None,
+              log: bool = False) -> SolverResult:
+        if threads is not None and threads != 1:
+            self.require("threads", f"use {threads} threads (SCIP here runs on one)")
+        pyscipopt = _module()
+        start = time.perf_counter()
+        m = pyscipopt.Model()
+        m.hideOutput(not log)
+        for key, value in PARAMETERS.items():
+            m.setParam(key, value)
+        m.setParam("limits/gap", float(gap))
+        xs = _load(m, milp, pyscipopt)
+        handler = None
+        if milp.lazy is not None:
+            width = int(getattr(milp.lazy, "num_pairs", milp.num_cols))
+            handler = _lazy_handler(pyscipopt)(milp, xs, width)
+            m.includeConshdlr(handler, "lazyrows", "rows of MILP.lazy, checked and separated",
+                              sepapriority=100, enfopriority=-100, chckpriority=-100,
+                              sepafreq=1, needscons=False)
+        if warm_start is not None:
+            sol = m.createSol(None)
+            for v, val in zip(xs, np.asarray(warm_start, dtype=float).tolist(), strict=True):
+                if val:
+                    m.setSolVal(sol, v, val)
+            m.addSol(sol)
+        if time_limit is not None:
+            left = float(time_limit) - (time.perf_counter() - start)
+            m.setParam("limits/time", max(left, 0.01))
+        m.optimize()
+        wall = time.perf_counter() - start
+        code = m.getStatus()
+        values = obj = bound = None
+        if m.getNSols() > 0:
+            best = m.getBestSol()
+            values = np.array([m.getSolVal(best, v) for v in xs])
+            values[milp.integer] = np.round(values[milp.integer])
+            obj = milp.objective(values)
+        dual = m.getDualbound()
+        if abs(dual) < SCIP_INFINITY:
+            bound = dual + milp.offset
+            if obj is not None:
+                bound = min(bound, obj)
+        nodes = int(m.getNNodes())
+        extra = f", {handler.added} lazy rows" if handler is not None else ""
+        message = f"SCIP status {code}{extra}"
+        if code in ("optimal", "gaplimit") and values is not None:
+            status = Status.OPTIMAL
+        elif code == "infeasible":
+            status = Status.INFEASIBLE
+        elif code in ("timelimit", "nodelimit", "userinterrupt", "totalnodelimit",
+                      "stallnodelimit", "memlimit", "sollimit", "bestsollimit"):
+            status = Status.FEASIBLE if values is not None else Status.NO_SOLUTION
+        else:
+            return SolverResult(Status.ERROR, self.name, self.version(), wall, nodes=nodes,
+                                message=message)
+        if not status.has_solution:
+            values = obj = None
+        return SolverResult(status, self.name, self.version(), wall, obj, bound, nodes, values,
+                            message=message)
+
+
+def _load(m, milp: MILP, pyscipopt) -> list:
+    """Columns (with their objective) and rows; returns the variables in column order."""
+    Expr, Term = pyscipopt.Expr, pyscipopt.scip.Term
+    lo = [None if not np.isfinite(v) else float(v) for v in milp.col_lo]
+    hi = [None if not np.isfinite(v) else float(v) for v in milp.col_hi]
+    kinds = ["I" if z else "C" for z in milp.integer.tolist()]
+    for k in np.flatnonzero(milp.integer & (milp.col_lo >= 0) & (milp.col_hi <= 1)):
+        kinds[k] = "B"
+    c = milp.c.tolist()
+    xs = [m.addVar(name=f"x{k}", vtype=kinds[k], lb=lo[k], ub=hi[k], obj=c[k])
+          for k in range(milp.num_cols)]
+    A = milp.A.tocsr(copy=True)
+    A.sum_duplicates()
+    indptr, idx, data = A.indptr.tolist(), A.indices.tolist(), A.data.tolist()
+    rlo, rhi = milp.row_lo.tolist(), milp.row_hi.tolist()
+    for r in range(A.shape[0]):
+        a, b = rlo[r], rhi[r]
+        if indptr[r] == indptr[r + 1]:
+            if a > 0 or b < 0:  # an empty row 0 outside its bounds: the MILP is infeasible
+                m.addCons(Expr({Term(xs[0]): 0.0}) + 1 <= 0)
+            continue
+        expr = Expr({Term(xs[idx[p]]): data[p] for p in range(indptr[r], indptr[r + 1])})
+        if np.isfinite(a) and np.isfinite(b):
+            m.addCons(expr == a if a == b else (expr >= a) <= b)
+        elif np.isfinite(b):
+            m.addCons(expr <= b)
+        elif np.isfinite(a):
+            m.addCons(expr >= a)
+    return xs
