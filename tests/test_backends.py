@@ -15,7 +15,6 @@ from conftest import BACKENDS, ROOT, bind
 
 from optimizer import formulation
 from optimizer.backends import REGISTRY, Status, get_backend
-from optimizer.backends.base import CAPABILITIES
 from optimizer.errors import BackendError
 from optimizer.milp import MILP, RowBlock
 from optimizer.model import load_model
