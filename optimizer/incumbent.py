@@ -28,7 +28,8 @@ DESCENT_STEPS = 6
 """Most re-centring steps from one lead set."""
 PATIENCE = 2
 """Restricted solves in a row that may fail to improve the best plan before the descent
-stops (1 once the best plan is within `CLOSE` of the lower bound)."""
+stops: this many, or the number of leads if larger (1 once the best plan is within
+`CLOSE` of the lower bound)."""
 CLOSE = 0.01
 SWAP_CANDIDATES = 3
 """Per lead, the cheapest members or neighbours of its area tried in its place."""
@@ -107,7 +108,7 @@ def descend(problem: Problem, solve_for_leads: Callable[[Problem, float], Plan |
             return seen[leads], None
         left = deadline - time.perf_counter()
         close = best[0] - bound <= CLOSE * max(1.0, abs(best[0]))
-        if left <= 0 or misses[0] >= (1 if close else PATIENCE):
+        if left <= 0 or misses[0] >= (1 if close else max(PATIENCE, problem.k_max)):
             return np.inf, None
         plan = solve_for_leads(restricted(problem, leads), left)
         value = np.inf if plan is None else evaluate(problem, plan).objective

@@ -10,6 +10,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, replace
+from functools import partial
 
 import numpy as np
 
@@ -22,6 +23,7 @@ from .formulation import STRATEGIES, build
 from .heuristic import heuristic_plan, repair_plan
 from .incumbent import descend
 from .model import Problem
+from .parallel import cores, run_all
 from .plan import Plan
 from .precheck import diagnose
 from .verify import Verification, verify
@@ -41,6 +43,11 @@ INCUMBENT_SHARE = 0.2
 """Share of a time limit the lead-set descent may take."""
 ROOT_SHARE = 0.2
 """Share of a time limit the root relaxation may take."""
+HEURISTIC_SECONDS_BEFORE_DESCENT = 1.0
+"""Most time the heuristic may take when the lead-set descent can follow."""
+DESCENT_GAP = 0.01
+"""The lead-set descent runs when the incumbent is further than this (relative) from the
+root bound, or when there is none."""
 
 
 @dataclass(frozen=True)
@@ -70,6 +77,10 @@ class Levers:
 
 
 NO_LEVERS = Levers(root=False, fixing=False, incumbent=False)
+
+PORTFOLIO = (("highs", "cuts"), ("scipopt", "cuts"))
+"""The entrants of `backend="portfolio"`: (back end, contiguity strategy), raced in
+parallel processes; the first to prove wins."""
 
 
 @dataclass(frozen=True, eq=False)
@@ -121,6 +132,7 @@ def solve(
     log: bool = False,
     progress: Callable[[str], None] | None = None,
     levers: Levers | None = None,
+    workers: int | None = None,
 ) -> Solution:
     """Solve `problem` exactly (unless a limit stops it). Options default to the model's.
 
@@ -130,6 +142,9 @@ def solve(
     relaxation's bound is a valid bound for the full problem. A range of area
     counts is solved one count at a time (each is far easier than the range);
     the best plan wins and the bound is the smallest of the counts' bounds.
+
+    `workers` processes (default: one per core) solve the counts of a range side by
+    side; `backend="portfolio"` races the `PORTFOLIO` entrants and keeps the first proof.
     """
     opts = problem.model.solver
     strategy = strategy or opts.contiguity
@@ -137,6 +152,11 @@ def solve(
         raise BackendError(f"unknown contiguity strategy {strategy!r} "
                            f"(choose from {', '.join(STRATEGIES)})")
     name = backend or opts.backend
+    workers = cores() if workers is None else max(1, int(workers))
+    if name == "portfolio":
+        return race(problem, PORTFOLIO, workers=workers, time_limit=time_limit, gap=gap,
+                    warm_start=warm_start, heuristic=heuristic, levers=levers,
+                    progress=progress)
     if name == "heuristic":
         return heuristic_solution(problem, time_limit=time_limit or opts.time_limit,
                                   say=progress)
@@ -156,15 +176,56 @@ def solve(
         raise InfeasibleModelError("the model cannot be satisfied: " + "; ".join(reasons))
     if problem.k_min == problem.k_max:
         return run.one(problem, warm_start)
-    parts = []
+    subs = []
     for k in range(problem.k_min, problem.k_max + 1):
         sub = replace(problem, k_min=k, k_max=k, model=problem.model.with_areas(k))
-        if diagnose(sub):
-            continue
-        start = warm_start if warm_start is not None and len(warm_start.areas()) == k else None
+        if not diagnose(sub):
+            start = warm_start if warm_start is not None and len(warm_start.areas()) == k \
+                else None
+            subs.append((sub, start))
+    workers = min(workers, len(subs))
+    if workers > 1:
+        run.say(f"{len(subs)} area counts in {workers} parallel processes")
+        alone = replace(run, say=lambda _msg: None,
+                        threads=1 if "threads" in engine.capabilities else run.threads)
+        parts = run_all([partial(alone.one, sub, start) for sub, start in subs],
+                        workers=workers)
+        return run.combine(problem, parts)
+    parts = []
+    for sub, start in subs:
+        k = sub.k_min
         run.say(f"{k - 1} regional leads:" if problem.organiser is not None else f"{k} areas:")
         parts.append(run.one(sub, start))
     return run.combine(problem, parts)
+
+
+def race(problem: Problem, entrants, *, workers: int, progress=None, **options) -> Solution:
+    """The entrants' solves side by side; the first proof (optimal or infeasible) wins and
+    stops the rest. Without a proof, the best plan and the best bound of all are kept
+    (every entrant's bound is a valid bound on the same problem)."""
+    say = progress or (lambda _msg: None)
+    say(f"racing {', '.join(f'{b}/{s}' for b, s in entrants)}")
+    tasks = [partial(solve, problem, backend=b, strategy=s, workers=1, **options)
+             for b, s in entrants]
+    results = run_all(tasks, workers=workers,
+                      done=lambda _i, sol: sol.status in (Status.OPTIMAL, Status.INFEASIBLE))
+    done = [r for r in results if r is not None]
+    proof = next((r for r in done if r.status in (Status.OPTIMAL, Status.INFEASIBLE)), None)
+    if proof is not None:
+        return replace(proof, message=f"{proof.message}; won the race against "
+                       f"{len(entrants) - 1} other entrant(s)")
+    found = [r for r in done if r.plan is not None]
+    best = min(found, key=lambda r: r.objective) if found else done[0]
+    bounds = [r.bound for r in done if r.bound is not None]
+    bound = max(bounds) if bounds else None
+    if best.objective is not None and bound is not None:
+        bound = min(bound, best.objective)
+    status = best.status
+    if best.plan is not None and bound is not None and _proves(best.objective, bound,
+                                                               best.gap_limit):
+        status = Status.OPTIMAL
+    return replace(best, status=status, bound=bound,
+                   message=f"{best.message}; best of a race of {len(entrants)} entrants")
 
 
 @dataclass
@@ -279,22 +340,25 @@ class _Run:
                          f"{len(root.rows)} separator rows "
                          f"({time.perf_counter() - self.start:.1f} s)")
         starts = "warm_start" in engine.capabilities
-        if self.levers.incumbent and problem.k_max > 1 and starts:
+        descent = self.levers.incumbent and problem.k_max > 1 and starts
+        if warm_start is None and self.heuristic and starts:
+            left = self.remaining()
+            budget = HEURISTIC_SECONDS if left is None else min(HEURISTIC_SECONDS,
+                                                                HEURISTIC_SHARE * left)
+            if descent:
+                budget = min(budget, HEURISTIC_SECONDS_BEFORE_DESCENT)
+            warm_start = heuristic_plan(problem, time_limit=budget)
+            if warm_start is not None:
+                incumbent = (evaluate(problem, warm_start).objective, warm_start)
+                self.say(f"heuristic plan: {incumbent[0]:,.2f} "
+                         f"({time.perf_counter() - self.start:.1f} s)")
+        if descent and (incumbent is None or not _proves(incumbent[0], bound, DESCENT_GAP)):
             better = self.descent(problem, form, root, warm_start)
             if better is not None and (incumbent is None
                                        or evaluate(problem, better).objective < incumbent[0]):
                 warm_start = better
                 incumbent = (evaluate(problem, better).objective, better)
                 self.say(f"lead-set descent: {incumbent[0]:,.2f} "
-                         f"({time.perf_counter() - self.start:.1f} s)")
-        if warm_start is None and self.heuristic and starts:
-            left = self.remaining()
-            budget = HEURISTIC_SECONDS if left is None else min(HEURISTIC_SECONDS,
-                                                                HEURISTIC_SHARE * left)
-            warm_start = heuristic_plan(problem, time_limit=budget)
-            if warm_start is not None:
-                incumbent = (evaluate(problem, warm_start).objective, warm_start)
-                self.say(f"heuristic plan: {incumbent[0]:,.2f} "
                          f"({time.perf_counter() - self.start:.1f} s)")
         if incumbent is not None and _proves(incumbent[0], bound, self.gap):
             return self.solution(problem, Status.OPTIMAL, incumbent, bound,

@@ -1,0 +1,98 @@
+"""Solves side by side in forked processes, for machines with more than one core.
+
+Two uses (solve.py): the area counts of a range solved at once, and a race of
+back ends or strategies in which the first to prove (optimal or infeasible)
+wins and the others are killed. Each task runs in a child made by fork, so
+nothing but the result is pickled; HiGHS's global thread pool does not survive
+a fork and is reset in the child before anything else runs.
+"""
+
+from __future__ import annotations
+
+import multiprocessing as mp
+import os
+from collections.abc import Callable, Sequence
+from multiprocessing.connection import wait
+from typing import TypeVar
+
+T = TypeVar("T")
+
+POLL_SECONDS = 0.05
+
+
+def cores() -> int:
+    """Cores this process may run on."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not Linux
+        return os.cpu_count() or 1
+
+
+def _reset_solvers() -> None:
+    """Make the child's solvers usable after the fork (HiGHS keeps a global scheduler)."""
+    try:
+        import highspy
+    except ImportError:
+        return
+    highspy.Highs.resetGlobalScheduler(True)
+
+
+def _child(conn, task: Callable[[], T]) -> None:
+    _reset_solvers()
+    try:
+        conn.send(("ok", task()))
+    except BaseException as exc:  # handed to the parent, which re-raises it
+        try:
+            conn.send(("error", exc))
+        except Exception:
+            conn.send(("error", RuntimeError(f"{type(exc).__name__}: {exc}")))
+    finally:
+        conn.close()
+
+
+def run_all(tasks: Sequence[Callable[[], T]], *, workers: int,
+            done: Callable[[int, T], bool] | None = None) -> list[T | None]:
+    """Run every task, at most `workers` at a time, each in a forked child; results in
+    task order. `done(i, result)` is called as each finishes; if it returns True, the
+    tasks still running or waiting are abandoned (killed) and their results are None.
+    An exception in a task is raised here after the other children are killed."""
+    if workers <= 1 or len(tasks) <= 1 or "fork" not in mp.get_all_start_methods():
+        results: list[T | None] = [None] * len(tasks)
+        for i, task in enumerate(tasks):
+            results[i] = task()
+            if done is not None and done(i, results[i]):
+                break
+        return results
+    ctx = mp.get_context("fork")
+    results = [None] * len(tasks)
+    waiting = list(range(len(tasks)))
+    running: dict[object, tuple[int, mp.Process]] = {}
+    try:
+        while waiting or running:
+            while waiting and len(running) < workers:
+                i = waiting.pop(0)
+                parent, child = ctx.Pipe(duplex=False)
+                proc = ctx.Process(target=_child, args=(child, tasks[i]), daemon=True)
+                proc.start()
+                child.close()
+                running[parent] = (i, proc)
+            for conn in wait(list(running), timeout=POLL_SECONDS):
+                i, proc = running.pop(conn)
+                try:
+                    kind, value = conn.recv()
+                except EOFError:
+                    kind, value = "error", RuntimeError(
+                        f"a parallel solve ended without a result (exit code {proc.exitcode})")
+                conn.close()
+                proc.join()
+                if kind == "error":
+                    raise value
+                results[i] = value
+                if done is not None and done(i, value):
+                    return results
+        return results
+    finally:
+        for conn, (_, proc) in running.items():
+            proc.kill()
+            proc.join()
+            conn.close()
