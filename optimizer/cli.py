@@ -21,7 +21,7 @@ from .errors import BackendError, InfeasibleModelError, InputError, OptimizerErr
 from .figures import evaluate
 from .formulation import STRATEGIES
 from .model import PlanningModel, bind, load_model
-from .outputs import write_outputs
+from .outputs import preload_map_modules, write_outputs
 from .plan import UNASSIGNED, read_plan
 from .progress import ProgressLine
 from .report import (
@@ -136,6 +136,8 @@ def cli() -> None:
 def solve(model, backend, time_limit, gap, contiguity, areas, leads, warm_start, out, as_json,
           quiet, log):
     """Solve a planning MODEL (TOML) and print the areas and the solver's certificate."""
+    if out is not None:
+        preload_map_modules()
     planning = _with_counts(load_model(model), areas, leads)
     problem = bind(planning)
     start = read_plan(warm_start, problem.instance) if warm_start else None

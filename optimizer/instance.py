@@ -14,13 +14,15 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from functools import cached_property
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import networkx as nx
 import numpy as np
 import scipy.sparse as sp
 
 from .errors import InstanceError
+
+if TYPE_CHECKING:
+    import networkx as nx
 
 EARTH_RADIUS_KM = 6371.0088
 """Mean Earth radius (IUGG), the design card's definition of great-circle km."""
@@ -223,6 +225,8 @@ class Instance:
 
     def graph(self) -> nx.Graph:
         """A networkx view (node = position) for graph algorithms."""
+        import networkx as nx
+
         g = nx.Graph()
         g.add_nodes_from(range(self.n))
         g.add_edges_from(map(tuple, self.edges.tolist()))
@@ -235,6 +239,8 @@ class Instance:
 def to_node_link(inst: Instance, edge_data: Mapping[tuple[int, int], Mapping] | None = None
                  ) -> dict:
     """The instance as a networkx node-link dict (deterministic order)."""
+    import networkx as nx
+
     g = nx.Graph(**dict(inst.metadata), name=inst.name)
     for i, code in enumerate(inst.codes):
         attrs = {k: _json_number(v[i]) for k, v in inst.attributes.items()}

@@ -3,7 +3,9 @@ areas.gpkg, map.png and map.html."""
 
 from __future__ import annotations
 
+import importlib
 import json
+import threading
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -11,6 +13,30 @@ from .figures import PlanFigures
 from .files import staged_directory
 from .maps import dissolved, municipalities, write_geojson, write_map
 from .plan import Plan
+
+
+MAP_MODULES = ("geopandas", "pyogrio", "shapely", "matplotlib.pyplot", "folium",
+               "optimizer.reporting.interactive", "optimizer.reporting.geopackage")
+"""What writing the maps imports: about a second, loaded while the solver works."""
+
+
+def preload_map_modules() -> threading.Thread:
+    """Import the map libraries in a background thread, so that the solve does not wait
+    for them and writing the outputs does not wait either (the solvers release the GIL)."""
+
+    def load() -> None:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        for name in MAP_MODULES:
+            try:
+                importlib.import_module(name)
+            except ImportError:  # a missing library is reported where it is used
+                pass
+
+    thread = threading.Thread(target=load, name="optimizer-map-imports", daemon=True)
+    thread.start()
+    return thread
 
 
 def write_outputs(out: Path, plan: Plan | None, figs: PlanFigures | None, summary: dict,
