@@ -15,10 +15,11 @@ from pathlib import Path
 import click
 
 from . import __version__
+from .backends import Status
 from .errors import BackendError, InfeasibleModelError, InputError, OptimizerError
 from .figures import evaluate
 from .formulation import STRATEGIES
-from .model import bind, load_model
+from .model import EXEMPTION_MODES, bind, load_model
 from .outputs import write_outputs
 from .plan import UNASSIGNED, read_plan
 from .progress import ProgressLine
@@ -32,7 +33,6 @@ from .report import (
     verification_json,
     verification_text,
 )
-from .solve import solve as solve_problem
 from .verify import verify
 
 
@@ -84,6 +84,52 @@ def cli() -> None:
     """Design contiguous production areas (employment areas) exactly, with free MIP solvers."""
 
 
+def _model_options(model: Path, areas: str | None, exemptions: str | None,
+                   hard_floor: float | None, exemption_mode: str | None,
+                   reference: Path | None, max_moves: int | None,
+                   cost_per_move: float | None):
+    """The model file with the command line's overrides (validated as model keys)."""
+    settings: dict = {}
+    if exemptions is not None:
+        settings["exemptions.enabled"] = True
+        if exemptions != "fewest":
+            settings["exemptions.max"] = _count(exemptions, "--exemptions")
+    if hard_floor is not None:
+        settings["exemptions.hard_floor"] = hard_floor
+    if exemption_mode is not None:
+        settings["exemptions.mode"] = exemption_mode
+    if reference is not None:
+        settings["reference.plan"] = str(reference.resolve())
+    if max_moves is not None:
+        settings["reference.max_moves"] = max_moves
+    if cost_per_move is not None:
+        settings["reference.cost_per_move"] = cost_per_move
+    if any(k.startswith("exemptions.") and k != "exemptions.enabled" for k in settings) \
+            and "exemptions.enabled" not in settings:
+        settings["exemptions.enabled"] = True
+    planning = load_model(model, settings)
+    if areas is not None and areas.strip().lower() == "max":
+        return planning.with_most_areas()
+    if (rng := _area_range(areas)) is not None:
+        planning = planning.with_areas(*rng)
+    return planning
+
+
+def _count(text: str, option: str) -> int:
+    if not text.strip().isdigit():
+        raise InputError(f"{option}: expected a whole number ≥ 0, got {text!r}")
+    return int(text)
+
+
+def _move_steps(text: str | None) -> list[int] | None:
+    if text is None:
+        return None
+    steps = [_count(x, "--max-moves") for x in text.split(",") if x.strip()]
+    if not steps:
+        raise InputError(f"--max-moves: expected N or N1,N2,..., got {text!r}")
+    return steps
+
+
 @cli.command()
 @click.argument("model", type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--backend", "-b",
@@ -94,7 +140,22 @@ def cli() -> None:
               help="Relative gap accepted as optimal (default: the model's).")
 @click.option("--contiguity", type=click.Choice(STRATEGIES),
               help="Exact contiguity strategy (default: the model's).")
-@click.option("--areas", "-k", "areas", help="Override the area count: K or K1-K2.")
+@click.option("--areas", "-k", "areas",
+              help="Override the area count: K, K1-K2, or max (the largest number of areas).")
+@click.option("--exemptions", "exemptions", is_flag=False, flag_value="fewest", default=None,
+              metavar="[N]", help="Areas may miss the floors with an exemption: the fewest "
+              "exemptions first, then the cost; with N, at most N.")
+@click.option("--hard-floor", type=click.FloatRange(min=0),
+              help="With --exemptions: a floor even an exempted area must meet.")
+@click.option("--exemption-mode", type=click.Choice(EXEMPTION_MODES),
+              help="fewest: the fewest exemptions first; allowed: the cheapest plan with at "
+                   "most --exemptions N.")
+@click.option("--reference", "-r", type=click.Path(dir_okay=False, path_type=Path),
+              help="A plan to stay close to (e.g. the 2025 areas): moves are counted against it.")
+@click.option("--max-moves", help="At most N municipalities move from --reference; "
+              "N1,N2,... solves each and writes the moves-vs-cost curve.")
+@click.option("--cost-per-move", type=click.FloatRange(min=0),
+              help="€/yr added to the objective for each municipality moved from --reference.")
 @click.option("--warm-start", type=click.Path(dir_okay=False, path_type=Path),
               help="Start from a plan file (assignment or code,area format).")
 @click.option("--out", "-o", type=click.Path(file_okay=False, path_type=Path),
@@ -103,29 +164,57 @@ def cli() -> None:
 @click.option("--quiet", "-q", is_flag=True, help="Print only the solver line.")
 @click.option("--log", is_flag=True, help="Show the solver's own log.")
 @handles_errors
-def solve(model, backend, time_limit, gap, contiguity, areas, warm_start, out, as_json, quiet,
+def solve(model, backend, time_limit, gap, contiguity, areas, exemptions, hard_floor,
+          exemption_mode, reference, max_moves, cost_per_move, warm_start, out, as_json, quiet,
           log):
-    """Solve a planning MODEL (TOML) and print the areas and the solver's certificate."""
-    planning = load_model(model)
-    if (rng := _area_range(areas)) is not None:
-        planning = planning.with_areas(*rng)
+    """Solve a planning MODEL (TOML) and print the areas and the solver's certificate.
+
+    With [exemptions] (or --exemptions) the fewest areas needing an exemption are found
+    first; with -k max the largest number of areas; with --reference and --max-moves the
+    best plan moving at most N municipalities (N1,N2,...: the curve)."""
+    from .decisions import SolveOptions, explain_infeasible, solve_model
+    from .decisions.exemptions import exempted_areas, shortfall_summary
+
+    steps = _move_steps(max_moves)
+    planning = _model_options(model, areas, exemptions, hard_floor, exemption_mode, reference,
+                              steps[0] if steps and len(steps) == 1 else None, cost_per_move)
+    if steps is not None and planning.reference is None:
+        raise InputError("--max-moves needs --reference PLAN (or [reference] in the model)")
     problem = bind(planning)
+    if steps is not None and len(steps) > 1:
+        return _moves_curve(problem, steps, model, out, backend, contiguity, time_limit, gap,
+                            log, as_json, quiet)
     start = read_plan(warm_start, problem.instance) if warm_start else None
     talk = not (as_json or quiet)
     with ProgressLine(talk, first=f"solving {planning.name}",
                       console=None if not log else _plain_console()) as progress:
-        sol = solve_problem(problem, backend=backend, strategy=contiguity,
-                            time_limit=time_limit, gap=gap, warm_start=start, log=log,
-                            progress=progress)
+        options = SolveOptions(backend=backend, strategy=contiguity, time_limit=time_limit,
+                               gap=gap, log=log, progress=progress)
+        try:
+            decision = solve_model(problem, options, warm_start=start)
+        except InfeasibleModelError as exc:
+            progress("explaining why no plan exists")
+            raise InfeasibleModelError(explain_infeasible(problem, str(exc),
+                                                          backend=backend)) from None
+        sol = decision.solution
+        explanation = None
+        if sol.status is Status.INFEASIBLE and problem.exemptions is None:
+            progress("explaining why no plan exists")
+            explanation = explain_infeasible(problem, "no plan satisfies every rule",
+                                             backend=backend)
+    final = sol.problem
+    exempt = exempted_areas(final, sol.plan) if sol.plan is not None else ()
     summary = {"model": planning.name, "model_file": str(model),
-               "instance": problem.instance.name, **sol.summary()}
+               "instance": problem.instance.name, **decision.summary()}
     if sol.figures is not None:
         summary.update(figures_json(sol.figures))
-        summary["verification"] = verification_json(verify(problem, sol.plan))
+        summary["terms"] = dict(sol.figures.terms)
+        summary["verification"] = verification_json(verify(final, sol.plan))
+    if problem.exemptions is not None:
+        summary["exempted_areas"] = [x.as_dict() for x in exempt]
     if out is not None:
         title = plan_title(problem.instance, len(sol.figures.areas) if sol.figures else 0,
-                           status_words(str(sol.status), sol.gap, sol.backend),
-                           f"model {planning.name} ({model.name})")
+                           _decision_words(decision), f"model {planning.name} ({model.name})")
         write_outputs(out, sol.plan, sol.figures, summary, title)
     if as_json:
         click.echo(json.dumps(summary, indent=2, ensure_ascii=False))
@@ -135,14 +224,87 @@ def solve(model, backend, time_limit, gap, contiguity, areas, warm_start, out, a
             click.echo()
             click.echo(members_list(sol.figures))
             click.echo()
+        if problem.exemptions is not None and sol.plan is not None:
+            click.echo(shortfall_summary(exempt))
+        if decision.answer is not None or len(decision.phases) > 1:
+            click.echo(_answer_line(decision))
+            for name, phase in decision.phases[:-1]:
+                click.echo(_phase_line(name, phase))
         click.echo(solver_line(sol))
         if sol.plan is not None and talk:
             click.echo("plan verified: every rule holds")
-        if sol.message and not sol.status.has_solution:
+        if explanation:
+            click.echo(explanation)
+        elif sol.message and not sol.status.has_solution:
             click.echo(sol.message)
+        if problem.reference is not None and sol.figures is not None and talk:
+            click.echo(f"{sol.figures.terms['moves']:.0f} municipalities move from "
+                       f"{problem.model.reference.path.name}")
         if out is not None and talk:
             click.echo(f"outputs written to {out}/")
     if not sol.status.has_solution:
+        sys.exit(1)
+
+
+def _phase_line(name: str, sol) -> str:
+    """An earlier phase's certificate in one short line."""
+    value = "–" if sol.objective is None else f"{abs(sol.objective):,.0f}"
+    bound = "–" if sol.bound is None else f"{abs(sol.bound):,.2f}"
+    return (f"phase '{name}': {sol.status} · value {value} · bound {bound} · "
+            f"time {sol.wall_time:.2f} s")
+
+
+def _answer_line(decision) -> str:
+    """The first phase's answer in words: the fewest exemptions or the most areas."""
+    if decision.answer is None:
+        return f"{decision.question}: no answer (no plan found)"
+    what = {"fewest exemptions": "fewest exempted areas",
+            "most areas": "largest number of areas"}.get(decision.question, decision.question)
+    if decision.answer_proven:
+        return f"{what}: {decision.answer:.0f} (proven)"
+    side = "at least" if decision.question == "fewest exemptions" else "at most"
+    bound = "" if decision.answer_bound is None else f"; {side} {decision.answer_bound:.0f}"
+    return f"{what}: {decision.answer:.0f} (not proven{bound})"
+
+
+def _decision_words(decision) -> str:
+    sol = decision.solution
+    words = status_words(str(sol.status), sol.gap, sol.backend)
+    if decision.question == "most areas" and decision.answer is not None:
+        words = ("the most areas" + ("" if decision.answer_proven else " found, not proven")
+                 + f"; cost {words}")
+    elif decision.question == "fewest exemptions" and decision.answer is not None:
+        n = int(decision.answer)
+        words = (f"{n} exemption{'s' if n != 1 else ''}"
+                 + (" (the fewest)" if decision.answer_proven else " (not proven fewest)")
+                 + f", {words}")
+    return words
+
+
+def _moves_curve(problem, steps, model, out, backend, contiguity, time_limit, gap, log,
+                 as_json, quiet) -> None:
+    """`--max-moves N1,N2,...`: one solve per bound, the curve as a table, CSV and PNG."""
+    from .decisions import SolveOptions
+    from .decisions.moves import curve_csv, curve_table, is_proven, moves_curve, write_curve
+
+    talk = not (as_json or quiet)
+    with ProgressLine(talk, first=f"moves curve of {problem.model.name}") as progress:
+        curve = moves_curve(problem, steps, SolveOptions(
+            backend=backend, strategy=contiguity, time_limit=time_limit, gap=gap, log=log,
+            progress=progress))
+    out = out or Path("out") / f"{problem.model.name}-moves"
+    title = (f"{problem.model.name}: cost against municipalities moved from "
+             f"{problem.model.reference.path.name}")
+    write_curve(curve, out, title)
+    if as_json:
+        click.echo(json.dumps(curve.rows(), indent=2, ensure_ascii=False))
+    else:
+        click.echo(curve_table(curve) if talk else curve_csv(curve).rstrip())
+        if talk:
+            click.echo("every point proven optimal" if is_proven(curve)
+                       else "not every point proven optimal (see status)")
+            click.echo(f"moves.csv and moves.png written to {out}/")
+    if not all(p.solution.status.has_solution for p in curve.points):
         sys.exit(1)
 
 

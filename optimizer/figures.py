@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
 from .model import Problem
 from .plan import Plan
+from .terms import objective_value, term_values
 
 STANDARD_ATTRIBUTES = ("population", "labour_force", "jobseekers")
 
@@ -23,6 +24,8 @@ class AreaFigures:
     travel: float | None
     fte: int | None
     cost: float | None
+    exempt: bool = False
+    """The plan declares an exemption for this area (it may miss the exemptable floors)."""
 
     def as_dict(self) -> dict:
         return {
@@ -30,6 +33,7 @@ class AreaFigures:
             "municipalities": len(self.members), "members": list(self.members),
             "member_names": list(self.member_names), **self.totals,
             "weighted_travel_km": self.travel, "fte": self.fte, "cost": self.cost,
+            **({"exempt": True} if self.exempt else {}),
         }
 
 
@@ -39,6 +43,8 @@ class PlanFigures:
     attributes: tuple[str, ...]
     travel_weight: str
     objective: float | None
+    terms: Mapping[str, float | None] = field(default_factory=dict)
+    """Every objective term of the plan (`optimizer.terms`), weighted or not."""
 
     @property
     def travel(self) -> float | None:
@@ -79,7 +85,8 @@ def evaluate(problem: Problem, plan: Plan) -> PlanFigures:
             if st is not None and st.cost_per_fte > 0:
                 cost += st.cost_per_fte * fte
         areas.append(AreaFigures(code, name, tuple(inst.codes[i] for i in m),
-                                 tuple(inst.names[i] for i in m), totals, travel, fte, cost))
-    costs = [a.cost for a in areas]
-    objective = None if any(c is None for c in costs) or not areas else float(sum(costs))
-    return PlanFigures(tuple(areas), attrs, obj.travel_weight or "unweighted", objective)
+                                 tuple(inst.names[i] for i in m), totals, travel, fte, cost,
+                                 key in plan.exempt))
+    terms = term_values(problem, plan)
+    objective = objective_value(problem, terms) if areas else None
+    return PlanFigures(tuple(areas), attrs, obj.travel_weight or "unweighted", objective, terms)

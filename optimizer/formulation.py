@@ -1,15 +1,20 @@
 """The assignment model of design.md §2, written once, solver-neutral.
 
 Variables: x_ij ∈ {0,1} for every pair the problem allows (i served by lead
-j; x_jj = 1 opens j), FTE_j ∈ ℤ+ when staff cost money, and, for the flow
-strategy, 0 ≤ f^j_uv ≤ |V_j| − 1 on the arcs of the graph (continuous,
-marked implied integer).
+j; x_jj = 1 opens j), FTE_j ∈ ℤ+ when staff cost money, e_j ∈ {0,1} when an
+area may have an exemption, z_jA ∈ {0,1} and 0 ≤ κ_jA (kept) against a
+reference plan with areas A, and, for the flow strategy, 0 ≤ f^j_uv ≤ |V_j| − 1
+on the arcs of the graph (continuous, marked implied integer).
 
-    minimise   Σ_j f x_jj + Σ_ij c_ij x_ij + p Σ_j FTE_j
+    minimise   Σ_t w_t T_t over the terms (optimizer/terms.py), by default
+               Σ_j f x_jj + Σ_ij c_ij x_ij + p Σ_j FTE_j + μ · moves, where
+        T_fixed = Σ_j f x_jj,  T_travel = Σ_ij c_ij x_ij,  T_staffing = p Σ_j FTE_j,
+        T_exemptions = Σ_j e_j,  T_moves = n − Σ_jA κ_jA,  T_areas = Σ_j x_jj
     (1) Σ_j x_ij = 1                            every municipality in one area
     (2) x_ij ≤ x_jj                             only open leads serve
     (3) k_min ≤ Σ_j x_jj ≤ k_max                number of areas
-    (4) Σ_i a_i x_ij ≥ m x_jj                   each floor
+    (4) Σ_i a_i x_ij ≥ m x_jj                   each floor; an exemptable floor
+        Σ_i a_i x_ij ≥ m (x_jj − e_j)           (the hard floor is a floor of its own)
     (5) Σ_i a_i x_ij ≤ M x_jj                   each cap
     (6) contiguity, exact, by either strategy:
         cuts: x_ij ≤ Σ_{s ∈ S} x_sj for vertex sets S separating i from j,
@@ -19,6 +24,13 @@ marked implied integer).
     (7) x_jj = 1 for fixed leads; pairs ruled out by candidates, locks, the
         maximum distance, reachability or caps are not created at all
     (S) caseload · FTE_j ≥ Σ_i s_i x_ij         staff needed, when p > 0
+    (E) e_j ≤ x_jj                              only an open area has an exemption
+    (M) against the reference areas A (moves = municipalities outside the area matched
+        with their reference area; areas matched one to one, the fewest moving):
+        (M1) κ_jA ≤ Σ_{i∈A} x_ij   (M2) κ_jA ≤ |A| z_jA
+        (M3) Σ_A z_jA ≤ x_jj       (M4) Σ_j z_jA ≤ 1
+    (L) T_t ≤ L_t                               each limited term (limits, the most
+                                                exemptions, the most moves)
 """
 
 from __future__ import annotations
@@ -32,7 +44,8 @@ from scipy.sparse.csgraph import connected_components, dijkstra
 from .errors import InfeasibleModelError
 from .milp import MILP, RowBlock
 from .model import Problem
-from .plan import Plan
+from .plan import Plan, area_matching
+from .terms import expand
 
 STRATEGIES = ("flow", "cuts")
 
@@ -52,6 +65,12 @@ class Formulation:
     arc_u: np.ndarray
     arc_v: np.ndarray
     arc_j: np.ndarray
+    exempt_col: np.ndarray | None = None
+    """Column of e_j per lead position (−1: none)."""
+    match_j: np.ndarray | None = None
+    match_a: np.ndarray | None = None
+    match_col: np.ndarray | None = None
+    """Lead, reference area and first column (z; κ follows) of each matchable pair."""
 
     @property
     def num_pairs(self) -> int:
@@ -67,7 +86,12 @@ class Formulation:
             i = self.pair_i[k]
             if x[k] > best[i]:
                 best[i], lead[i] = x[k], self.pair_j[k]
-        return Plan.from_leads(self.problem.instance, lead)
+        plan = Plan.from_leads(self.problem.instance, lead)
+        if self.exempt_col is None:
+            return plan
+        opened = set(lead.tolist())
+        return plan.with_exempt(int(j) for j in np.flatnonzero(self.exempt_col >= 0)
+                                if values[self.exempt_col[j]] > 0.5 and j in opened)
 
     def start(self, plan: Plan) -> np.ndarray | None:
         """A full solution vector for `plan` (x, FTE and flows), or None if it has no columns."""
@@ -79,6 +103,13 @@ class Formulation:
         if np.any(cols < 0):
             return None
         v[cols] = 1.0
+        if plan.exempt:
+            if self.exempt_col is None or any(not isinstance(k, int) or self.exempt_col[k] < 0
+                                               for k in plan.exempt):
+                return None
+            v[self.exempt_col[sorted(plan.exempt)]] = 1.0
+        if self.match_col is not None:
+            self._start_matching(plan, v)
         st = self.problem.staffing
         for j in np.unique(lead):
             if self.fte_col[j] >= 0:
@@ -87,6 +118,20 @@ class Formulation:
         if len(self.arc_u):
             v[self.milp.num_cols - len(self.arc_u):] = _tree_flows(self, lead)
         return v
+
+    def _start_matching(self, plan: Plan, v: np.ndarray) -> None:
+        """z and κ of the matching that moves the fewest municipalities."""
+        ref = self.problem.reference
+        match = area_matching(plan, ref.plan)
+        group_of = {ref.plan.lead_code(i): int(ref.group[i]) for i in range(self.problem.n)}
+        where = {(int(j), int(a)): int(c) for j, a, c
+                 in zip(self.match_j, self.match_a, self.match_col, strict=True)}
+        for j in np.unique(plan.lead):
+            a = group_of.get(match.get(plan.lead_code(int(j)), ""), -1)
+            c = where.get((int(j), a))
+            if c is not None:
+                v[c] = 1.0
+                v[c + 1] = float(np.sum((plan.lead == j) & (ref.group == a)))
 
 
 def st_total(problem: Problem, members: np.ndarray) -> float:
@@ -179,6 +224,15 @@ def build(problem: Problem, strategy: str = "cuts") -> Formulation:
     if st is not None and st.cost_per_fte > 0:
         fte_col[leads] = P + np.arange(len(leads))
         n_cols += len(leads)
+    exempt_col = None
+    if problem.exemptions is not None and any(b.exemptable for b in problem.floors):
+        exempt_col = np.full(n, -1, dtype=np.int64)
+        exempt_col[leads] = n_cols + np.arange(len(leads))
+        n_cols += len(leads)
+    match = None
+    if problem.reference is not None:
+        match = _matchable(problem, ok, leads, n_cols)
+        n_cols += 2 * len(match[0])
 
     rows = RowBlock()
     # (1) every municipality in one area
@@ -194,7 +248,9 @@ def build(problem: Problem, strategy: str = "cuts") -> Formulation:
     # (4), (5) floors and caps: Σ a_i x_ij − limit·x_jj ≥ 0 (≤ 0)
     for bounds, lo, hi in ((problem.floors, 0.0, np.inf), (problem.caps, -np.inf, 0.0)):
         for b in bounds:
-            _attribute_rows(rows, b.values, b.limit, pair_i, pair_j, lead_col, leads, lo, hi)
+            soft = exempt_col[leads] if b.exemptable and exempt_col is not None else None
+            _attribute_rows(rows, b.values, b.limit, pair_i, pair_j, lead_col, leads, lo, hi,
+                            soft)
     # (S) staffing
     if fte_col.max() >= 0:
         s = inst.attribute(st.attribute)
@@ -203,6 +259,17 @@ def build(problem: Problem, strategy: str = "cuts") -> Formulation:
                       np.concatenate([np.arange(P), fte_col[leads]]),
                       np.concatenate([-s[pair_i], np.full(len(leads), st.caseload)]),
                       np.zeros(len(leads)), np.inf)
+
+    # (E) e_j ≤ x_jj
+    if exempt_col is not None:
+        r = np.arange(len(leads))
+        rows.add_many(np.concatenate([r, r]),
+                      np.concatenate([exempt_col[leads], lead_col[leads]]),
+                      np.concatenate([np.ones(len(leads)), -np.ones(len(leads))]),
+                      np.full(len(leads), -np.inf), 0.0)
+    # (M) matching with the reference areas
+    if match is not None:
+        _matching_rows(rows, problem, match, pair_i, pair_j, lead_col)
 
     col_of = np.full((n, n), -1, dtype=np.int64)
     col_of[pair_i, pair_j] = np.arange(P)
@@ -216,11 +283,24 @@ def build(problem: Problem, strategy: str = "cuts") -> Formulation:
     elif strategy not in STRATEGIES:
         raise ValueError(strategy)
 
+    terms = _term_vectors(problem, n_cols, P, pair_i, pair_j, lead_col, leads, fte_col,
+                          exempt_col, match)
+    weights = expand(problem.objective_weights)
     c = np.zeros(n_cols)
-    c[:P] = problem.cost[pair_i, pair_j]
-    c[lead_col[leads]] += problem.fixed_cost
-    if fte_col.max() >= 0:
-        c[fte_col[leads]] = st.cost_per_fte
+    offset = 0.0
+    for term, w in weights.items():
+        if w:
+            c += w * terms[term][0]
+            offset += w * terms[term][1]
+    # (L) limited terms
+    for term, limit in problem.limits.items():
+        vec = np.zeros(n_cols)
+        const = 0.0
+        for part, share in expand({term: 1.0}).items():
+            vec += share * terms[part][0]
+            const += share * terms[part][1]
+        nz = np.flatnonzero(vec)
+        rows.add(nz, vec[nz], -np.inf, limit - const)
     col_lo = np.zeros(n_cols)
     col_hi = np.full(n_cols, np.inf)
     col_hi[:P] = 1.0
@@ -232,6 +312,13 @@ def build(problem: Problem, strategy: str = "cuts") -> Formulation:
     integer[:P] = True
     integer[fte_col[leads][fte_col[leads] >= 0]] = True
     implied = np.zeros(n_cols, dtype=bool)
+    if exempt_col is not None:
+        col_hi[exempt_col[leads]] = 1.0
+        integer[exempt_col[leads]] = True
+    if match is not None:
+        col_hi[match[2]] = 1.0
+        integer[match[2]] = True
+        implied[match[2] + 1] = True  # κ: integral once x and z are
     if len(arc_u):
         # An arc of lead j carries at most the |V_j| − 1 units j sends; with x
         # integral, integral flows exist (integral supplies and capacities).
@@ -239,17 +326,86 @@ def build(problem: Problem, strategy: str = "cuts") -> Formulation:
         col_hi[flows] = ok.sum(axis=0)[arc_j] - 1.0
         implied[flows] = True
     milp = MILP(c=c, A=rows.matrix(n_cols), row_lo=rows.lo, row_hi=rows.hi,
-                col_lo=col_lo, col_hi=col_hi, integer=integer, implied_integer=implied)
+                col_lo=col_lo, col_hi=col_hi, integer=integer, implied_integer=implied,
+                offset=offset)
     return Formulation(problem, milp, strategy if problem.contiguity else "none",
-                       pair_i, pair_j, col_of, lead_col, fte_col, arc_u, arc_v, arc_j)
+                       pair_i, pair_j, col_of, lead_col, fte_col, arc_u, arc_v, arc_j,
+                       exempt_col, *(match if match is not None else (None, None, None)))
 
 
-def _attribute_rows(rows, a, limit, pair_i, pair_j, lead_col, leads, lo, hi):
+def _attribute_rows(rows, a, limit, pair_i, pair_j, lead_col, leads, lo, hi, soft=None):
+    """Σ_i a_i x_ij − limit·x_jj (+ limit·e_j for an exemptable floor) within [lo, hi]."""
     rk = np.searchsorted(leads, pair_j)
-    rows.add_many(np.concatenate([rk, np.arange(len(leads))]),
-                  np.concatenate([np.arange(len(pair_i)), lead_col[leads]]),
-                  np.concatenate([a[pair_i], np.full(len(leads), -limit)]),
+    r = np.arange(len(leads))
+    extra = ([r], [soft], [np.full(len(leads), limit)]) if soft is not None else ([], [], [])
+    rows.add_many(np.concatenate([rk, r, *extra[0]]),
+                  np.concatenate([np.arange(len(pair_i)), lead_col[leads], *extra[1]]),
+                  np.concatenate([a[pair_i], np.full(len(leads), -limit), *extra[2]]),
                   np.full(len(leads), lo), hi)
+
+
+def _matchable(problem: Problem, ok: np.ndarray, leads: np.ndarray, first_col: int):
+    """(lead, reference area, z column) of every pair where the lead may serve some member of
+    the area; κ_jA is the column after z_jA."""
+    ref = problem.reference
+    member = np.zeros((problem.n, ref.count), dtype=bool)
+    member[np.arange(problem.n), ref.group] = True
+    can = (ok[:, leads].T.astype(np.int64) @ member.astype(np.int64)) > 0
+    k, a = np.nonzero(can)
+    return leads[k], a, first_col + 2 * np.arange(len(k))
+
+
+def _matching_rows(rows, problem: Problem, match, pair_i, pair_j, lead_col) -> None:
+    """(M1)–(M4): κ_jA ≤ Σ_{i∈A} x_ij, κ_jA ≤ |A| z_jA, Σ_A z_jA ≤ x_jj, Σ_j z_jA ≤ 1."""
+    mj, ma, zc = match
+    m = len(mj)
+    group = problem.reference.group
+    size = np.bincount(group, minlength=problem.reference.count).astype(float)
+    where = {(int(j), int(a)): k for k, (j, a) in enumerate(zip(mj, ma, strict=True))}
+    # (M1): each pair column x_ij adds to the row of (j, group of i) when that pair exists
+    k_of = np.array([where.get((int(j), int(group[i])), -1) for i, j in zip(pair_i, pair_j,
+                                                                             strict=True)])
+    has = k_of >= 0
+    r = np.arange(m)
+    rows.add_many(np.concatenate([r, k_of[has]]),
+                  np.concatenate([zc + 1, np.flatnonzero(has)]),
+                  np.concatenate([np.ones(m), -np.ones(has.sum())]),
+                  np.full(m, -np.inf), 0.0)
+    # (M2)
+    rows.add_many(np.concatenate([r, r]), np.concatenate([zc + 1, zc]),
+                  np.concatenate([np.ones(m), -size[ma]]), np.full(m, -np.inf), 0.0)
+    # (M3)
+    leads = np.unique(mj)
+    rk = np.searchsorted(leads, mj)
+    q = np.arange(len(leads))
+    rows.add_many(np.concatenate([rk, q]), np.concatenate([zc, lead_col[leads]]),
+                  np.concatenate([np.ones(m), -np.ones(len(leads))]),
+                  np.full(len(leads), -np.inf), 0.0)
+    # (M4)
+    rows.add_many(ma, zc, 1.0, np.full(problem.reference.count, -np.inf), 1.0)
+
+
+def _term_vectors(problem, n_cols, P, pair_i, pair_j, lead_col, leads, fte_col, exempt_col,
+                  match) -> dict[str, tuple[np.ndarray, float]]:
+    """Each basic term of `optimizer.terms` as (coefficients, constant)."""
+    def vec():
+        return np.zeros(n_cols)
+
+    fixed, travel, staff, exempt, moves, areas = (vec() for _ in range(6))
+    fixed[lead_col[leads]] = problem.fixed_cost
+    travel[:P] = problem.cost[pair_i, pair_j]
+    st = problem.staffing
+    if fte_col.max() >= 0:
+        staff[fte_col[leads]] = st.cost_per_fte
+    if exempt_col is not None:
+        exempt[exempt_col[leads]] = 1.0
+    n_moves = 0.0
+    if match is not None:
+        moves[match[2] + 1] = -1.0
+        n_moves = float(problem.n)
+    areas[lead_col[leads]] = 1.0
+    return {"fixed": (fixed, 0.0), "travel": (travel, 0.0), "staffing": (staff, 0.0),
+            "exemptions": (exempt, 0.0), "moves": (moves, n_moves), "areas": (areas, 0.0)}
 
 
 def _neighbourhood_cuts(rows, inst, col_of, pair_i, pair_j, off) -> None:

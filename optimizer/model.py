@@ -19,6 +19,7 @@ import numpy as np
 
 from .errors import InstanceError, ModelError
 from .instance import FORMATS, METRICS, Instance, load_instance
+from .plan import UNASSIGNED, Plan
 
 CONTIGUITY_METHODS = ("flow", "cuts")
 
@@ -70,6 +71,41 @@ class Objective:
 
 
 @dataclass(frozen=True)
+class Exemptions:
+    """Floors an area may miss with a (legal) exemption, as the law's 20,000 floor allows.
+
+    `floors` names the floors an exempted area may miss (attributes of `[floors]`, or
+    `staffing` for the staffing floor; None = every floor); `hard_floor` is a floor even an
+    exempted area must meet (on the one exemptable floor's attribute); `max` caps the
+    number of exemptions. `mode` "fewest" minimises the number of exempted areas first,
+    then cost (both proven); "allowed" minimises cost with at most `max` exemptions.
+    """
+
+    enabled: bool = False
+    floors: tuple[str, ...] | None = None
+    hard_floor: float | None = None
+    max: int | None = None
+    mode: str = "fewest"
+
+
+EXEMPTION_MODES = ("fewest", "allowed")
+
+
+@dataclass(frozen=True)
+class ReferencePlan:
+    """A plan to stay close to: at most `max_moves` municipalities move, or each move costs
+    `cost_per_move` in the objective (areas are matched so that the fewest move)."""
+
+    path: Path
+    max_moves: int | None = None
+    cost_per_move: float = 0.0
+
+
+LIMIT_TERMS = ("fixed", "travel", "staffing", "cost", "total")
+"""Objective terms a `[limits]` table may bound (see `optimizer.terms`)."""
+
+
+@dataclass(frozen=True)
 class SolverOptions:
     backend: str = "highs"
     time_limit: float | None = None
@@ -99,9 +135,23 @@ class PlanningModel:
     source: str = "<model>"
     instance_options: InstanceOptions = field(default_factory=InstanceOptions)
     balance: Balance | None = None
+    exemptions: Exemptions = field(default_factory=Exemptions)
+    reference: ReferencePlan | None = None
+    limits: Mapping[str, float] = field(default_factory=dict)
+    most_areas: bool = False
+    """`areas.count = "max"`: the largest number of areas the rules allow."""
 
     def with_areas(self, k_min: int, k_max: int | None = None) -> PlanningModel:
-        return replace(self, areas=_area_range((k_min, k_max or k_min), "areas.count", self.source))
+        return replace(self, areas=_area_range((k_min, k_max or k_min), "areas.count", self.source),
+                       most_areas=False)
+
+    def with_most_areas(self) -> PlanningModel:
+        """The same model asking for the largest number of areas."""
+        return replace(self, areas=(1, MOST_AREAS), most_areas=True)
+
+
+MOST_AREAS = 10**6
+"""Upper end of `areas` while the count is `"max"` (bind clamps it to the instance)."""
 
 
 # -- TOML schema -------------------------------------------------------------
@@ -110,16 +160,20 @@ _Num = (int, float)
 SCHEMA: dict[str, dict[str, Any]] = {
     "": {"name": str, "description": str, "instance": dict, "areas": dict, "floors": dict,
          "caps": dict, "balance": dict, "staffing": dict, "objective": dict, "contiguity": dict,
-         "locks": dict, "solver": dict},
+         "locks": dict, "solver": dict, "exemptions": dict, "reference": dict,
+         "limits": dict},
     "instance": {"path": str, "format": str, "name_attribute": str, "lon_attribute": str,
                  "lat_attribute": str, "distance": str},
     "balance": {"attribute": str, "tolerance": _Num},
-    "areas": {"count": (int, list), "fixed_leads": list, "candidate_leads": (str, list),
+    "areas": {"count": (int, list, str), "fixed_leads": list, "candidate_leads": (str, list),
               "max_distance_km": _Num},
     "staffing": {"caseload": _Num, "min_fte": _Num, "cost_per_fte": _Num, "attribute": str},
     "objective": {"travel_weight": str, "cost_per_weighted_km": _Num,
                   "fixed_cost_per_area": _Num, "distance_power": int},
     "contiguity": {"enabled": bool, "links": list},
+    "exemptions": {"enabled": bool, "floor": (str, list), "hard_floor": _Num, "max": int,
+                   "mode": str},
+    "reference": {"plan": str, "max_moves": int, "cost_per_move": _Num},
     "solver": {"backend": str, "time_limit": _Num, "gap": _Num, "contiguity": str,
                "threads": int},
 }
@@ -169,7 +223,8 @@ def _area_range(count, key: str, source: str) -> tuple[int, int]:
     ):
         lo, hi = count
     else:
-        raise ModelError(f"{source}: '{key}' must be an integer or [min, max], got {count!r}")
+        raise ModelError(f"{source}: '{key}' must be an integer, [min, max] or \"max\", "
+                         f"got {count!r}")
     if not 1 <= lo <= hi:
         raise ModelError(f"{source}: '{key}' needs 1 <= min <= max, got {list(count)!r}")
     return int(lo), int(hi)
@@ -185,7 +240,7 @@ def parse_model(data: Mapping[str, Any], *, base: Path, source: str) -> Planning
     """Validate a TOML document (already parsed) into a `PlanningModel`."""
     _check_table(data, "", source)
     for section in ("instance", "areas", "balance", "staffing", "objective", "contiguity",
-                    "solver"):
+                    "solver", "exemptions", "reference"):
         if section in data:
             _check_table(data[section], section, source)
     if "path" not in data.get("instance", {}):
@@ -249,11 +304,16 @@ def parse_model(data: Mapping[str, Any], *, base: Path, source: str) -> Planning
     if max_d is not None and max_d <= 0:
         raise ModelError(f"{source}: 'areas.max_distance_km' must be positive")
 
+    most = areas["count"] == "max"
     return PlanningModel(
         name=data.get("name", Path(source).stem),
         instance_path=(base / data["instance"]["path"]).resolve(),
         instance_options=instance_options,
-        areas=_area_range(areas["count"], "areas.count", source),
+        areas=(1, MOST_AREAS) if most else _area_range(areas["count"], "areas.count", source),
+        most_areas=most,
+        exemptions=_exemptions(data.get("exemptions", {}), source),
+        reference=_reference(data["reference"], base, source) if "reference" in data else None,
+        limits=_limits(data.get("limits", {}), source),
         fixed_leads=_strings(areas.get("fixed_leads", []), "areas.fixed_leads", source),
         candidate_leads=candidates,
         floors=_number_table(data.get("floors", {}), "floors", source),
@@ -299,8 +359,86 @@ def _balance(table: Mapping[str, Any], source: str) -> Balance:
     return Balance(attribute=table["attribute"], tolerance=tol)
 
 
-def load_model(path: str | Path) -> PlanningModel:
-    """Read and validate a planning-model TOML file."""
+def _exemptions(table: Mapping[str, Any], source: str) -> Exemptions:
+    floors = table.get("floor")
+    if isinstance(floors, str):
+        floors = (floors,)
+    elif floors is not None:
+        floors = _strings(floors, "exemptions.floor", source)
+    hard = table.get("hard_floor")
+    if hard is not None:
+        hard = _finite(hard, "exemptions.hard_floor", source, lo=0)
+        if floors is None or len(floors) != 1:
+            raise ModelError(f"{source}: 'exemptions.hard_floor' needs one floor named in "
+                             "'exemptions.floor' (the attribute it applies to)")
+    most = table.get("max")
+    if most is not None and most < 0:
+        raise ModelError(f"{source}: 'exemptions.max' must be an integer ≥ 0, got {most!r}")
+    mode = table.get("mode", "fewest")
+    if mode not in EXEMPTION_MODES:
+        raise ModelError(f"{source}: 'exemptions.mode' must be one of "
+                         f"{', '.join(EXEMPTION_MODES)}, got {mode!r}")
+    if mode == "allowed" and most is None:
+        raise ModelError(f"{source}: 'exemptions.mode = \"allowed\"' needs 'exemptions.max'")
+    return Exemptions(enabled=table.get("enabled", bool(table)), floors=floors,
+                      hard_floor=hard, max=most, mode=mode)
+
+
+def _reference(table: Mapping[str, Any], base: Path, source: str) -> ReferencePlan:
+    if "plan" not in table:
+        raise ModelError(f"{source}: missing key 'reference.plan'")
+    moves = table.get("max_moves")
+    if moves is not None and moves < 0:
+        raise ModelError(f"{source}: 'reference.max_moves' must be an integer ≥ 0, got {moves!r}")
+    price = _finite(table.get("cost_per_move", 0.0), "reference.cost_per_move", source, lo=0)
+    return ReferencePlan((base / table["plan"]).resolve(), moves, price)
+
+
+def _limits(table: Mapping[str, Any], source: str) -> dict[str, float]:
+    out = {}
+    for key, value in table.items():
+        if key not in LIMIT_TERMS:
+            raise ModelError(f"{source}: unknown key 'limits.{key}' (terms: "
+                             f"{', '.join(LIMIT_TERMS)})")
+        out[key] = _finite(value, f"limits.{key}", source, lo=0)
+    return out
+
+
+def _finite(value: Any, key: str, source: str, lo: float | None = None) -> float:
+    """A finite number ≥ `lo`, named by its dotted key when it is not."""
+    if isinstance(value, bool) or not isinstance(value, _Num) or not math.isfinite(value) \
+            or (lo is not None and value < lo):
+        want = "a finite number" + (f" ≥ {lo:g}" if lo is not None else "")
+        raise ModelError(f"{source}: '{key}' must be {want}, got {value!r}")
+    return float(value)
+
+
+def load_model(path: str | Path, overrides: Mapping[str, Any] | None = None) -> PlanningModel:
+    """Read and validate a planning-model TOML file; `overrides` sets dotted keys first
+    (`{"floors.labour_force": 18000}`), validated like the file's own."""
+    data = _model_data(path)
+    for key, value in (overrides or {}).items():
+        set_key(data, key, value, str(path))
+    path = Path(path)
+    return parse_model(data, base=path.parent, source=str(path))
+
+
+def set_key(data: dict, key: str, value: Any, source: str) -> None:
+    """Set a dotted key in a parsed TOML document (tables made as needed)."""
+    parts = key.split(".")
+    if not all(parts):
+        raise ModelError(f"{source}: bad key {key!r}")
+    table = data
+    for k, part in enumerate(parts[:-1]):
+        table = table.setdefault(part, {})
+        if not isinstance(table, dict):
+            raise ModelError(f"{source}: '{'.'.join(parts[:k + 1])}' is not a table, so "
+                             f"'{key}' cannot be set")
+    table[parts[-1]] = value
+
+
+def _model_data(path: str | Path) -> dict:
+    """The parsed TOML of a model file."""
     path = Path(path)
     try:
         text = path.read_text(encoding="utf-8")
@@ -312,7 +450,7 @@ def load_model(path: str | Path) -> PlanningModel:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise ModelError(f"{path}: invalid TOML: {exc}") from None
-    return parse_model(data, base=path.parent, source=str(path))
+    return data
 
 
 # -- binding -----------------------------------------------------------------
@@ -326,6 +464,8 @@ class Bound:
     values: np.ndarray
     limit: float
     label: str
+    exemptable: bool = False
+    """An area with an exemption may miss this floor (`[exemptions]`)."""
 
 
 @dataclass(frozen=True, eq=False)
@@ -350,10 +490,37 @@ class Problem:
     cost: np.ndarray
     fixed_cost: float
     contiguity: bool
+    exemptions: Exemptions | None = None
+    """The model's exemption rules when enabled (its exemptable floors are marked in `floors`)."""
+    reference: ReferenceAreas | None = None
+    weights: Mapping[str, float] | None = None
+    """Weight of each objective term (`optimizer.terms`); None = the model's own objective."""
+    limits: Mapping[str, float] = field(default_factory=dict)
+    """Upper limits on objective terms (`[limits]`, `exemptions.max`, `reference.max_moves`)."""
 
     @property
     def n(self) -> int:
         return self.instance.n
+
+    @property
+    def objective_weights(self) -> Mapping[str, float]:
+        """The weights in force: `weights`, else fixed cost, travel, staff and moves priced."""
+        if self.weights is not None:
+            return self.weights
+        price = self.model.reference.cost_per_move if self.reference is not None else 0.0
+        return {"fixed": 1.0, "travel": 1.0, "staffing": 1.0, "moves": price}
+
+    @property
+    def needs_phases(self) -> str | None:
+        """Why one solve of the model's own objective is not its answer (None if it is):
+        the largest area count, or the fewest exemptions before cost."""
+        if self.weights is not None:
+            return None
+        if self.model.most_areas:
+            return "the largest number of areas"
+        if self.exemptions is not None and self.exemptions.mode == "fewest":
+            return "the fewest exemptions first"
+        return None
 
     @property
     def staffing(self) -> Staffing | None:
@@ -366,6 +533,37 @@ class Problem:
             return 0
         need = max(total / st.caseload, st.min_fte)
         return int(np.ceil(need - 1e-9))
+
+
+@dataclass(frozen=True, eq=False)
+class ReferenceAreas:
+    """A reference plan's areas as groups: `group[i]` is the reference area of i."""
+
+    plan: Plan
+    group: np.ndarray
+    names: tuple[str, ...]
+
+    @property
+    def count(self) -> int:
+        return len(self.names)
+
+
+def reference_areas(plan: Plan, source: str = "reference plan") -> ReferenceAreas:
+    """Group the municipalities by their area in `plan`, which must assign every one."""
+    from .errors import PlanError
+
+    missing = np.flatnonzero(plan.lead == UNASSIGNED)
+    if len(missing):
+        shown = ", ".join(plan.instance.label(i) for i in missing[:5])
+        raise PlanError(f"{source}: does not assign {shown}"
+                        + (f" and {len(missing) - 5} more" if len(missing) > 5 else ""))
+    keys = sorted({plan.lead_code(i) for i in range(plan.instance.n)})
+    pos = {k: g for g, k in enumerate(keys)}
+    group = np.array([pos[plan.lead_code(i)] for i in range(plan.instance.n)], dtype=np.int64)
+    group.setflags(write=False)
+    names = tuple(f"{plan.lead_label(plan.lead_key(int(np.flatnonzero(group == g)[0])))[1]}"
+                  for g in range(len(keys)))
+    return ReferenceAreas(plan, group, names)
 
 
 def bind(model: PlanningModel, instance: Instance | None = None) -> Problem:
@@ -409,6 +607,7 @@ def bind(model: PlanningModel, instance: Instance | None = None) -> Problem:
 
     floors = bounds(model.floors, "floors")
     caps = bounds(model.caps, "caps")
+    exempt_names = model.exemptions.floors or ()
     if model.balance is not None:
         floor, cap = _balance_bounds(model, inst)
         floors.append(floor)
@@ -421,7 +620,9 @@ def bind(model: PlanningModel, instance: Instance | None = None) -> Problem:
             raise ModelError(f"{src}: 'staffing.attribute': {exc}") from None
     if st is not None and st.min_fte > 0:
         floors.append(Bound(st.attribute, values, st.min_fte * st.caseload,
-                            f"staffing ({st.min_fte:g} FTE × caseload {st.caseload:g})"))
+                            f"staffing ({st.min_fte:g} FTE × caseload {st.caseload:g})",
+                            exemptable="staffing" in exempt_names))
+    exemptions = _bind_exemptions(model, inst, floors) if model.exemptions.enabled else None
 
     obj = model.objective
     if obj.travel_weight is None or obj.travel_weight == "":
@@ -441,12 +642,51 @@ def bind(model: PlanningModel, instance: Instance | None = None) -> Problem:
         allowed[i, :] = False
         allowed[i, j] = True
 
+    reference = None
+    if model.reference is not None:
+        from .plan import read_plan
+
+        reference = reference_areas(read_plan(model.reference.path, inst),
+                                    str(model.reference.path))
+    limits = dict(model.limits)
+    if exemptions is not None and exemptions.max is not None:
+        limits["exemptions"] = float(exemptions.max)
+    if model.reference is not None and model.reference.max_moves is not None:
+        limits["moves"] = float(model.reference.max_moves)
     return Problem(
-        model=model, instance=inst, k_min=model.areas[0], k_max=model.areas[1],
+        model=model, instance=inst, k_min=model.areas[0], k_max=min(model.areas[1], n),
         candidates=candidates, fixed=fixed, locks=locks, floors=tuple(floors), caps=tuple(caps),
         allowed=allowed, cost=cost, fixed_cost=obj.fixed_cost_per_area,
-        contiguity=model.contiguity,
+        contiguity=model.contiguity, exemptions=exemptions, reference=reference, limits=limits,
     )
+
+
+def _bind_exemptions(model: PlanningModel, inst: Instance, floors: list[Bound]) -> Exemptions:
+    """Mark the exemptable floors (every floor unless named) and add the hard floor."""
+    ex = model.exemptions
+    src = model.source
+    names = ex.floors
+    known = {b.attribute for b in floors if not b.label.startswith("staffing")}
+    for name in names or ():
+        if name != "staffing" and name not in known:
+            raise ModelError(f"{src}: 'exemptions.floor': {name!r} is not a floor of the model "
+                             f"(floors: {', '.join(sorted(known)) or 'none'})")
+    if not floors:
+        raise ModelError(f"{src}: '[exemptions]' needs a floor to exempt from (the model has "
+                         "none)")
+    for k, b in enumerate(floors):
+        if names is None or (b.attribute in names and not b.label.startswith("staffing")):
+            floors[k] = replace(b, exemptable=True)
+    if ex.hard_floor is not None:
+        attr = names[0]
+        values = next(b.values for b in floors if b.exemptable and
+                      (b.attribute == attr or attr == "staffing"))
+        limit = ex.hard_floor
+        if any(b.exemptable and b.limit < limit for b in floors):
+            raise ModelError(f"{src}: 'exemptions.hard_floor' {limit:,.0f} is above the floor "
+                             "it relaxes")
+        floors.append(Bound(attr, values, limit, f"hard floor {attr} (exempted areas too)"))
+    return ex
 
 
 def _balance_bounds(model: PlanningModel, inst: Instance) -> tuple[Bound, Bound]:

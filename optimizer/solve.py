@@ -23,6 +23,7 @@ from .heuristic import heuristic_plan, repair_plan
 from .model import Problem
 from .plan import Plan
 from .precheck import diagnose
+from .terms import expand
 from .verify import Verification, verify
 
 OBJECTIVE_TOL = 1e-6
@@ -94,6 +95,9 @@ def solve(
     counts is solved one count at a time (each is far easier than the range);
     the best plan wins and the bound is the smallest of the counts' bounds.
     """
+    if (why := problem.needs_phases) is not None:
+        raise BackendError(f"model {problem.model.name!r} asks for {why}: solve it with "
+                           "optimizer.decisions.solve_model (the CLI's solve does)")
     opts = problem.model.solver
     strategy = strategy or opts.contiguity
     if strategy not in STRATEGIES:
@@ -116,8 +120,8 @@ def solve(
     reasons = diagnose(problem)
     if reasons:
         raise InfeasibleModelError("the model cannot be satisfied: " + "; ".join(reasons))
-    if problem.k_min == problem.k_max:
-        return run.one(problem, warm_start)
+    if problem.k_min == problem.k_max or expand(problem.objective_weights).get("areas"):
+        return run.one(problem, warm_start)  # one MIP when the count itself is weighed
     parts = []
     for k in range(problem.k_min, problem.k_max + 1):
         sub = replace(problem, k_min=k, k_max=k, model=problem.model.with_areas(k))
