@@ -406,6 +406,118 @@ def report(target, model, reference, out, backend, time_limit, areas, quiet):
         sys.exit(failed)
 
 
+def _plan_file(path: Path) -> Path:
+    """A plan file, or a run directory's assignment.csv."""
+    if path.is_dir():
+        if not (path / "assignment.csv").exists():
+            raise InputError(f"{path}: a directory without assignment.csv")
+        return path / "assignment.csv"
+    return path
+
+
+def _plan_names(a: Path, b: Path) -> tuple[str, str]:
+    """Short names for two plans: file stems, or their folders when the stems agree."""
+    na, nb = a.stem, b.stem
+    if na == nb:
+        na, nb = a.parent.name or na, b.parent.name or nb
+    return (na, nb) if na != nb else ("A", "B")
+
+
+@cli.command("compare")
+@click.argument("plan_a", type=click.Path(path_type=Path))
+@click.argument("plan_b", type=click.Path(path_type=Path))
+@click.option("--model", "-m", "model", required=True,
+              type=click.Path(dir_okay=False, path_type=Path), help="Planning model (TOML).")
+@click.option("--out", "-o", type=click.Path(file_okay=False, path_type=Path),
+              help="Write compare.csv, compare.md, map.html and map.png here.")
+@click.option("--json", "as_json", is_flag=True, help="Print the comparison as JSON only.")
+@handles_errors
+def compare_command(plan_a, plan_b, model, out, as_json):
+    """Compare PLAN_B with PLAN_A (files or run directories) under a MODEL: the municipalities
+    that move and where, each area in both plans, the difference in every objective term."""
+    from .decisions.compare import compare_plans, comparison_text, write_comparison
+
+    file_a, file_b = _plan_file(plan_a), _plan_file(plan_b)
+    problem = bind(load_model(model))
+    a = read_plan(file_a, problem.instance)
+    b = read_plan(file_b, problem.instance)
+    name_a, name_b = _plan_names(file_a, file_b)
+    c = compare_plans(problem, a, b, name_a, name_b)
+    if out is not None:
+        write_comparison(c, out)
+    if as_json:
+        click.echo(json.dumps({
+            "plan_a": str(file_a), "plan_b": str(file_b), "model": str(model),
+            "moves": [{"code": m.code, "name": m.name, "from": m.before, "to": m.after}
+                      for m in c.moves],
+            "terms": [{"term": t, "unit": u, "a": x, "b": y, "difference": d}
+                      for t, u, x, y, d in c.term_rows()],
+            "verification_a": verification_json(c.verification_a),
+            "verification_b": verification_json(c.verification_b)},
+            indent=2, ensure_ascii=False))
+        return
+    for name, plan in ((name_a, a), (name_b, b)):
+        for note in plan.notes:
+            click.echo(f"note ({name}): {note}")
+    click.echo(comparison_text(c))
+    if out is not None:
+        click.echo(f"compare.csv, compare.md, map.html and map.png written to {out}/")
+
+
+@cli.command()
+@click.argument("model", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--x", "x_term", default="cost", show_default=True,
+              help="Term on the x axis: cost (fixed + staff), travel, fixed, staffing, total, "
+                   "exemptions, moves or areas.")
+@click.option("--y", "y_term", default="travel", show_default=True, help="Term on the y axis.")
+@click.option("--points", "-n", type=click.IntRange(min=2), default=5, show_default=True,
+              help="Most points on the front (the two ends and ε values between them).")
+@click.option("--areas", "-k", "areas", help="Override the area count: K or K1-K2.")
+@click.option("--backend", "-b", help="Back end (default: the model's).")
+@click.option("--time-limit", "-t", type=click.FloatRange(min=0, min_open=True),
+              help="Wall-clock seconds for the whole front; points stopped by it are marked.")
+@click.option("--out", "-o", type=click.Path(file_okay=False, path_type=Path),
+              help="Write pareto.csv, pareto.png and plans/ here (default: "
+                   "out/<model>-pareto).")
+@click.option("--json", "as_json", is_flag=True, help="Print the points as JSON only.")
+@click.option("--quiet", "-q", is_flag=True, help="No progress line.")
+@handles_errors
+def pareto(model, x_term, y_term, points, areas, backend, time_limit, out, as_json, quiet):
+    """The Pareto front of two objective terms of a MODEL by the exact ε-constraint method:
+    every point proven optimal (or marked not), only non-dominated points."""
+    from .decisions import SolveOptions
+    from .decisions.pareto import PARETO_TERMS, front_csv, front_table, pareto_front, write_front
+
+    for opt, term in (("--x", x_term), ("--y", y_term)):
+        if term not in PARETO_TERMS:
+            raise InputError(f"{opt}: unknown term {term!r} (choose from "
+                             f"{', '.join(PARETO_TERMS)})")
+    if x_term == y_term:
+        raise InputError("--x and --y must name different terms")
+    planning = load_model(model)
+    if (rng := _area_range(areas)) is not None:
+        planning = planning.with_areas(*rng)
+    if planning.most_areas:
+        raise InputError(f"{model}: a front needs an area count, not \"max\" (use --areas)")
+    problem = bind(planning)
+    with ProgressLine(not (as_json or quiet), first=f"front of {planning.name}") as progress:
+        front = pareto_front(problem, x_term, y_term, points,
+                             SolveOptions(backend=backend, time_limit=time_limit,
+                                          progress=progress))
+    if not front.points:
+        raise InfeasibleModelError(f"{model}: no plan satisfies every rule, so there is no front")
+    out = out or Path("out") / f"{planning.name}-pareto"
+    write_front(front, out, f"{planning.name}: {x_term} against {y_term}")
+    if as_json:
+        click.echo(json.dumps(front.rows(), indent=2, ensure_ascii=False))
+        return
+    click.echo(front_table(front) if not quiet else front_csv(front).rstrip())
+    click.echo(f"{len(front.points)} non-dominated points from {front.solves} solves; "
+               + ("every point proven optimal" if front.proven
+                  else "hollow/'no': not proven optimal"))
+    click.echo(f"pareto.csv, pareto.png and plans/ written to {out}/")
+
+
 @cli.command()
 @click.argument("suite")
 @click.option("--backends", help="Comma-separated back ends (default: the suite's).")

@@ -2,14 +2,15 @@
 
 Variables: x_ij ∈ {0,1} for every pair the problem allows (i served by lead
 j; x_jj = 1 opens j), FTE_j ∈ ℤ+ when staff cost money, e_j ∈ {0,1} when an
-area may have an exemption, z_jA ∈ {0,1} and 0 ≤ κ_jA (kept) against a
-reference plan with areas A, and, for the flow strategy, 0 ≤ f^j_uv ≤ |V_j| − 1
-on the arcs of the graph (continuous, marked implied integer).
+area may have an exemption, z_jA ∈ {0,1} (j's area matched with reference
+area A) and 0 ≤ m_i ≤ 1 (i moved) against a reference plan, and, for the flow
+strategy, 0 ≤ f^j_uv ≤ |V_j| − 1 on the arcs of the graph (continuous, marked
+implied integer).
 
     minimise   Σ_t w_t T_t over the terms (optimizer/terms.py), by default
                Σ_j f x_jj + Σ_ij c_ij x_ij + p Σ_j FTE_j + μ · moves, where
         T_fixed = Σ_j f x_jj,  T_travel = Σ_ij c_ij x_ij,  T_staffing = p Σ_j FTE_j,
-        T_exemptions = Σ_j e_j,  T_moves = n − Σ_jA κ_jA,  T_areas = Σ_j x_jj
+        T_exemptions = Σ_j e_j,  T_moves = Σ_i m_i,  T_areas = Σ_j x_jj
     (1) Σ_j x_ij = 1                            every municipality in one area
     (2) x_ij ≤ x_jj                             only open leads serve
     (3) k_min ≤ Σ_j x_jj ≤ k_max                number of areas
@@ -25,10 +26,10 @@ on the arcs of the graph (continuous, marked implied integer).
         maximum distance, reachability or caps are not created at all
     (S) caseload · FTE_j ≥ Σ_i s_i x_ij         staff needed, when p > 0
     (E) e_j ≤ x_jj                              only an open area has an exemption
-    (M) against the reference areas A (moves = municipalities outside the area matched
-        with their reference area; areas matched one to one, the fewest moving):
-        (M1) κ_jA ≤ Σ_{i∈A} x_ij   (M2) κ_jA ≤ |A| z_jA
-        (M3) Σ_A z_jA ≤ x_jj       (M4) Σ_j z_jA ≤ 1
+    (M) against the reference areas A(i) (a municipality moves when its area is not the
+        one matched with its reference area; areas matched one to one):
+        (M1) x_ij − z_{j,A(i)} ≤ m_i    every pair (tight: with no move allowed, x_ij ≤ z)
+        (M2) Σ_A z_jA ≤ x_jj            (M3) Σ_j z_jA ≤ 1
     (L) T_t ≤ L_t                               each limited term (limits, the most
                                                 exemptions, the most moves)
 """
@@ -44,7 +45,7 @@ from scipy.sparse.csgraph import connected_components, dijkstra
 from .errors import InfeasibleModelError
 from .milp import MILP, RowBlock
 from .model import Problem
-from .plan import Plan, area_matching
+from .plan import Plan, area_matching, moved
 from .terms import expand
 
 STRATEGIES = ("flow", "cuts")
@@ -70,7 +71,9 @@ class Formulation:
     match_j: np.ndarray | None = None
     match_a: np.ndarray | None = None
     match_col: np.ndarray | None = None
-    """Lead, reference area and first column (z; κ follows) of each matchable pair."""
+    """Lead, reference area and z column of each matchable pair."""
+    move_col: np.ndarray | None = None
+    """Column of m_i per municipality."""
 
     @property
     def num_pairs(self) -> int:
@@ -120,18 +123,17 @@ class Formulation:
         return v
 
     def _start_matching(self, plan: Plan, v: np.ndarray) -> None:
-        """z and κ of the matching that moves the fewest municipalities."""
+        """z of the matching that moves the fewest municipalities, and m."""
         ref = self.problem.reference
         match = area_matching(plan, ref.plan)
         group_of = {ref.plan.lead_code(i): int(ref.group[i]) for i in range(self.problem.n)}
         where = {(int(j), int(a)): int(c) for j, a, c
                  in zip(self.match_j, self.match_a, self.match_col, strict=True)}
         for j in np.unique(plan.lead):
-            a = group_of.get(match.get(plan.lead_code(int(j)), ""), -1)
-            c = where.get((int(j), a))
+            c = where.get((int(j), group_of.get(match.get(plan.lead_code(int(j)), ""), -1)))
             if c is not None:
                 v[c] = 1.0
-                v[c + 1] = float(np.sum((plan.lead == j) & (ref.group == a)))
+        v[self.move_col] = moved(plan, ref.plan).astype(float)
 
 
 def st_total(problem: Problem, members: np.ndarray) -> float:
@@ -232,7 +234,7 @@ def build(problem: Problem, strategy: str = "cuts") -> Formulation:
     match = None
     if problem.reference is not None:
         match = _matchable(problem, ok, leads, n_cols)
-        n_cols += 2 * len(match[0])
+        n_cols += len(match[0]) + n
 
     rows = RowBlock()
     # (1) every municipality in one area
@@ -318,7 +320,8 @@ def build(problem: Problem, strategy: str = "cuts") -> Formulation:
     if match is not None:
         col_hi[match[2]] = 1.0
         integer[match[2]] = True
-        implied[match[2] + 1] = True  # κ: integral once x and z are
+        col_hi[match[3]] = 1.0
+        implied[match[3]] = True  # m: integral once x and z are
     if len(arc_u):
         # An arc of lead j carries at most the |V_j| − 1 units j sends; with x
         # integral, integral flows exist (integral supplies and capacities).
@@ -330,7 +333,7 @@ def build(problem: Problem, strategy: str = "cuts") -> Formulation:
                 offset=offset)
     return Formulation(problem, milp, strategy if problem.contiguity else "none",
                        pair_i, pair_j, col_of, lead_col, fte_col, arc_u, arc_v, arc_j,
-                       exempt_col, *(match if match is not None else (None, None, None)))
+                       exempt_col, *(match if match is not None else (None,) * 4))
 
 
 def _attribute_rows(rows, a, limit, pair_i, pair_j, lead_col, leads, lo, hi, soft=None):
@@ -345,43 +348,39 @@ def _attribute_rows(rows, a, limit, pair_i, pair_j, lead_col, leads, lo, hi, sof
 
 
 def _matchable(problem: Problem, ok: np.ndarray, leads: np.ndarray, first_col: int):
-    """(lead, reference area, z column) of every pair where the lead may serve some member of
-    the area; κ_jA is the column after z_jA."""
+    """(lead, reference area, z column, m columns): z_jA for every lead j that may serve
+    some member of A, then m_i for every municipality."""
     ref = problem.reference
     member = np.zeros((problem.n, ref.count), dtype=bool)
     member[np.arange(problem.n), ref.group] = True
     can = (ok[:, leads].T.astype(np.int64) @ member.astype(np.int64)) > 0
     k, a = np.nonzero(can)
-    return leads[k], a, first_col + 2 * np.arange(len(k))
+    z = first_col + np.arange(len(k))
+    return leads[k], a, z, first_col + len(k) + np.arange(problem.n)
 
 
 def _matching_rows(rows, problem: Problem, match, pair_i, pair_j, lead_col) -> None:
-    """(M1)–(M4): κ_jA ≤ Σ_{i∈A} x_ij, κ_jA ≤ |A| z_jA, Σ_A z_jA ≤ x_jj, Σ_j z_jA ≤ 1."""
-    mj, ma, zc = match
+    """(M1) x_ij − z_{j,A(i)} − m_i ≤ 0, (M2) Σ_A z_jA ≤ x_jj, (M3) Σ_j z_jA ≤ 1."""
+    mj, ma, zc, mc = match
     m = len(mj)
     group = problem.reference.group
-    size = np.bincount(group, minlength=problem.reference.count).astype(float)
-    where = {(int(j), int(a)): k for k, (j, a) in enumerate(zip(mj, ma, strict=True))}
-    # (M1): each pair column x_ij adds to the row of (j, group of i) when that pair exists
-    k_of = np.array([where.get((int(j), int(group[i])), -1) for i, j in zip(pair_i, pair_j,
-                                                                             strict=True)])
-    has = k_of >= 0
-    r = np.arange(m)
-    rows.add_many(np.concatenate([r, k_of[has]]),
-                  np.concatenate([zc + 1, np.flatnonzero(has)]),
-                  np.concatenate([np.ones(m), -np.ones(has.sum())]),
-                  np.full(m, -np.inf), 0.0)
+    z_of = np.full((problem.n, problem.reference.count), -1, dtype=np.int64)
+    z_of[mj, ma] = zc
+    # (M1): one row per pair; z_{j,A(i)} exists since i ∈ A(i) and j may serve i
+    P = len(pair_i)
+    r = np.arange(P)
+    rows.add_many(np.concatenate([r, r, r]),
+                  np.concatenate([r, z_of[pair_j, group[pair_i]], mc[pair_i]]),
+                  np.concatenate([np.ones(P), -np.ones(P), -np.ones(P)]),
+                  np.full(P, -np.inf), 0.0)
     # (M2)
-    rows.add_many(np.concatenate([r, r]), np.concatenate([zc + 1, zc]),
-                  np.concatenate([np.ones(m), -size[ma]]), np.full(m, -np.inf), 0.0)
-    # (M3)
     leads = np.unique(mj)
     rk = np.searchsorted(leads, mj)
     q = np.arange(len(leads))
     rows.add_many(np.concatenate([rk, q]), np.concatenate([zc, lead_col[leads]]),
                   np.concatenate([np.ones(m), -np.ones(len(leads))]),
                   np.full(len(leads), -np.inf), 0.0)
-    # (M4)
+    # (M3)
     rows.add_many(ma, zc, 1.0, np.full(problem.reference.count, -np.inf), 1.0)
 
 
@@ -399,13 +398,11 @@ def _term_vectors(problem, n_cols, P, pair_i, pair_j, lead_col, leads, fte_col, 
         staff[fte_col[leads]] = st.cost_per_fte
     if exempt_col is not None:
         exempt[exempt_col[leads]] = 1.0
-    n_moves = 0.0
     if match is not None:
-        moves[match[2] + 1] = -1.0
-        n_moves = float(problem.n)
+        moves[match[3]] = 1.0
     areas[lead_col[leads]] = 1.0
     return {"fixed": (fixed, 0.0), "travel": (travel, 0.0), "staffing": (staff, 0.0),
-            "exemptions": (exempt, 0.0), "moves": (moves, n_moves), "areas": (areas, 0.0)}
+            "exemptions": (exempt, 0.0), "moves": (moves, 0.0), "areas": (areas, 0.0)}
 
 
 def _neighbourhood_cuts(rows, inst, col_of, pair_i, pair_j, off) -> None:
