@@ -519,6 +519,51 @@ def pareto(model, x_term, y_term, points, areas, backend, time_limit, out, as_js
 
 
 @cli.command()
+@click.argument("model", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--set", "sets", multiple=True, required=True, metavar="KEY=V1,V2,...",
+              help="A model key and its values (repeat for a grid), e.g. "
+                   "floors.labour_force=16000,18000 or areas.count=4,5.")
+@click.option("--out", "-o", required=True, type=click.Path(file_okay=False, path_type=Path),
+              help="One folder per scenario, summary.csv and summary.png here.")
+@click.option("--scheduler", metavar="ADDRESS",
+              help="An existing Dask cluster (tcp://host:8786); default: a local cluster.")
+@click.option("--workers", "-w", type=click.IntRange(min=1),
+              help="Workers of the local cluster (default: one per core).")
+@click.option("--sequential", is_flag=True,
+              help="No cluster: the scenarios one after another in this process.")
+@click.option("--backend", "-b", help="Back end (default: the model's).")
+@click.option("--time-limit", "-t", type=click.FloatRange(min=0, min_open=True),
+              help="Wall-clock seconds per scenario.")
+@click.option("--threads", type=click.IntRange(min=1), default=1, show_default=True,
+              help="Solver threads per scenario.")
+@click.option("--quiet", "-q", is_flag=True, help="No progress line, only the table.")
+@handles_errors
+def sweep(model, sets, out, scheduler, workers, sequential, backend, time_limit, threads,
+          quiet):
+    """Solve the grid of scenarios of a MODEL in parallel on Dask: each plan verified and
+    kept in its own folder, failures reported without losing the others, finished
+    scenarios skipped on a rerun, summary.csv and summary.png."""
+    from .decisions.sweep import SweepOptions, SweepProgress, grid, run_sweep, summary_table
+
+    if sequential and (scheduler or workers):
+        raise InputError("--sequential runs without a cluster: drop --scheduler/--workers")
+    scenarios = grid(sets)
+    with ProgressLine(not quiet, first=f"sweep of {model.name}", unit="scenarios") as line:
+        result = run_sweep(model, scenarios, out,
+                           options=SweepOptions(backend=backend, time_limit=time_limit,
+                                                threads=threads),
+                           scheduler=scheduler, workers=workers, sequential=sequential,
+                           progress=SweepProgress(len(scenarios), say=line, count=line.done))
+    click.echo(summary_table(result))
+    bad = [r for r in result.results if r.status == "error"]
+    click.echo(f"{len(result.results)} scenarios in {result.wall_time:.1f} s ({result.where})"
+               + (f"; {len(bad)} failed" if bad else "")
+               + f"; summary.csv and summary.png written to {out}/")
+    if bad:
+        sys.exit(1)
+
+
+@cli.command()
 @click.argument("suite")
 @click.option("--backends", help="Comma-separated back ends (default: the suite's).")
 @click.option("--contiguity", help="Comma-separated strategies: cuts,flow (default: the suite's).")
@@ -533,10 +578,15 @@ def pareto(model, x_term, y_term, points, areas, backend, time_limit, out, as_js
                    "rewritten after every configuration.")
 @click.option("--best-known", type=click.Path(dir_okay=False, path_type=Path),
               default=Path("benchmarks/best_known.csv"), show_default=True)
+@click.option("--scheduler", metavar="ADDRESS",
+              help="Run the configurations on an existing Dask cluster (tcp://host:8786).")
+@click.option("--workers", "-w", type=click.IntRange(min=1),
+              help="Run them on a local Dask cluster with this many workers (times then "
+                   "include the contention).")
 @click.option("--quiet", "-q", is_flag=True, help="No progress line, only the table.")
 @handles_errors
 def bench(suite, backends, contiguity, time_limit, repeat, threads, only, out, best_known,
-          quiet):
+          scheduler, workers, quiet):
     """Run a benchmark SUITE (a name in benchmarks/suites/ or a TOML path).
 
     Every plan is verified. Exits 1 when a plan fails verification, an optimum
@@ -552,7 +602,13 @@ def bench(suite, backends, contiguity, time_limit, repeat, threads, only, out, b
     for name in split(contiguity) or ():
         if name not in STRATEGIES:
             raise InputError(f"--contiguity: unknown strategy {name!r}")
-    with ProgressLine(not quiet, first=f"suite {s.name}", unit="configurations") as progress:
+    from contextlib import nullcontext
+
+    from .cluster import dask_client
+
+    cluster = dask_client(scheduler, workers) if scheduler or workers else nullcontext()
+    with ProgressLine(not quiet, first=f"suite {s.name}", unit="configurations") as progress, \
+            cluster as client:
         def finished(rs) -> None:
             progress.done(len(rs))
             if out is not None:
@@ -561,7 +617,7 @@ def bench(suite, backends, contiguity, time_limit, repeat, threads, only, out, b
         rows = b.run_suite(s, b.load_references(best_known), backends=split(backends),
                            strategies=split(contiguity), time_limit=time_limit, repeat=repeat,
                            threads=threads, only=split(only), progress=progress,
-                           on_row=finished)
+                           on_row=finished, client=client)
     click.echo(b.table(rows))
     meta = b.machine()
     click.echo(f"\n{meta['date']} · {meta['cpu']} · {meta['cores']} cores · Python "
