@@ -1,5 +1,6 @@
 # Two commands do all setup on a fresh machine (Python >= 3.11 and make):
-#   make demo   solve the bundled North Ostrobothnia model, outputs in out/pohjois-pohjanmaa/
+#   make demo   solve the bundled North Ostrobothnia model, outputs in out/pohjois-pohjanmaa/,
+#               and who pays what under that plan and under the 2025 areas
 #   make test   run ruff, the test suite (notebooks, the report in headless Chromium) and the
 #               smoke benchmark (fails on a wrong optimum)
 PYTHON ?= python3
@@ -15,6 +16,10 @@ $(BIN)/optimizer: pyproject.toml
 
 demo: $(BIN)/optimizer
 	$(BIN)/optimizer solve models/pohjois-pohjanmaa.toml --out out/pohjois-pohjanmaa
+	$(BIN)/optimizer finance out/pohjois-pohjanmaa/assignment.csv \
+		--model models/pohjois-pohjanmaa.toml
+	$(BIN)/optimizer finance instances/finland/employment_areas_2025.csv \
+		--model models/pohjois-pohjanmaa.toml
 	$(BIN)/optimizer report out/pohjois-pohjanmaa \
 		--reference instances/finland/employment_areas_2025.csv
 	$(BIN)/optimizer check instances/finland/employment_areas_2025.csv \

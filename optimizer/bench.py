@@ -42,6 +42,8 @@ class Case:
     strategies: tuple[str, ...] | None = None
     repeat: int | None = None
     time_limit: float | None = None
+    regional_leads: tuple[int, int] | None = None
+    """With an organiser: regional leads besides its own area (instead of `areas`)."""
 
 
 @dataclass(frozen=True)
@@ -90,7 +92,8 @@ class Row:
 
 SUITE_KEYS = {"name", "description", "backends", "contiguity", "time_limit", "repeat",
               "instances"}
-CASE_KEYS = {"id", "model", "areas", "backends", "contiguity", "repeat", "time_limit"}
+CASE_KEYS = {"id", "model", "areas", "regional_leads", "backends", "contiguity", "repeat",
+             "time_limit"}
 
 
 def suite_path(name_or_path: str, root: Path | None = None) -> Path:
@@ -123,13 +126,17 @@ def load_suite(path: Path) -> Suite:
         areas = case.get("areas")
         if areas is not None:
             areas = (areas, areas) if isinstance(areas, int) else tuple(areas)
+        leads = case.get("regional_leads")
+        if leads is not None:
+            leads = (leads, leads) if isinstance(leads, int) else tuple(leads)
         listed = {key: tuple(case[key]) for key in ("backends", "contiguity") if key in case}
         case_id = case.get("id", model.stem)
         if any(c.id == case_id for c in cases):
             raise ModelError(f"{path}: instance id {case_id!r} appears twice (ids key the "
                              "best-known values and the results)")
         cases.append(Case(case_id, model, areas, listed.get("backends"),
-                          listed.get("contiguity"), case.get("repeat"), case.get("time_limit")))
+                          listed.get("contiguity"), case.get("repeat"), case.get("time_limit"),
+                          regional_leads=leads))
     backends = tuple(data.get("backends", ["highs", "cbc", "cpsat", "scip"]))
     for b in backends + tuple(x for c in cases for x in c.backends or ()):
         if b not in REGISTRY and b != "heuristic":
@@ -221,7 +228,11 @@ def run_suite(
     problems = []  # every model is read before anything runs: bad input stops a run at once
     for case in cases:
         model = load_model(case.model)
-        problems.append(bind(model.with_areas(*case.areas) if case.areas else model))
+        if case.areas:
+            model = model.with_areas(*case.areas)
+        if case.regional_leads:
+            model = model.with_regional_leads(*case.regional_leads)
+        problems.append(bind(model))
     configs = []
     for case, problem in zip(cases, problems, strict=True):
         strats = strategies or case.strategies or suite.strategies

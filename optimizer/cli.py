@@ -16,10 +16,12 @@ import click
 
 from . import __version__
 from .backends import Status
+from .economics.finance import settle
+from .economics.tables import area_money_table, finance_text
 from .errors import BackendError, InfeasibleModelError, InputError, OptimizerError
 from .figures import evaluate
 from .formulation import STRATEGIES
-from .model import EXEMPTION_MODES, bind, load_model
+from .model import EXEMPTION_MODES, PlanningModel, bind, load_model
 from .outputs import write_outputs
 from .plan import UNASSIGNED, read_plan
 from .progress import ProgressLine
@@ -27,6 +29,7 @@ from .report import (
     area_table,
     figures_json,
     members_list,
+    organiser_line,
     plan_title,
     solver_line,
     status_words,
@@ -65,17 +68,42 @@ def handles_errors(fn):
     return wrapper
 
 
-def _area_range(value: str | None):
+def _area_range(value: str | None, flag: str = "--areas", least: int = 1):
     if value is None:
         return None
     m = re.fullmatch(r"\s*(\d+)\s*(?:(?:-|\.\.)\s*(\d+)\s*)?", value)
     if not m:
-        raise InputError(f"--areas: expected K or K1-K2, got {value!r}")
+        raise InputError(f"{flag}: expected K or K1-K2, got {value!r}")
     lo = int(m.group(1))
     hi = int(m.group(2) or lo)
-    if not 1 <= lo <= hi:
-        raise InputError(f"--areas: need 1 <= K1 <= K2, got {value!r}")
+    if not least <= lo <= hi:
+        raise InputError(f"{flag}: need {least} <= K1 <= K2, got {value!r}")
     return lo, hi
+
+
+def _with_counts(planning: PlanningModel, areas: str | None,
+                 leads: str | None) -> PlanningModel:
+    """Apply --areas (every area) or --regional-leads (besides the organiser's own area)."""
+    if areas is not None and leads is not None:
+        raise InputError("--areas and --regional-leads: give one of them")
+    if (rng := _area_range(areas)) is not None:
+        if planning.organiser is not None:
+            raise InputError(f"--areas: {planning.source} has an organiser; give "
+                             "--regional-leads (the leads besides its own area)")
+        planning = planning.with_areas(*rng)
+    if (rng := _area_range(leads, "--regional-leads", 0)) is not None:
+        planning = planning.with_regional_leads(*rng)
+    return planning
+
+
+def _regional_option(fn=None, *, short: bool = True):
+    """--regional-leads (-r unless `short` is false: `report` uses -r for --reference)."""
+    def deco(f):
+        flags = ["--regional-leads", "-r"] if short else ["--regional-leads"]
+        return click.option(*flags, "leads",
+                            help="With an organiser: regional leads besides its own area, "
+                                 "K or K1-K2.")(f)
+    return deco if fn is None else deco(fn)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -84,7 +112,7 @@ def cli() -> None:
     """Design contiguous production areas (employment areas) exactly, with free MIP solvers."""
 
 
-def _model_options(model: Path, areas: str | None, exemptions: str | None,
+def _model_options(model: Path, areas: str | None, leads: str | None, exemptions: str | None,
                    hard_floor: float | None, exemption_mode: str | None,
                    reference: Path | None, max_moves: int | None,
                    cost_per_move: float | None):
@@ -109,10 +137,11 @@ def _model_options(model: Path, areas: str | None, exemptions: str | None,
         settings["exemptions.enabled"] = True
     planning = load_model(model, settings)
     if areas is not None and areas.strip().lower() == "max":
+        if leads is not None or planning.organiser is not None:
+            raise InputError("--areas max: the largest number of areas needs a model without "
+                             "an organiser, and no --regional-leads")
         return planning.with_most_areas()
-    if (rng := _area_range(areas)) is not None:
-        planning = planning.with_areas(*rng)
-    return planning
+    return _with_counts(planning, areas, leads)
 
 
 def _count(text: str, option: str) -> int:
@@ -150,21 +179,23 @@ def _move_steps(text: str | None) -> list[int] | None:
 @click.option("--exemption-mode", type=click.Choice(EXEMPTION_MODES),
               help="fewest: the fewest exemptions first; allowed: the cheapest plan with at "
                    "most --exemptions N.")
-@click.option("--reference", "-r", type=click.Path(dir_okay=False, path_type=Path),
+@click.option("--reference", type=click.Path(dir_okay=False, path_type=Path),
               help="A plan to stay close to (e.g. the 2025 areas): moves are counted against it.")
 @click.option("--max-moves", help="At most N municipalities move from --reference; "
               "N1,N2,... solves each and writes the moves-vs-cost curve.")
 @click.option("--cost-per-move", type=click.FloatRange(min=0),
               help="€/yr added to the objective for each municipality moved from --reference.")
+@_regional_option
 @click.option("--warm-start", type=click.Path(dir_okay=False, path_type=Path),
               help="Start from a plan file (assignment or code,area format).")
 @click.option("--out", "-o", type=click.Path(file_okay=False, path_type=Path),
-              help="Write assignment.csv, summary.json, areas.geojson and map.png here.")
+              help="Write assignment.csv, summary.json, areas.geojson and map.png (and "
+                   "finance.csv with [finance]) here.")
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON only.")
 @click.option("--quiet", "-q", is_flag=True, help="Print only the solver line.")
 @click.option("--log", is_flag=True, help="Show the solver's own log.")
 @handles_errors
-def solve(model, backend, time_limit, gap, contiguity, areas, exemptions, hard_floor,
+def solve(model, backend, time_limit, gap, contiguity, areas, leads, exemptions, hard_floor,
           exemption_mode, reference, max_moves, cost_per_move, warm_start, out, as_json, quiet,
           log):
     """Solve a planning MODEL (TOML) and print the areas and the solver's certificate.
@@ -176,8 +207,9 @@ def solve(model, backend, time_limit, gap, contiguity, areas, exemptions, hard_f
     from .decisions.exemptions import exempted_areas, shortfall_summary
 
     steps = _move_steps(max_moves)
-    planning = _model_options(model, areas, exemptions, hard_floor, exemption_mode, reference,
-                              steps[0] if steps and len(steps) == 1 else None, cost_per_move)
+    planning = _model_options(model, areas, leads, exemptions, hard_floor, exemption_mode,
+                              reference, steps[0] if steps and len(steps) == 1 else None,
+                              cost_per_move)
     if steps is not None and planning.reference is None:
         raise InputError("--max-moves needs --reference PLAN (or [reference] in the model)")
     problem = bind(planning)
@@ -206,16 +238,21 @@ def solve(model, backend, time_limit, gap, contiguity, areas, exemptions, hard_f
     exempt = exempted_areas(final, sol.plan) if sol.plan is not None else ()
     summary = {"model": planning.name, "model_file": str(model),
                "instance": problem.instance.name, **decision.summary()}
+    fin = None
     if sol.figures is not None:
         summary.update(figures_json(sol.figures))
         summary["terms"] = dict(sol.figures.terms)
         summary["verification"] = verification_json(verify(final, sol.plan))
+        if planning.finance is not None:
+            fin = settle(final, sol.plan)
+            summary["finance"] = fin.summary()
     if problem.exemptions is not None:
         summary["exempted_areas"] = [x.as_dict() for x in exempt]
     if out is not None:
         title = plan_title(problem.instance, len(sol.figures.areas) if sol.figures else 0,
                            _decision_words(decision), f"model {planning.name} ({model.name})")
-        write_outputs(out, sol.plan, sol.figures, summary, title)
+        write_outputs(out, sol.plan, sol.figures, summary, title,
+                      {"finance.csv": fin.to_csv()} if fin is not None else None)
     if as_json:
         click.echo(json.dumps(summary, indent=2, ensure_ascii=False))
     else:
@@ -224,6 +261,12 @@ def solve(model, backend, time_limit, gap, contiguity, areas, exemptions, hard_f
             click.echo()
             click.echo(members_list(sol.figures))
             click.echo()
+            if (line := organiser_line(problem, sol.figures)) is not None:
+                click.echo(line)
+                click.echo()
+            if fin is not None:
+                click.echo(area_money_table(fin))
+                click.echo()
         if problem.exemptions is not None and sol.plan is not None:
             click.echo(shortfall_summary(exempt))
         if decision.answer is not None or len(decision.phases) > 1:
@@ -313,15 +356,14 @@ def _moves_curve(problem, steps, model, out, backend, contiguity, time_limit, ga
 @click.option("--model", "-m", "model", required=True,
               type=click.Path(dir_okay=False, path_type=Path), help="Planning model (TOML).")
 @click.option("--areas", "-k", "areas", help="Override the area count: K or K1-K2.")
+@_regional_option
 @click.option("--out", "-o", type=click.Path(file_okay=False, path_type=Path),
               help="Write summary.json (and the map when the plan has geometry) here.")
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON only.")
 @handles_errors
-def check(plan, model, areas, out, as_json):
+def check(plan, model, areas, leads, out, as_json):
     """Verify a PLAN file against a MODEL and print its figures; list every broken rule."""
-    planning = load_model(model)
-    if (rng := _area_range(areas)) is not None:
-        planning = planning.with_areas(*rng)
+    planning = _with_counts(load_model(model), areas, leads)
     problem = bind(planning)
     p = read_plan(plan, problem.instance)
     figs = evaluate(problem, p)
@@ -345,9 +387,59 @@ def check(plan, model, areas, out, as_json):
         click.echo()
         click.echo(members_list(figs))
         click.echo()
+        if (line := organiser_line(problem, figs)) is not None:
+            click.echo(line)
+            click.echo()
         click.echo(verification_text(v))
     if not v.ok:
         sys.exit(1)
+
+
+@cli.command()
+@click.argument("plan", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--model", "-m", "model", required=True,
+              type=click.Path(dir_okay=False, path_type=Path),
+              help="Planning model (TOML) with a [finance] table.")
+@_regional_option
+@click.option("--out", "-o", type=click.Path(file_okay=False, path_type=Path),
+              help="Write finance.csv and summary.json here.")
+@click.option("--json", "as_json", is_flag=True, help="Print the settlement as JSON only.")
+@handles_errors
+def finance(plan, model, leads, out, as_json):
+    """Who pays what under a PLAN: subsidies, shares to the organiser, each area's cost and
+    deficit or surplus, incentives and sanctions, and every municipality's net position.
+
+    Any plan is settled, also one that breaks a rule of the model (the rules it breaks
+    are counted; `optimizer check` lists them).
+    """
+    planning = _with_counts(load_model(model), None, leads)
+    if planning.finance is None:
+        raise InputError(f"{model}: no [finance] table, so nothing says who pays what")
+    problem = bind(planning)
+    p = read_plan(plan, problem.instance)
+    fin = settle(problem, p)
+    figs = evaluate(problem, p)
+    v = verify(problem, p)
+    summary = {"model": planning.name, "model_file": str(model), "plan_file": str(plan),
+               "instance": problem.instance.name, "notes": list(p.notes),
+               "verification": verification_json(v), "finance": fin.summary()}
+    if out is not None:
+        write_outputs(out, None, figs, summary, f"{plan.name}: who pays what",
+                      {"finance.csv": fin.to_csv()})
+    if as_json:
+        click.echo(json.dumps(summary, indent=2, ensure_ascii=False))
+        return
+    for note in p.notes:
+        click.echo(f"note: {note}")
+    click.echo(f"plan {plan} under {planning.name}: " + (
+        "every rule holds" if v.ok else f"breaks {len(v.violations)} rule(s) of the model "
+        "(optimizer check lists them)"))
+    if (line := organiser_line(problem, figs)) is not None:
+        click.echo(line)
+    click.echo()
+    click.echo(finance_text(fin))
+    if out is not None:
+        click.echo(f"\noutputs written to {out}/")
 
 
 @cli.command()
@@ -364,9 +456,10 @@ def check(plan, model, areas, out, as_json):
 @click.option("--time-limit", "-t", type=click.FloatRange(min=0, min_open=True),
               help="For a MODEL: wall-clock seconds for the solve.")
 @click.option("--areas", "-k", "areas", help="For a MODEL: override the area count (K or K1-K2).")
+@_regional_option(short=False)
 @click.option("--quiet", "-q", is_flag=True, help="Print only the report's path.")
 @handles_errors
-def report(target, model, reference, out, backend, time_limit, areas, quiet):
+def report(target, model, reference, out, backend, time_limit, areas, leads, quiet):
     """Write one self-contained HTML report (no network needed) for a run directory
     (from solve/check --out) or a MODEL (solved first): the solver's certificate, the areas,
     the map, the money when the run has finance.csv, and a comparison with --reference."""
@@ -380,7 +473,7 @@ def report(target, model, reference, out, backend, time_limit, areas, quiet):
         try:
             click.get_current_context().invoke(solve, model=target, backend=backend,
                                                time_limit=time_limit, areas=areas,
-                                               out=run_dir, quiet=True)
+                                               leads=leads, out=run_dir, quiet=True)
         except SystemExit as exc:  # 1: no plan, still reported; anything else stops here
             if exc.code != 1:
                 raise
@@ -388,8 +481,9 @@ def report(target, model, reference, out, backend, time_limit, areas, quiet):
         model = model or target
     elif target.is_dir():
         run_dir = target
-        if any(v is not None for v in (backend, time_limit, areas)):
-            raise InputError("--backend, --time-limit and --areas apply to a MODEL, "
+        if any(v is not None for v in (backend, time_limit, areas, leads)):
+            raise InputError("--backend, --time-limit, --areas and --regional-leads apply "
+                             "to a MODEL, "
                              f"not to the run directory {target}")
     else:
         raise InputError(f"{target}: neither a run directory nor a model file (.toml)")

@@ -4,6 +4,7 @@ areas.gpkg, map.png and map.html."""
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from pathlib import Path
 
 from .figures import PlanFigures
@@ -13,13 +14,17 @@ from .plan import Plan
 
 
 def write_outputs(out: Path, plan: Plan | None, figs: PlanFigures | None, summary: dict,
-                  title: str) -> list[Path]:
-    """Write every output into `out` at once; nothing is left half-written on failure."""
+                  title: str, extra: Mapping[str, str] | None = None) -> list[Path]:
+    """Write every output into `out` at once; nothing is left half-written on failure.
+    `extra` maps more file names to their text (such as finance.csv)."""
     from .reporting.geopackage import write_geopackage
     from .reporting.interactive import PlanLayer, write_map_html
 
     written = []
     with staged_directory(Path(out)) as stage:
+        for name, text in (extra or {}).items():
+            (stage / name).write_text(text, encoding="utf-8")
+            written.append(name)
         if plan is not None:
             (stage / "assignment.csv").write_text(plan.to_csv(), encoding="utf-8")
             (stage / "plan.csv").write_text(plan.to_area_csv(), encoding="utf-8")

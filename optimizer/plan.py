@@ -122,6 +122,10 @@ def _norm(code: str, instance: Instance) -> str:
     return padded if padded in instance.index else code
 
 
+normalise_code = _norm
+"""Public name of the code normalisation, for other files keyed by municipality code."""
+
+
 def read_plan(path: str | Path, instance: Instance) -> Plan:
     """Read a plan file for `instance`; rows for municipalities outside it are ignored."""
     path = Path(path)

@@ -4,8 +4,12 @@ from __future__ import annotations
 
 import textwrap
 
+import numpy as np
+
+from .contiguity import pieces
 from .figures import PlanFigures
 from .instance import Instance
+from .model import Problem
 from .solve import Solution
 from .verify import Verification
 
@@ -45,13 +49,19 @@ def area_table(figs: PlanFigures) -> str:
     for a in sorted(figs.areas, key=lambda a: a.lead_name):
         row = [f"{a.lead_name} ({a.lead_code})", str(len(a.members))]
         row += [_num(a.totals[k], 2 if k == "jobseekers" else 0) for k in figs.attributes]
-        row += ([_num(a.fte)] if has_fte else []) + [_num(a.travel), _num(a.cost)]
+        fte = _num(a.fte, 0 if isinstance(a.fte, int) or a.fte is None else 1)
+        row += ([fte] if has_fte else []) + [_num(a.travel), _num(a.cost)]
         rows.append(row)
+    if figs.common_cost is not None:  # the organiser's common work, counted once
+        rows.append(["organiser's work", ""] + [""] * len(figs.attributes)
+                    + ([""] if has_fte else []) + ["", _num(figs.common_cost)])
     total = ["total", str(sum(len(a.members) for a in figs.areas))]
     total += [_num(sum(a.totals[k] for a in figs.areas), 2 if k == "jobseekers" else 0)
               for k in figs.attributes]
     if has_fte:
-        total.append(_num(sum(a.fte for a in figs.areas)))
+        ftes = [a.fte for a in figs.areas]
+        whole = all(isinstance(f, int) for f in ftes)
+        total.append(_num(sum(ftes), 0 if whole else 1) if None not in ftes else "–")
     total += [_num(figs.travel), _num(figs.objective)]
     body = [*rows, total]
     data_w = [max(len(r[c]) for r in body) for c in range(len(head))]
@@ -139,3 +149,37 @@ def verification_json(v: Verification) -> dict:
     return {"ok": v.ok, "violations": [
         {"rule": x.rule, "message": x.message, "municipalities": list(x.municipalities)}
         for x in v.violations]}
+
+
+def organiser_line(problem: Problem, figs: PlanFigures) -> str | None:
+    """The two tiers in one wrapped paragraph: the organiser's area against the law, how
+    it produces its own area, and the regional leads (None without an organiser)."""
+    org = problem.organiser
+    if org is None:
+        return None
+    inst = problem.instance
+    members = np.flatnonzero(problem.in_organiser_area)
+    checks = []
+    for b in problem.organiser_floors:
+        total = float(b.values[members].sum())
+        sign = "≥" if total >= b.limit - 1e-6 else "<"
+        checks.append(f"{LABELS.get(b.attribute, b.attribute)} {total:,.0f} {sign} "
+                      f"{b.limit:,.0f}")
+    if problem.model.organiser.contiguous and problem.contiguity:
+        parts = len(pieces(inst.adjacency, members))
+        checks.append("contiguous" if parts == 1 else f"NOT contiguous ({parts} parts)")
+    own_area = next((a for a in figs.areas if a.lead_code == inst.codes[org]), None)
+    if own_area is None:
+        own = "leads no area"
+    elif len(own_area.members) == 1:
+        own = "produces its own area alone"
+    else:
+        own = f"leads an area of {len(own_area.members)} municipalities"
+        if org in problem.self_only:
+            own += " (the model asks it to produce alone)"
+    leads = len(figs.areas) - (own_area is not None)
+    common = "" if figs.common_cost is None else f"; common cost {figs.common_cost:,.0f} €/yr"
+    text = (f"organiser {inst.label(org)} for {len(members)} municipalities"
+            + (f" ({', '.join(checks)})" if checks else "")
+            + f"; {own}; {leads} regional lead{'s' if leads != 1 else ''} besides it{common}")
+    return textwrap.fill(text, WIDTH)

@@ -128,7 +128,7 @@ def solve(
         if diagnose(sub):
             continue
         start = warm_start if warm_start is not None and len(warm_start.areas()) == k else None
-        run.say(f"{k} areas:")
+        run.say(f"{k - 1} regional leads:" if problem.organiser is not None else f"{k} areas:")
         parts.append(run.one(sub, start))
     return run.combine(problem, parts)
 

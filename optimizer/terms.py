@@ -15,7 +15,7 @@ from collections.abc import Mapping
 import numpy as np
 
 from .model import Problem
-from .plan import UNASSIGNED, Plan, moved
+from .plan import Plan, moved
 
 TERMS = ("fixed", "travel", "staffing", "exemptions", "moves", "areas")
 """Basic terms: fixed cost (€/yr), travel (€/yr, the priced weighted km), staff cost (€/yr),
@@ -44,23 +44,28 @@ def expand(weights: Mapping[str, float]) -> dict[str, float]:
 
 def term_values(problem: Problem, plan: Plan) -> dict[str, float | None]:
     """Every term (basic and derived) of `plan`; None where undefined (a lead outside the
-    instance leaves travel unknown; moves need a reference)."""
-    inst = problem.instance
+    instance leaves travel unknown; moves need a reference).
+
+    `staffing` is the areas' staff at their price per FTE (pay, per-FTE services, the
+    organiser's per-FTE cost inside its area); `fixed` is the rest of the money: the
+    areas' own and service costs and the organiser's common cost."""
     areas = plan.areas()
-    inside = [k for k in areas if isinstance(k, int)]
-    outside = len(areas) - len(inside)
-    st = problem.staffing
-    staff = 0.0
-    if st is not None and st.cost_per_fte > 0:
-        s = inst.attribute(st.attribute)
-        staff = st.cost_per_fte * sum(problem.fte_needed(float(s[m].sum()))
-                                      for m in areas.values())
-    travel = None
-    if not outside:
-        assigned = np.flatnonzero(plan.lead != UNASSIGNED)
-        travel = float(problem.cost[assigned, plan.lead[assigned]].sum())
+    price = problem.fte_price
+    production = staff = 0.0
+    travel: float | None = 0.0
+    for key, members in areas.items():
+        m = np.asarray(members, dtype=np.int64)
+        inside = isinstance(key, int)
+        production += problem.production_cost(m, key if inside else None)
+        fte = problem.fte_of(m) or 0.0
+        staff += fte * (float(price[key]) if inside else problem.production_fte_price)
+        if inside and travel is not None:
+            travel += float(problem.cost[m, key].sum())
+        else:
+            travel = None
+    common = problem.common_cost(areas) or 0.0
     values: dict[str, float | None] = {
-        "fixed": problem.fixed_cost * len(areas),
+        "fixed": production + common - staff,
         "travel": travel,
         "staffing": staff,
         "exemptions": float(len(plan.exempt)),

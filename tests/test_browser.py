@@ -21,7 +21,7 @@ from click.testing import CliRunner
 from optimizer.cli import cli
 
 ROOT = Path(__file__).resolve().parents[1]
-MODEL = "models/pohjois-pohjanmaa.toml"
+MODEL = "models/pohjois-pohjanmaa-4-5-areas.toml"
 PLAN_2025 = "instances/finland/employment_areas_2025.csv"
 ARTIFACTS = ROOT / "out" / "test-artifacts"
 CHROMIUM_FLAGS = ("--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",

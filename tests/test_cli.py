@@ -24,7 +24,7 @@ from optimizer.plan import read_plan
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA = Path(__file__).resolve().parent / "data"
-MODEL = "models/pohjois-pohjanmaa.toml"
+MODEL = "models/pohjois-pohjanmaa-4-5-areas.toml"
 REAL_MODEL = ROOT / MODEL
 REAL_INSTANCE = ROOT / "instances" / "finland" / "pohjois-pohjanmaa.json"
 PLAN_2025 = "instances/finland/employment_areas_2025.csv"

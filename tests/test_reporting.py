@@ -30,7 +30,8 @@ from optimizer.reporting.interactive import PlanLayer, map_html
 from optimizer.reporting.run import load_run
 from optimizer.solve import solve
 
-MODEL = ROOT / "models" / "pohjois-pohjanmaa.toml"
+MODEL = ROOT / "models" / "pohjois-pohjanmaa-4-5-areas.toml"
+SCENARIO = "models/pohjois-pohjanmaa-4-5-areas.toml"  # the earlier reading: 4-5 areas in all
 PLAN_2025 = ROOT / "instances" / "finland" / "employment_areas_2025.csv"
 
 
@@ -46,7 +47,7 @@ def run_dir(tmp_path_factory):
     out = tmp_path_factory.mktemp("run") / "solve"
     with pytest.MonkeyPatch.context() as mp:
         mp.chdir(ROOT)
-        result = CliRunner().invoke(cli, ["solve", "models/pohjois-pohjanmaa.toml", "-k", "4",
+        result = CliRunner().invoke(cli, ["solve", SCENARIO, "-k", "4",
                                           "--out", str(out), "--quiet"])
     assert result.exit_code == 0, result.output
     return out
@@ -200,7 +201,7 @@ def test_report_command_bad_input_is_one_line(tmp_path):
 def test_report_of_a_model_solves_and_writes_everything(tmp_path, monkeypatch):
     monkeypatch.chdir(ROOT)
     out = tmp_path / "pp"
-    result = CliRunner().invoke(cli, ["report", "models/pohjois-pohjanmaa.toml", "-k", "4",
+    result = CliRunner().invoke(cli, ["report", SCENARIO, "-k", "4",
                                       "--out", str(out)])
     assert result.exit_code == 0, result.output
     assert {"report.html", "summary.json", "map.html", "plan.csv"} <= {
@@ -295,7 +296,7 @@ def test_progress_line_on_a_terminal_and_plain_elsewhere():
 def test_quiet_and_json_solves_print_no_progress(monkeypatch):
     monkeypatch.chdir(ROOT)
     for flag in ("--quiet", "--json"):
-        result = CliRunner().invoke(cli, ["solve", "models/pohjois-pohjanmaa.toml", "-k", "4",
+        result = CliRunner().invoke(cli, ["solve", SCENARIO, "-k", "4",
                                           flag])
         assert result.exit_code == 0 and result.stderr == "", (flag, result.stderr)
 
