@@ -724,7 +724,8 @@ class Problem:
         """The weights in force: `weights`, else fixed cost, travel, staff and moves priced."""
         if self.weights is not None:
             return self.weights
-        price = self.model.reference.cost_per_move if self.reference is not None else 0.0
+        ref = self.model.reference
+        price = ref.cost_per_move if ref is not None and self.reference is not None else 0.0
         return {"fixed": 1.0, "travel": 1.0, "staffing": 1.0, "moves": price}
 
     @property

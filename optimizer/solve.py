@@ -236,6 +236,13 @@ class _Run:
                      f"{milp.num_rows} rows ({time.perf_counter() - self.start:.1f} s)")
             res = engine.solve(milp, time_limit=remaining, gap=self.gap, warm_start=start_vec,
                                threads=self.threads, log=self.log)
+            if start_vec is not None and not _consistent(milp, res):
+                # HiGHS has been seen to report the objective of its presolved start with the
+                # start's own values: solve the round again without the start.
+                notes.append("the back end's answer with the start did not match its values; "
+                             "that round was solved again without the start")
+                res = engine.solve(milp, time_limit=self.remaining(), gap=self.gap,
+                                   threads=self.threads, log=self.log)
             rounds += 1
             nodes += res.nodes or 0
             if res.bound is not None:
@@ -296,6 +303,14 @@ def heuristic_solution(problem: Problem, *, time_limit: float | None = None,
     return Solution(problem, status, plan, figs, figs.objective if figs else None, bound,
                     time.perf_counter() - start, "heuristic", "heuristic", "heuristic", 0, 0, None,
                     0.0, time_limit, "heuristic plan; bound from the LP relaxation")
+
+
+def _consistent(milp, res) -> bool:
+    """Whether a result's objective is what its values give (c·x + offset)."""
+    if res.values is None or res.objective is None:
+        return True
+    value = milp.objective(res.values)
+    return abs(value - res.objective) <= OBJECTIVE_TOL * max(1.0, abs(value))
 
 
 def _proves(value: float, bound: float, gap: float) -> bool:

@@ -50,6 +50,19 @@ class PlanComparison:
     comparison: Comparison
     """The report's comparison of B against A (moves, matching)."""
     pairs: tuple[AreaPair, ...]
+    net_a: tuple[int, ...] | None = None
+    net_b: tuple[int, ...] | None = None
+    """Each municipality's net money position in cents (when the model has [finance])."""
+    money_note: str = ""
+
+    def money_rows(self) -> list[tuple[str, str, int, int, int]]:
+        """(code, name, net in A, net in B, B − A) in cents, biggest change first."""
+        if self.net_a is None or self.net_b is None:
+            return []
+        inst = self.problem.instance
+        rows = [(inst.codes[i], inst.names[i], a, b, b - a)
+                for i, (a, b) in enumerate(zip(self.net_a, self.net_b, strict=True))]
+        return sorted(rows, key=lambda r: (-abs(r[4]), r[1]))
 
     @property
     def moves(self):
@@ -86,23 +99,48 @@ def compare_plans(problem: Problem, plan_a: Plan, plan_b: Plan, name_a: str = "A
     for b in sorted(figs_b.areas, key=lambda b: b.lead_name):
         if b.lead_code not in cmp.matched:
             pairs.append(AreaPair(None, b, into.get(b.lead_code, 0), 0))
+    net_a, net_b, note = _money(problem, plan_a, plan_b)
     return PlanComparison(problem, name_a, name_b, plan_a, plan_b, figs_a, figs_b,
-                          verify(problem, plan_a), verify(problem, plan_b), cmp, tuple(pairs))
+                          verify(problem, plan_a), verify(problem, plan_b), cmp, tuple(pairs),
+                          net_a, net_b, note)
+
+
+def _money(problem: Problem, a: Plan, b: Plan) -> tuple[tuple | None, tuple | None, str]:
+    """Each municipality's net position under both plans (issue 7's settlement)."""
+    if problem.model.finance is None:
+        return None, None, ""
+    from ..economics.finance import settle
+    from ..errors import OptimizerError
+
+    nets = []
+    for plan in (a, b):
+        try:
+            nets.append(tuple(m.net for m in settle(problem, plan).municipalities))
+        except OptimizerError as exc:
+            return None, None, f"money not compared: {exc}"
+    return nets[0], nets[1], ""
 
 
 def _attr(c: PlanComparison) -> str:
-    """The figure shown per area: the first floor's attribute, else labour force or the
+    """The figure shown per area: labour force, else the first floor's attribute, else the
     first attribute shown."""
-    if c.problem.floors:
-        return c.problem.floors[0].attribute
     attrs = c.figures_a.attributes
-    return "labour_force" if "labour_force" in attrs else attrs[0]
+    floors = [b.attribute for b in c.problem.floors if b.attribute in attrs]
+    return "labour_force" if "labour_force" in attrs else floors[0] if floors else attrs[0]
 
 
 def _num(v: float | None, digits: int = 0, sign: bool = False) -> str:
     if v is None:
         return "–"
     return f"{v:+,.{digits}f}" if sign else f"{v:,.{digits}f}"
+
+
+MONEY_SHOWN = 10
+"""Municipalities shown in the terminal's money table (all are in compare.csv)."""
+
+
+def _eur(cents: int, sign: bool = False) -> str:
+    return f"{cents / 100:+,.0f}" if sign else f"{cents / 100:,.0f}"
 
 
 def _cut(text: str, width: int) -> str:
@@ -179,6 +217,17 @@ def comparison_text(c: PlanComparison) -> str:
     if any(a is None or b is None for _, _, a, b, _ in c.term_rows()):
         out.append("– : not computable (an area's lead lies outside the instance, so its "
                    "travel is unknown)")
+    money = c.money_rows()
+    if money:
+        out.append("")
+        shown = [r for r in money if r[4]][:MONEY_SHOWN]
+        out.append(f"net money per municipality, €/yr (the {len(shown)} largest changes of "
+                   f"{sum(1 for r in money if r[4])}; all in compare.csv):")
+        out.append(_text_table(["municipality", c.name_a, c.name_b, "difference"],
+                               [[name, _eur(x), _eur(y), _eur(d, sign=True)]
+                                for _, name, x, y, d in shown], {0}))
+    elif c.money_note:
+        out.append(c.money_note)
     out.append("")
     for name, v in ((c.name_a, c.verification_a), (c.name_b, c.verification_b)):
         out.append(f"{name}: " + ("every rule of the model holds" if v.ok else
@@ -205,8 +254,9 @@ def comparison_csv(c: PlanComparison) -> str:
     moved = {m.index for m in c.moves}
     buf = io.StringIO()
     w = csv.writer(buf, lineterminator="\n")
+    money = c.net_a is not None and c.net_b is not None
     w.writerow(["code", "name", "lead_code_a", "lead_name_a", "lead_code_b", "lead_name_b",
-                "moved"])
+                "moved"] + (["net_eur_a", "net_eur_b", "net_eur_difference"] if money else []))
     for i in range(inst.n):
         cells = [inst.codes[i], inst.names[i]]
         for plan in (c.plan_a, c.plan_b):
@@ -214,7 +264,13 @@ def comparison_csv(c: PlanComparison) -> str:
                 cells += ["", ""]
             else:
                 cells += list(plan.lead_label(plan.lead_key(i)))
-        w.writerow([*cells, "yes" if i in moved else ""])
+        cells.append("yes" if i in moved else "")
+        if money:
+            from ..economics.finance import format_cents
+
+            cells += [format_cents(c.net_a[i]), format_cents(c.net_b[i]),
+                      format_cents(c.net_b[i] - c.net_a[i])]
+        w.writerow(cells)
     return buf.getvalue()
 
 
@@ -244,6 +300,12 @@ def comparison_markdown(c: PlanComparison) -> str:
               _md_table(["term", "unit", c.name_a, c.name_b, "difference"],
                         [[t, u, _num(a), _num(b), _num(d, sign=True)]
                          for t, u, a, b, d in c.term_rows()], {2, 3, 4}), ""]
+    money = [r for r in c.money_rows() if r[4]]
+    if money:
+        parts += ["## Net money per municipality (€/yr, changed only)", "",
+                  _md_table(["municipality", "code", c.name_a, c.name_b, "difference"],
+                            [[name, code, _eur(x), _eur(y), _eur(d, sign=True)]
+                             for code, name, x, y, d in money], {2, 3, 4}), ""]
     parts += ["## Rules", ""]
     for name, v in ((c.name_a, c.verification_a), (c.name_b, c.verification_b)):
         parts.append(f"* **{name}**: " + ("every rule holds" if v.ok else
