@@ -10,6 +10,7 @@ import functools
 import json
 import re
 import sys
+import textwrap
 from pathlib import Path
 
 import click
@@ -207,11 +208,13 @@ def solve(model, backend, time_limit, gap, contiguity, areas, leads, exemptions,
     from .decisions.exemptions import exempted_areas, shortfall_summary
 
     steps = _move_steps(max_moves)
+    if (steps is not None or cost_per_move is not None) and reference is None \
+            and load_model(model).reference is None:
+        raise InputError("--max-moves and --cost-per-move need --reference PLAN (or "
+                         "[reference] in the model)")
     planning = _model_options(model, areas, leads, exemptions, hard_floor, exemption_mode,
                               reference, steps[0] if steps and len(steps) == 1 else None,
                               cost_per_move)
-    if steps is not None and planning.reference is None:
-        raise InputError("--max-moves needs --reference PLAN (or [reference] in the model)")
     problem = bind(planning)
     if steps is not None and len(steps) > 1:
         return _moves_curve(problem, steps, model, out, backend, contiguity, time_limit, gap,
@@ -552,7 +555,7 @@ def compare_command(plan_a, plan_b, model, out, as_json):
         return
     for name, plan in ((name_a, a), (name_b, b)):
         for note in plan.notes:
-            click.echo(f"note ({name}): {note}")
+            click.echo(textwrap.fill(f"note ({name}): {note}", 100, subsequent_indent="    "))
     click.echo(comparison_text(c))
     if out is not None:
         click.echo(f"compare.csv, compare.md, map.html and map.png written to {out}/")
