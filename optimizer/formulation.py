@@ -17,7 +17,7 @@ marked implied integer).
         p_j: staff pay and the per-FTE services; C_0: the organiser's plan-independent cost
         T_travel = Σ_ij c_ij x_ij,  T_staffing = Σ_j p_j FTE_j,  T_fixed = the rest
         (Σ_j f_j x_jj + Σ_ij v_i x_ij + p FTE_o + C_0),  T_exemptions = Σ_j e_j,
-        T_moves = Σ_i m_i,  T_areas = Σ_j x_jj
+        T_moves = Σ_i m_i,  T_areas = Σ_j x_jj,  T_deficit = D
     (1) Σ_j x_ij = 1                            every municipality in one area
     (2) x_ij ≤ x_jj                             only open leads serve
     (3) k_min ≤ Σ_j x_jj ≤ k_max                number of areas
@@ -58,6 +58,9 @@ marked implied integer).
         one matched with its reference area; areas matched one to one):
         (M1) x_ij − z_{j,A(i)} ≤ m_i    every pair (tight: with no move allowed, x_ij ≤ z)
         (M2) Σ_A z_jA ≤ x_jj            (M3) Σ_j z_jA ≤ 1
+    (D) Σ_i (v_i − t_i) x_ij + f'_j x_jj + p' FTE_j − D ≤ 0
+                                                the largest net deficit D ≥ 0 of an area
+        (as (9) without an allowance), when the term is weighed or limited
     (L) T_t ≤ L_t                               each limited term (limits, the most
                                                 exemptions, the most moves)
 """
@@ -103,6 +106,8 @@ class Formulation:
     """Lead, reference area and z column of each matchable pair."""
     move_col: np.ndarray | None = None
     """Column of m_i per municipality."""
+    deficit_col: int = -1
+    """Column of the largest deficit D (−1: none)."""
 
     @property
     def num_pairs(self) -> int:
@@ -152,6 +157,10 @@ class Formulation:
             v[self.org_col] = p.rates.common_fte(len(inside))  # org_col: whole FTE only
         if len(self.arc_u):
             v[self.milp.num_cols - len(self.arc_u):] = _tree_flows(self, lead)
+        if self.deficit_col >= 0:
+            from .terms import term_values
+
+            v[self.deficit_col] = term_values(p, plan)["deficit"]
         return v
 
     def _start_matching(self, plan: Plan, v: np.ndarray) -> None:
@@ -279,6 +288,11 @@ def build(problem: Problem, strategy: str = "cuts") -> Formulation:
     if problem.reference is not None:
         match = _matchable(problem, ok, leads, n_cols)
         n_cols += len(match[0]) + n
+    deficit_col = -1
+    if problem.available is not None and ("deficit" in problem.limits or expand(
+            problem.objective_weights).get("deficit")):
+        deficit_col = n_cols
+        n_cols += 1
 
     rows = RowBlock()
     # (1) every municipality in one area
@@ -324,7 +338,9 @@ def build(problem: Problem, strategy: str = "cuts") -> Formulation:
                  rates.common_staff_fixed, np.inf)
     # (9) the deficit bound
     if problem.deficit_bound is not None:
-        _deficit_rows(rows, problem, pair_i, pair_j, lead_col, leads, fte_col)
+        b = problem.deficit_bound
+        _deficit_rows(rows, problem, pair_i, pair_j, lead_col, leads, fte_col, b.available,
+                      b.limit * b.key)
 
     # (E) e_j ≤ x_jj
     if exempt_col is not None:
@@ -336,6 +352,10 @@ def build(problem: Problem, strategy: str = "cuts") -> Formulation:
     # (M) matching with the reference areas
     if match is not None:
         _matching_rows(rows, problem, match, pair_i, pair_j, lead_col)
+    # (D) the largest deficit
+    if deficit_col >= 0:
+        _deficit_rows(rows, problem, pair_i, pair_j, lead_col, leads, fte_col,
+                      problem.available, np.zeros(n), deficit_col)
     arc_u = arc_v = arc_j = np.zeros(0, dtype=np.int64)
     if problem.contiguity:
         _neighbourhood_cuts(rows, inst, col_of, pair_i, pair_j, off)
@@ -347,7 +367,7 @@ def build(problem: Problem, strategy: str = "cuts") -> Formulation:
         raise ValueError(strategy)
 
     terms = _term_vectors(problem, n_cols, P, pair_i, pair_j, lead_col, leads, fte_col,
-                          org_col, exempt_col, match)
+                          org_col, exempt_col, match, deficit_col)
     weights = expand(problem.objective_weights)
     c = np.zeros(n_cols)
     offset = 0.0
@@ -396,7 +416,8 @@ def build(problem: Problem, strategy: str = "cuts") -> Formulation:
                 offset=offset)
     return Formulation(problem, milp, strategy if problem.contiguity else "none",
                        pair_i, pair_j, col_of, lead_col, fte_col, arc_u, arc_v, arc_j, org_col,
-                       exempt_col, *(match if match is not None else (None,) * 4))
+                       exempt_col, *(match if match is not None else (None,) * 4),
+                       deficit_col=deficit_col)
 
 
 def col_of_pairs(n: int, pair_i: np.ndarray, pair_j: np.ndarray) -> np.ndarray:
@@ -423,14 +444,15 @@ def staff_need_rates(problem: Problem) -> tuple[np.ndarray, float]:
         r.area_staff_fixed
 
 
-def _deficit_rows(rows, problem: Problem, pair_i, pair_j, lead_col, leads, fte_col) -> None:
-    """(9) per lead j: production cost − available subsidy − b·Σ key ≤ 0. With fractional
-    FTE the staff cost is priced per member, and the row is multiplied by the caseload
-    so that its coefficients stay integral when scaled (for CP-SAT)."""
-    bound = problem.deficit_bound
+def _deficit_rows(rows, problem: Problem, pair_i, pair_j, lead_col, leads, fte_col,
+                  available, allowance, deficit_col: int = -1) -> None:
+    """(9) per lead j: production cost − available subsidy − b·Σ key ≤ 0; (D) the same
+    with no allowance, less the largest deficit D. With fractional FTE the staff cost is
+    priced per member, and the row is multiplied by the caseload so that its coefficients
+    stay integral when scaled (for CP-SAT)."""
     r = problem.rates
     st = problem.staffing
-    coef = r.area_variable - bound.available - bound.limit * bound.key
+    coef = r.area_variable - available - allowance
     fixed = problem.lead_base[leads] + r.area_fixed
     price = problem.production_fte_price
     scale = 1.0
@@ -447,6 +469,10 @@ def _deficit_rows(rows, problem: Problem, pair_i, pair_j, lead_col, leads, fte_c
         rr.append(np.arange(len(leads)))
         cc.append(fte_col[leads])
         vv.append(np.full(len(leads), price))
+    if deficit_col >= 0:
+        rr.append(np.arange(len(leads)))
+        cc.append(np.full(len(leads), deficit_col))
+        vv.append(np.full(len(leads), -scale))
     rows.add_many(np.concatenate(rr), np.concatenate(cc), np.concatenate(vv),
                   np.full(len(leads), -np.inf), 0.0)
 
@@ -500,13 +526,15 @@ def _matching_rows(rows, problem: Problem, match, pair_i, pair_j, lead_col) -> N
 
 
 def _term_vectors(problem, n_cols, P, pair_i, pair_j, lead_col, leads, fte_col, org_col,
-                  exempt_col, match) -> dict[str, tuple[np.ndarray, float]]:
+                  exempt_col, match, deficit_col) -> dict[str, tuple[np.ndarray, float]]:
     """Each basic term of `optimizer.terms` as (coefficients, constant): travel, the areas'
     staff (p_j FTE_j), and the rest of the model's money as fixed cost."""
     def vec():
         return np.zeros(n_cols)
 
-    fixed, travel, staff, exempt, moves, areas = (vec() for _ in range(6))
+    fixed, travel, staff, exempt, moves, areas, deficit = (vec() for _ in range(7))
+    if deficit_col >= 0:
+        deficit[deficit_col] = 1.0
     st, rates, whole = problem.staffing, problem.rates, problem.whole_fte
     fte_price = problem.fte_price
     travel[:P] = problem.cost[pair_i, pair_j]
@@ -534,7 +562,8 @@ def _term_vectors(problem, n_cols, P, pair_i, pair_j, lead_col, leads, fte_col, 
         moves[match[3]] = 1.0
     areas[lead_col[leads]] = 1.0
     return {"fixed": (fixed, offset), "travel": (travel, 0.0), "staffing": (staff, 0.0),
-            "exemptions": (exempt, 0.0), "moves": (moves, 0.0), "areas": (areas, 0.0)}
+            "exemptions": (exempt, 0.0), "moves": (moves, 0.0), "areas": (areas, 0.0),
+            "deficit": (deficit, 0.0)}
 
 
 def _neighbourhood_cuts(rows, inst, col_of, pair_i, pair_j, off) -> None:

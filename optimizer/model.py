@@ -660,6 +660,9 @@ class Problem:
     """Weight of each objective term (`optimizer.terms`); None = the model's own objective."""
     limits: Mapping[str, float] = field(default_factory=dict)
     """Upper limits on objective terms (`[limits]`, `exemptions.max`, `reference.max_moves`)."""
+    available: np.ndarray | None = None
+    """Euros each municipality's subsidy brings its area after the organiser's share, when
+    that share is fixed in advance (the `deficit` term; with [finance])."""
     organiser: int | None = None
     organiser_area: np.ndarray | None = None
     organiser_floors: tuple[Bound, ...] = ()
@@ -964,7 +967,7 @@ def bind(model: PlanningModel, instance: Instance | None = None) -> Problem:
         limits["exemptions"] = float(exemptions.max)
     if model.reference is not None and model.reference.max_moves is not None:
         limits["moves"] = float(model.reference.max_moves)
-    subsidy, bound = _money(model, inst, rates, organiser_area)
+    subsidy, bound, available = _money(model, inst, rates, organiser_area)
     return Problem(
         model=model, instance=inst, k_min=model.areas[0], k_max=min(model.areas[1], n),
         candidates=candidates, fixed=fixed, locks=locks, floors=tuple(floors), caps=tuple(caps),
@@ -973,7 +976,7 @@ def bind(model: PlanningModel, instance: Instance | None = None) -> Problem:
         organiser_floors=tuple(organiser_floors), self_only=tuple(dict.fromkeys(self_only)),
         separate=tuple(dict.fromkeys(separate)), lead_base=lead_base, rates=rates,
         subsidy=subsidy, deficit_bound=bound, exemptions=exemptions, reference=reference,
-        limits=limits,
+        limits=limits, available=available,
     )
 
 
@@ -1021,11 +1024,14 @@ def finance_key(model: PlanningModel, inst: Instance, name: str, key: str,
 
 
 def _money(model: PlanningModel, inst: Instance, rates: CostRates,
-           organiser_area: np.ndarray | None) -> tuple[np.ndarray | None, DeficitBound | None]:
-    """Subsidies (cents) and the deficit bound of the objective's variant, if asked for."""
+           organiser_area: np.ndarray | None) -> tuple[np.ndarray | None, DeficitBound | None,
+                                                       np.ndarray | None]:
+    """Subsidies (cents), the deficit bound of the objective's variant if asked for, and the
+    euros each municipality brings its area (subsidy less a share to the organiser fixed in
+    advance; None when the share depends on the plan)."""
     terms = model.finance
     if terms is None:
-        return None, None
+        return None, None, None
     if organiser_area is None and (terms.surplus_reward < 1 or terms.sanction_per_missing_fte
                                    or terms.sanction_per_excess_jobseeker):
         raise ModelError(f"{model.source}: 'finance.incentives' pay surpluses and sanctions "
@@ -1035,12 +1041,12 @@ def _money(model: PlanningModel, inst: Instance, rates: CostRates,
     if terms.share_key is not None:
         finance_key(model, inst, terms.share_key, "finance.organiser_share.key", subsidy)
     limit = model.objective.max_deficit_per_key
-    if limit is None:
-        return subsidy, None
     st = model.staffing
     varies = rates.common_per_area or rates.common_per_fte or (
         rates.common_staff_per_area and st is not None and st.cost_per_fte)
     if terms.share_key is not None and varies:
+        if limit is None:
+            return subsidy, None, None
         raise ModelError(f"{model.source}: 'objective.max_deficit_per_key' needs each "
                          "municipality's share to the organiser fixed in advance: use "
                          "'finance.organiser_share.percent', or organiser services whose cost "
@@ -1052,7 +1058,10 @@ def _money(model: PlanningModel, inst: Instance, rates: CostRates,
         common = to_cents(rates.common_cost(0, 0, st.cost_per_fte if st else 0.0,
                                             st is None or st.whole_fte))
         share = organiser_shares(terms, subsidy, common, key, organiser_area)
-    return subsidy, DeficitBound(limit, (subsidy - share) / 100.0, equal, terms.equalise_by)
+    available = (subsidy - share) / 100.0
+    if limit is None:
+        return subsidy, None, available
+    return subsidy, DeficitBound(limit, available, equal, terms.equalise_by), available
 
 
 def _balance_bounds(model: PlanningModel, inst: Instance) -> tuple[Bound, Bound]:

@@ -17,18 +17,22 @@ import numpy as np
 from .model import Problem
 from .plan import Plan, moved
 
-TERMS = ("fixed", "travel", "staffing", "exemptions", "moves", "areas")
+TERMS = ("fixed", "travel", "staffing", "exemptions", "moves", "areas", "deficit")
 """Basic terms: fixed cost (€/yr), travel (€/yr, the priced weighted km), staff cost (€/yr),
-the number of exempted areas, of municipalities moved from the reference, of areas."""
+the number of exempted areas, of municipalities moved from the reference, of areas, and
+the largest net deficit of an area (€/yr: its production cost less its members'
+subsidies after the organiser's share, 0 if none has a deficit; needs [finance])."""
 DERIVED = {"cost": {"fixed": 1.0, "staffing": 1.0},
            "total": {"fixed": 1.0, "travel": 1.0, "staffing": 1.0}}
 """Sums of basic terms: `cost` is what running the areas costs (fixed and staff), `total`
 the model's objective without the price of moves."""
 UNITS = {"fixed": "€/yr", "travel": "€/yr", "staffing": "€/yr", "cost": "€/yr",
-         "total": "€/yr", "exemptions": "areas", "moves": "municipalities", "areas": "areas"}
+         "total": "€/yr", "exemptions": "areas", "moves": "municipalities", "areas": "areas",
+         "deficit": "€/yr"}
 LABELS = {"fixed": "fixed cost", "travel": "travel cost", "staffing": "staff cost",
           "cost": "fixed and staff cost", "total": "total cost", "exemptions": "exempted areas",
-          "moves": "moved municipalities", "areas": "areas"}
+          "moves": "moved municipalities", "areas": "areas",
+          "deficit": "largest net deficit of an area"}
 
 
 def expand(weights: Mapping[str, float]) -> dict[str, float]:
@@ -53,10 +57,14 @@ def term_values(problem: Problem, plan: Plan) -> dict[str, float | None]:
     price = problem.fte_price
     production = staff = 0.0
     travel: float | None = 0.0
+    deficit = 0.0 if problem.available is not None else None
     for key, members in areas.items():
         m = np.asarray(members, dtype=np.int64)
         inside = isinstance(key, int)
-        production += problem.production_cost(m, key if inside else None)
+        cost = problem.production_cost(m, key if inside else None)
+        production += cost
+        if deficit is not None:
+            deficit = max(deficit, cost - float(problem.available[m].sum()))
         fte = problem.fte_of(m) or 0.0
         staff += fte * (float(price[key]) if inside else problem.production_fte_price)
         if inside and travel is not None:
@@ -72,6 +80,7 @@ def term_values(problem: Problem, plan: Plan) -> dict[str, float | None]:
         "moves": (float(moved(plan, problem.reference.plan).sum())
                   if problem.reference is not None else None),
         "areas": float(len(areas)),
+        "deficit": deficit,
     }
     for name, parts in DERIVED.items():
         vals = [values[p] for p in parts]

@@ -24,8 +24,8 @@ from ..terms import LABELS, UNITS
 from .exemptions import tidy
 from .run import SolveOptions
 
-PARETO_TERMS = ("cost", "travel", "fixed", "staffing", "total", "exemptions", "moves",
-                "areas")
+PARETO_TERMS = ("cost", "travel", "fixed", "staffing", "total", "deficit", "exemptions",
+                "moves", "areas")
 """Terms a front may use (`cost` = fixed + staff cost; see `optimizer.terms`)."""
 REL_STEP = 1e-6
 """Relative tolerance when fixing a term at its optimum in the second solve."""
