@@ -11,6 +11,7 @@ import json
 import re
 import sys
 import textwrap
+from dataclasses import replace
 from pathlib import Path
 
 import click
@@ -360,15 +361,27 @@ def _moves_curve(problem, steps, model, out, backend, contiguity, time_limit, ga
               type=click.Path(dir_okay=False, path_type=Path), help="Planning model (TOML).")
 @click.option("--areas", "-k", "areas", help="Override the area count: K or K1-K2.")
 @_regional_option
+@click.option("--exemptions", "exemptions", is_flag=False, flag_value="any", default=None,
+              metavar="[N]", help="The model's floors may be missed by exempted areas (at most "
+              "N); a plan without an 'exempt' column has its short areas taken as exempted.")
 @click.option("--out", "-o", type=click.Path(file_okay=False, path_type=Path),
               help="Write summary.json (and the map when the plan has geometry) here.")
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON only.")
 @handles_errors
-def check(plan, model, areas, leads, out, as_json):
+def check(plan, model, areas, leads, exemptions, out, as_json):
     """Verify a PLAN file against a MODEL and print its figures; list every broken rule."""
-    planning = _with_counts(load_model(model), areas, leads)
+    from .decisions.exemptions import declare_short, exempted_areas, shortfall_summary
+
+    planning = _model_options(model, areas, leads, None if exemptions == "any" else exemptions,
+                              None, None, None, None, None)
+    if exemptions == "any":
+        planning = replace(planning, exemptions=replace(planning.exemptions, enabled=True))
     problem = bind(planning)
     p = read_plan(plan, problem.instance)
+    if problem.exemptions is not None and not p.exempt:
+        p = declare_short(problem, p)
+        p = replace(p, notes=(*p.notes, f"the plan declares no exemption: its {len(p.exempt)} "
+                              "area(s) below an exemptable floor are taken as exempted"))
     figs = evaluate(problem, p)
     v = verify(problem, p)
     summary = {"model": planning.name, "model_file": str(model), "plan_file": str(plan),
@@ -392,6 +405,9 @@ def check(plan, model, areas, leads, out, as_json):
         click.echo()
         if (line := organiser_line(problem, figs)) is not None:
             click.echo(line)
+            click.echo()
+        if problem.exemptions is not None:
+            click.echo(shortfall_summary(exempted_areas(problem, p)))
             click.echo()
         click.echo(verification_text(v))
     if not v.ok:

@@ -174,3 +174,12 @@ def test_bench_on_a_local_cluster_gives_the_sequential_answers(tmp_path):
     assert [(r.instance, r.status, r.objective) for r in par] == \
         [(r.instance, r.status, r.objective) for r in seq]
     assert all(r.verified for r in par)
+
+
+def test_check_takes_the_2025_areas_short_of_the_floor_as_their_exemptions():
+    mainland = ROOT / "models" / "mainland.toml"
+    r = invoke(["check", PLAN_2025, "--model", mainland, "--exemptions", "6"])
+    assert r.exit_code == 0, r.output
+    assert "6 exempted areas:" in r.stdout and "plan verified: every rule holds" in r.stdout
+    r = invoke(["check", PLAN_2025, "--model", mainland, "--exemptions", "5"])
+    assert r.exit_code == 1 and "exempted areas 6.00 > limit 5.00" in r.stdout
