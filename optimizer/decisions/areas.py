@@ -28,7 +28,7 @@ from ..contiguity import pieces
 from ..model import Problem
 from ..plan import Plan
 from ..verify import verify
-from .exemptions import tidy
+from .exemptions import declare_short, tidy
 from .run import Decision, SolveOptions
 
 HEURISTIC_SECONDS = 3.0
@@ -108,18 +108,58 @@ def greedy_most_areas(problem: Problem, *, seed: int = 0,
     dist = inst.distance
     best: Plan | None = None
     tries = 0
+    exempt = int(problem.limits.get("exemptions", 0)) if problem.exemptions is not None else 0
+    hard = [k for k, b in enumerate(problem.floors) if not b.exemptable]
     while time.perf_counter() < deadline and tries < 50:
         tries += 1
         lead = np.full(problem.n, -1, dtype=np.int64)
         lead[bigs] = bigs
         _carve(problem, lead, vals, lim, adj, dist, rng if tries > 1 else None)
+        left = _exempt_leftovers(lead, vals, lim, hard, adj, exempt)
         if not _absorb(lead, adj, dist):
             continue
-        plan = Plan.from_leads(inst, _top_leads(lead, vals))
+        _split(lead, vals, lim, adj, dist)
+        _exempt_singletons(lead, vals, lim, hard, adj, left)
+        plan = declare_short(problem, Plan.from_leads(inst, _top_leads(lead, vals)))
         if problem.k_min <= len(plan.areas()) <= problem.k_max and verify(problem, plan).ok \
                 and (best is None or len(plan.areas()) > len(best.areas())):
             best = plan
     return best
+
+
+def _exempt_leftovers(lead, vals, lim, hard, adj, exempt: int) -> int:
+    """Make up to `exempt` of the pieces left after carving areas of their own (exempt, so
+    only the hard floors apply), the largest first; returns the exemptions left."""
+    free = np.flatnonzero(lead < 0)
+    if not exempt or not len(free):
+        return exempt
+    for part in sorted(pieces(adj, free), key=lambda p: -vals[:, p].sum()):
+        if exempt and np.all(vals[hard][:, part].sum(axis=1) >= lim[hard] - 1e-9):
+            lead[part] = part[0]
+            exempt -= 1
+    return exempt
+
+
+def _exempt_singletons(lead, vals, lim, hard, adj, exempt: int) -> None:
+    """Split single municipalities off areas that stay connected and above every floor, as
+    exempt areas of their own, while exemptions are left."""
+    from scipy.sparse.csgraph import connected_components as parts
+
+    for i in np.argsort(vals[0] if len(vals) else np.zeros(len(lead))):
+        if not exempt:
+            return
+        j = lead[i]
+        members = np.flatnonzero(lead == j)
+        if len(members) < 2 or np.any(vals[hard, i] < lim[hard] - 1e-9):
+            continue
+        rest = members[members != i]
+        if np.any(vals[:, rest].sum(axis=1) < lim - 1e-9):
+            continue
+        if parts(adj[rest][:, rest], directed=False)[0] != 1:
+            continue
+        lead[rest] = rest[0] if i == j else j
+        lead[i] = i
+        exempt -= 1
 
 
 def _carve(problem, lead, vals, lim, adj, dist, rng) -> None:
@@ -186,6 +226,35 @@ def _absorb(lead, adj, dist) -> bool:
         if not moved:
             return False
     return True
+
+
+def _split(lead, vals, lim, adj, dist) -> None:
+    """Split areas holding enough for two: carve a connected part meeting every floor out of
+    an area (away from its lead) when the rest stays connected and meets them too."""
+    from scipy.sparse.csgraph import connected_components as parts
+
+    changed = True
+    while changed:
+        changed = False
+        for j in np.unique(lead):
+            members = np.flatnonzero(lead == j)
+            if np.any(vals[:, members].sum(axis=1) < 2 * lim - 1e-9):
+                continue
+            rest = set(members.tolist()) - {int(j)}
+            for s in members[np.argsort(-dist[members, j])][:5]:
+                if s == j:
+                    continue
+                piece = _grow(int(s), rest, vals, lim, adj, dist, None)
+                if piece is None:
+                    continue
+                left = np.setdiff1d(members, piece)
+                if np.any(vals[:, left].sum(axis=1) < lim - 1e-9):
+                    continue
+                if parts(adj[left][:, left], directed=False)[0] != 1:
+                    continue
+                lead[piece] = s
+                changed = True
+                break
 
 
 def _top_leads(lead: np.ndarray, vals: np.ndarray) -> np.ndarray:
