@@ -85,7 +85,8 @@ class Decision:
 def solve_model(problem: Problem, options: SolveOptions | None = None, *,
                 warm_start=None) -> Decision:
     """The model's question answered: cheapest plan, fewest exemptions, or most areas.
-    `warm_start` starts a single solve (the questions in phases make their own starts)."""
+    `warm_start` starts a single solve (the questions in phases make their own starts;
+    against a reference plan, the reference itself starts it when it keeps every rule)."""
     from .areas import most_areas
     from .exemptions import fewest_exemptions, tidy
 
@@ -94,5 +95,9 @@ def solve_model(problem: Problem, options: SolveOptions | None = None, *,
         return most_areas(problem, options)
     if problem.needs_phases:
         return fewest_exemptions(problem, options)
+    if warm_start is None and problem.reference is not None:
+        from .moves import reference_start
+
+        warm_start = reference_start(problem)  # zero moves: a start the heuristic lacks
     sol = tidy(options.solve(problem, warm_start=warm_start))
     return Decision("cost", sol, (("cost", sol),))
