@@ -16,7 +16,8 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from ..figures import evaluate
-from ..model import Problem
+from ..model import Problem, ReferenceAreas
+from ..plan import moved
 from ..verify import verify
 from .exemptions import declare_short
 from .run import Decision, SolveOptions, solve_model
@@ -51,6 +52,7 @@ class MovesCurve:
     points: tuple[MovePoint, ...]
     reference_cost: float | None
     optimum: Decision | None
+    reference: ReferenceAreas | None = None
 
     @property
     def optimum_cost(self) -> float | None:
@@ -79,8 +81,9 @@ class MovesCurve:
                 "wall_time_s": p.decision.wall_time})
         if self.optimum is not None:
             s = self.optimum.solution
-            out.append({"max_moves": "none", "moves": None if s.figures is None else
-                        int(s.figures.terms["moves"]), "status": str(s.status),
+            out.append({"max_moves": "none", "moves": None if s.plan is None else
+                        int(moved(s.plan, self.reference.plan).sum()),
+                        "status": str(s.status),
                         "proven": self.optimum.proven, "cost": self.optimum_cost,
                         "bound": s.bound,
                         "gain": None if None in (self.reference_cost, self.optimum_cost)
@@ -125,8 +128,11 @@ def moves_curve(problem: Problem, steps: list[int], options: SolveOptions | None
     best = None
     if optimum:
         options.say("no limit on moves")
-        best = _solve_from(base, start, replace(options, started=time.perf_counter()))
-    return MovesCurve(tuple(points), reference_cost, best)
+        free = base
+        if not base.objective_weights.get("moves"):  # moves cost nothing: drop rows (M)
+            free = replace(base, reference=None)
+        best = _solve_from(free, start, replace(options, started=time.perf_counter()))
+    return MovesCurve(tuple(points), reference_cost, best, problem.reference)
 
 
 def _solve_from(problem: Problem, start, options: SolveOptions) -> Decision:
