@@ -15,9 +15,11 @@ import time
 from dataclasses import dataclass, replace
 from pathlib import Path
 
+import numpy as np
+
 from ..figures import evaluate
 from ..model import Problem, ReferenceAreas
-from ..plan import moved
+from ..plan import Plan, moved
 from ..verify import verify
 from .exemptions import declare_short
 from .run import Decision, SolveOptions, solve_model
@@ -121,6 +123,8 @@ def moves_curve(problem: Problem, steps: list[int], options: SolveOptions | None
     for n in sorted(set(steps)):
         options.say(f"at most {n} moves")
         p = replace(problem, limits={**free_limits, "moves": float(n)})
+        if start is not None and n:
+            start = _better(p, start, greedy_moves(p, start, n))
         d = _solve_from(p, start, replace(options, started=time.perf_counter()))
         points.append(MovePoint(n, d))
         if d.solution.plan is not None:
@@ -135,6 +139,56 @@ def moves_curve(problem: Problem, steps: list[int], options: SolveOptions | None
     return MovesCurve(tuple(points), reference_cost, best, problem.reference)
 
 
+def greedy_moves(problem: Problem, plan: Plan, moves: int) -> Plan:
+    """`plan` improved by at most `moves` single moves, each the best one: a municipality
+    (not a lead) joins a neighbouring area when its area stays connected and every area
+    keeps its floors (an exempted area only its hard floors), cheapest travel first; the
+    areas are then led by their cheapest member. The start for a bounded curve point."""
+    from scipy.sparse.csgraph import connected_components
+
+    inst = problem.instance
+    adj = inst.adjacency
+    lead = np.array(plan.lead, dtype=np.int64)
+    if np.any(lead < 0):
+        return plan
+    floors = [b for b in problem.floors]
+    vals = np.array([b.values for b in floors]).reshape(len(floors), problem.n)
+    lim = np.array([b.member_limit for b in floors])
+    soft = np.array([b.exemptable for b in floors], dtype=bool)
+    exempt = {int(k) for k in plan.exempt if isinstance(k, int)}
+    for _ in range(moves):
+        best = None
+        for i in range(problem.n):
+            frm = int(lead[i])
+            if frm == i:
+                continue
+            members = np.flatnonzero(lead == frm)
+            rest = members[members != i]
+            keep = ~soft if frm in exempt else np.ones(len(lim), dtype=bool)
+            if np.any(vals[keep][:, rest].sum(axis=1) < lim[keep] - 1e-9):
+                continue
+            for to in {int(lead[v]) for v in adj.indices[adj.indptr[i]: adj.indptr[i + 1]]}:
+                if to == frm or not problem.allowed[i, to]:
+                    continue
+                gain = problem.cost[i, frm] - problem.cost[i, to]
+                if gain > 1e-9 and (best is None or gain > best[0]) and \
+                        connected_components(adj[rest][:, rest], directed=False)[0] == 1:
+                    best = (gain, i, to)
+        if best is None:
+            break
+        lead[best[1]] = best[2]
+    for j in np.unique(lead):  # each area led by its cheapest member
+        members = np.flatnonzero(lead == j)
+        ok = [c for c in members if problem.allowed[members, c].all()]
+        if ok:
+            c = min(ok, key=lambda c: problem.cost[members, c].sum())
+            lead[members] = c
+            if j in exempt:
+                exempt = (exempt - {int(j)}) | {int(c)}
+    out = declare_short(problem, Plan.from_leads(inst, lead))
+    return out if verify(problem, out).ok else plan
+
+
 def _solve_from(problem: Problem, start, options: SolveOptions) -> Decision:
     """solve_model with a start plan when the question is a single solve."""
     if start is not None and problem.needs_phases is None:
@@ -144,6 +198,12 @@ def _solve_from(problem: Problem, start, options: SolveOptions) -> Decision:
         sol = tidy(sol)
         return Decision("cost", sol, (("cost", sol),))
     return solve_model(problem, options)
+
+
+def _better(problem: Problem, a: Plan, b: Plan) -> Plan:
+    """The cheaper of two plans under `problem` (a on a tie)."""
+    va, vb = evaluate(problem, a).objective, evaluate(problem, b).objective
+    return b if va is not None and vb is not None and vb < va - 1e-9 else a
 
 
 def curve_csv(curve: MovesCurve) -> str:
