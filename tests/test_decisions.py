@@ -215,3 +215,20 @@ def test_pareto_front_matches_enumeration(backend):
     assert front.proven
     assert [v for p in front.points for v in (p.x, p.y)] == \
         pytest.approx([v for point in expected for v in point])
+
+
+def test_greedy_moves_keep_the_rules_and_the_bound_on_moves():
+    # 3×3 grid in two areas from a poor reference: each greedy move saves travel, the plan
+    # keeps every rule and moves at most the number allowed.
+    from optimizer.decisions.moves import greedy_moves
+
+    inst = grid_instance(3, 3, {"lf": [1] * 9})
+    base = bind(model_for(2, floors={"lf": 3.0}), inst)
+    ref = Plan.from_leads(inst, np.array([0, 0, 0, 0, 0, 0, 0, 8, 8]))
+    problem = replace(base, reference=reference_areas(ref))
+    for n in (1, 2, 3):
+        limited = replace(problem, limits={"moves": float(n)})
+        plan = greedy_moves(limited, ref, n)
+        assert verify(limited, plan).ok
+        assert moved(plan, ref).sum() <= n
+        assert evaluate(limited, plan).objective < evaluate(limited, ref).objective
