@@ -206,8 +206,13 @@ def run_suite(
     only: tuple[str, ...] | None = None,
     progress: Callable[[str], None] | None = None,
     on_row: Callable[[list[Row]], None] | None = None,
+    client=None,
 ) -> list[Row]:
     """Run every case × back end × strategy; each plan is re-verified here.
+
+    With a Dask `client` (`optimizer.cluster.dask_client`) the configurations run as
+    tasks on its workers, in parallel (times then include the contention of sharing
+    machines; the CSV's machine columns name the client's machine).
 
     `only` keeps the cases whose id matches one of its glob patterns; `on_row`
     sees the rows so far after each configuration, so a long run that is
@@ -228,8 +233,8 @@ def run_suite(
         if case.regional_leads:
             model = model.with_regional_leads(*case.regional_leads)
         problems.append(bind(model))
+    configs = []
     for case, problem in zip(cases, problems, strict=True):
-        ref = references.get(case.id, Reference(None, "", ""))
         strats = strategies or case.strategies or suite.strategies
         if not problem.contiguity:
             strats = ("cuts",)
@@ -239,24 +244,53 @@ def run_suite(
                 say(f"{case.id}: back end {backend} not installed, skipped")
                 continue
             for strategy in strats:
-                runs = []
-                for _ in range(repeat or case.repeat or suite.repeat):
-                    say(f"{case.id} · {backend} · {strategy if problem.contiguity else 'none'}")
-                    try:
-                        sol = solve(problem, backend=backend, strategy=strategy,
-                                    time_limit=limit, threads=threads)
-                    except InfeasibleModelError as exc:
-                        runs.append((Status.INFEASIBLE, None, None, 0.0, None, str(exc)))
-                        continue
-                    ok = verify(problem, sol.plan).ok if sol.plan is not None else None
-                    runs.append((sol.status, sol.objective, sol.bound, sol.wall_time, ok,
-                                 sol.message))
-                rows.append(_row(case, problem, backend, strategy, runs, ref,
-                                 {**meta, "threads": threads or "default"},
-                                 versions=_version(backend)))
-                if on_row is not None:
-                    on_row(rows)
-    return rows
+                configs.append((case, problem, backend, strategy, limit,
+                                repeat or case.repeat or suite.repeat))
+
+    def row(k: int, runs: list) -> Row:
+        case, problem, backend, strategy, _, _ = configs[k]
+        return _row(case, problem, backend, strategy, runs,
+                    references.get(case.id, Reference(None, "", "")),
+                    {**meta, "threads": threads or "default"}, versions=_version(backend))
+
+    if client is None:
+        for k, (case, problem, backend, strategy, limit, times) in enumerate(configs):
+            say(f"{case.id} · {backend} · {strategy if problem.contiguity else 'none'}")
+            rows.append(row(k, run_configuration(problem, backend, strategy, limit, threads,
+                                                 times)))
+            if on_row is not None:
+                on_row(rows)
+        return rows
+    from distributed import as_completed
+
+    futures = {client.submit(run_configuration, problem, backend, strategy, limit, threads,
+                             times, pure=False): k
+               for k, (_, problem, backend, strategy, limit, times) in enumerate(configs)}
+    done: dict[int, Row] = {}
+    for fut in as_completed(futures):
+        k = futures[fut]
+        done[k] = row(k, fut.result())
+        say(f"{configs[k][0].id} · {configs[k][2]} · {configs[k][3]}: {done[k].status}")
+        if on_row is not None:
+            on_row([done[j] for j in sorted(done)])
+    return [done[k] for k in range(len(configs))]
+
+
+def run_configuration(problem, backend: str, strategy: str, limit: float,
+                      threads: int | None, times: int) -> list[tuple]:
+    """`times` solves of one configuration, each plan re-verified (a Dask task when the
+    suite runs on a cluster)."""
+    runs = []
+    for _ in range(times):
+        try:
+            sol = solve(problem, backend=backend, strategy=strategy, time_limit=limit,
+                        threads=threads)
+        except InfeasibleModelError as exc:
+            runs.append((Status.INFEASIBLE, None, None, 0.0, None, str(exc)))
+            continue
+        ok = verify(problem, sol.plan).ok if sol.plan is not None else None
+        runs.append((sol.status, sol.objective, sol.bound, sol.wall_time, ok, sol.message))
+    return runs
 
 
 def _version(backend: str) -> str:

@@ -7,12 +7,13 @@ common cost; an area's cost is its production cost (the money) plus travel.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
 from .model import Problem
 from .plan import Plan
+from .terms import objective_value, term_values
 
 STANDARD_ATTRIBUTES = ("population", "labour_force", "jobseekers")
 
@@ -31,6 +32,8 @@ class AreaFigures:
     production_cost: float | None = None
     role: str = ""
     """'organiser' for the organiser's own area, 'outside' for a lead outside the instance."""
+    exempt: bool = False
+    """The plan declares an exemption for this area (it may miss the exemptable floors)."""
 
     def as_dict(self) -> dict:
         return {
@@ -39,6 +42,7 @@ class AreaFigures:
             "member_names": list(self.member_names), **self.totals,
             "weighted_travel_km": self.travel, "fte": self.fte, "cost": self.cost,
             "production_cost": self.production_cost, "role": self.role,
+            **({"exempt": True} if self.exempt else {}),
         }
 
 
@@ -50,6 +54,8 @@ class PlanFigures:
     objective: float | None
     common_cost: float | None = None
     """The organiser's yearly common cost (None without an organiser)."""
+    terms: Mapping[str, float | None] = field(default_factory=dict)
+    """Every objective term of the plan (`optimizer.terms`), weighted or not."""
 
     @property
     def travel(self) -> float | None:
@@ -88,11 +94,9 @@ def evaluate(problem: Problem, plan: Plan) -> PlanFigures:
         role = "outside" if not inside else "organiser" if key == problem.organiser else ""
         areas.append(AreaFigures(code, name, tuple(inst.codes[i] for i in m),
                                  tuple(inst.names[i] for i in m), totals, travel, fte, cost,
-                                 production, role))
-    costs = [a.cost for a in areas]
+                                 production, role, key in plan.exempt))
     common = problem.common_cost(plan_areas)
-    objective = None if any(c is None for c in costs) or not areas else float(sum(costs))
-    if objective is not None and common is not None:
-        objective += common
+    terms = term_values(problem, plan)
+    objective = objective_value(problem, terms) if areas else None
     return PlanFigures(tuple(areas), attrs, obj.travel_weight or "unweighted", objective,
-                       common)
+                       common, terms)

@@ -25,6 +25,7 @@ from .economics.subsidy import subsidies
 from .economics.terms import DeficitBound, FinanceTerms, parse_finance
 from .errors import InstanceError, ModelError
 from .instance import FORMATS, METRICS, Instance, load_instance
+from .plan import UNASSIGNED, Plan
 
 CONTIGUITY_METHODS = ("flow", "cuts")
 OWN_AREA = ("alone", "lead")
@@ -104,6 +105,41 @@ class Organiser:
 
 
 @dataclass(frozen=True)
+class Exemptions:
+    """Floors an area may miss with a (legal) exemption, as the law's 20,000 floor allows.
+
+    `floors` names the floors an exempted area may miss (attributes of `[floors]`, or
+    `staffing` for the staffing floor; None = every floor); `hard_floor` is a floor even an
+    exempted area must meet (on the one exemptable floor's attribute); `max` caps the
+    number of exemptions. `mode` "fewest" minimises the number of exempted areas first,
+    then cost (both proven); "allowed" minimises cost with at most `max` exemptions.
+    """
+
+    enabled: bool = False
+    floors: tuple[str, ...] | None = None
+    hard_floor: float | None = None
+    max: int | None = None
+    mode: str = "fewest"
+
+
+EXEMPTION_MODES = ("fewest", "allowed")
+
+
+@dataclass(frozen=True)
+class ReferencePlan:
+    """A plan to stay close to: at most `max_moves` municipalities move, or each move costs
+    `cost_per_move` in the objective (areas are matched so that the fewest move)."""
+
+    path: Path
+    max_moves: int | None = None
+    cost_per_move: float = 0.0
+
+
+LIMIT_TERMS = ("fixed", "travel", "staffing", "cost", "total")
+"""Objective terms a `[limits]` table may bound (see `optimizer.terms`)."""
+
+
+@dataclass(frozen=True)
 class SolverOptions:
     backend: str = "highs"
     time_limit: float | None = None
@@ -139,11 +175,21 @@ class PlanningModel:
     lead_costs: Mapping[str, float] = field(default_factory=dict)
     self_only: tuple[str, ...] = ()
     separate: tuple[tuple[str, str], ...] = ()
+    exemptions: Exemptions = field(default_factory=Exemptions)
+    reference: ReferencePlan | None = None
+    limits: Mapping[str, float] = field(default_factory=dict)
+    most_areas: bool = False
+    """`areas.count = "max"`: the largest number of areas the rules allow."""
 
     def with_areas(self, k_min: int, k_max: int | None = None) -> PlanningModel:
         """A copy with `k_min`..`k_max` areas in all (with an organiser: its own area plus
         the regional leads)."""
-        return replace(self, areas=_area_range((k_min, k_max or k_min), "areas.count", self.source))
+        return replace(self, areas=_area_range((k_min, k_max or k_min), "areas.count", self.source),
+                       most_areas=False)
+
+    def with_most_areas(self) -> PlanningModel:
+        """The same model asking for the largest number of areas."""
+        return replace(self, areas=(1, MOST_AREAS), most_areas=True)
 
     def with_regional_leads(self, r_min: int, r_max: int | None = None) -> PlanningModel:
         """A copy with `r_min`..`r_max` regional leads besides the organiser's own area."""
@@ -162,6 +208,10 @@ class PlanningModel:
         return self.areas[0] - 1, self.areas[1] - 1
 
 
+MOST_AREAS = 10**6
+"""Upper end of `areas` while the count is `"max"` (bind clamps it to the instance)."""
+
+
 # -- TOML schema -------------------------------------------------------------
 
 _Num = (int, float)
@@ -169,11 +219,12 @@ SCHEMA: dict[str, dict[str, Any]] = {
     "": {"name": str, "description": str, "instance": dict, "areas": dict, "floors": dict,
          "caps": dict, "balance": dict, "staffing": dict, "objective": dict, "contiguity": dict,
          "locks": dict, "solver": dict, "organiser": dict, "services": dict, "finance": dict,
-         "lead_costs": dict},
+         "lead_costs": dict, "exemptions": dict,
+         "reference": dict, "limits": dict},
     "instance": {"path": str, "format": str, "name_attribute": str, "lon_attribute": str,
                  "lat_attribute": str, "distance": str},
     "balance": {"attribute": str, "tolerance": _Num},
-    "areas": {"count": (int, list), "regional_leads": (int, list), "fixed_leads": list,
+    "areas": {"count": (int, list, str), "regional_leads": (int, list), "fixed_leads": list,
               "candidate_leads": (str, list), "max_distance_km": _Num, "self_only": list,
               "separate": list},
     "staffing": {"caseload": _Num, "min_fte": _Num, "cost_per_fte": _Num, "attribute": str,
@@ -185,6 +236,9 @@ SCHEMA: dict[str, dict[str, Any]] = {
                   "contiguous": bool},
     "services": {"catalogue": str, "tiers": dict},
     "contiguity": {"enabled": bool, "links": list},
+    "exemptions": {"enabled": bool, "floor": (str, list), "hard_floor": _Num, "max": int,
+                   "mode": str},
+    "reference": {"plan": str, "max_moves": int, "cost_per_move": _Num},
     "solver": {"backend": str, "time_limit": _Num, "gap": _Num, "contiguity": str,
                "threads": int},
 }
@@ -234,7 +288,8 @@ def _area_range(count, key: str, source: str) -> tuple[int, int]:
     ):
         lo, hi = count
     else:
-        raise ModelError(f"{source}: '{key}' must be an integer or [min, max], got {count!r}")
+        raise ModelError(f"{source}: '{key}' must be an integer, [min, max] or \"max\", "
+                         f"got {count!r}")
     if not 1 <= lo <= hi:
         raise ModelError(f"{source}: '{key}' needs 1 <= min <= max, got {list(count)!r}")
     return int(lo), int(hi)
@@ -305,7 +360,7 @@ def parse_model(data: Mapping[str, Any], *, base: Path, source: str) -> Planning
     """Validate a TOML document (already parsed) into a `PlanningModel`."""
     _check_table(data, "", source)
     for section in ("instance", "areas", "balance", "staffing", "objective", "contiguity",
-                    "solver"):
+                    "solver", "exemptions", "reference"):
         if section in data:
             _check_table(data[section], section, source)
     if "path" not in data.get("instance", {}):
@@ -328,7 +383,8 @@ def parse_model(data: Mapping[str, Any], *, base: Path, source: str) -> Planning
                              "organiser's own area: add an [organiser] or use 'areas.count'")
         if "count" not in areas:
             raise ModelError(f"{source}: missing key 'areas.count'")
-        area_count = _area_range(areas["count"], "areas.count", source)
+        area_count = (1, MOST_AREAS) if areas["count"] == "max" else \
+            _area_range(areas["count"], "areas.count", source)
     cand = areas.get("candidate_leads", "all")
     if isinstance(cand, str):
         if cand != "all":
@@ -395,11 +451,16 @@ def parse_model(data: Mapping[str, Any], *, base: Path, source: str) -> Planning
     if max_d is not None and max_d <= 0:
         raise ModelError(f"{source}: 'areas.max_distance_km' must be positive")
 
+    most = areas.get("count") == "max"
     return PlanningModel(
         name=data.get("name", Path(source).stem),
         instance_path=(base / data["instance"]["path"]).resolve(),
         instance_options=instance_options,
         areas=area_count,
+        most_areas=most,
+        exemptions=_exemptions(data.get("exemptions", {}), source),
+        reference=_reference(data["reference"], base, source) if "reference" in data else None,
+        limits=_limits(data.get("limits", {}), source),
         fixed_leads=_strings(areas.get("fixed_leads", []), "areas.fixed_leads", source),
         candidate_leads=candidates,
         floors=_number_table(data.get("floors", {}), "floors", source),
@@ -452,8 +513,86 @@ def _balance(table: Mapping[str, Any], source: str) -> Balance:
     return Balance(attribute=table["attribute"], tolerance=tol)
 
 
-def load_model(path: str | Path) -> PlanningModel:
-    """Read and validate a planning-model TOML file."""
+def _exemptions(table: Mapping[str, Any], source: str) -> Exemptions:
+    floors = table.get("floor")
+    if isinstance(floors, str):
+        floors = (floors,)
+    elif floors is not None:
+        floors = _strings(floors, "exemptions.floor", source)
+    hard = table.get("hard_floor")
+    if hard is not None:
+        hard = _finite(hard, "exemptions.hard_floor", source, lo=0)
+        if floors is None or len(floors) != 1:
+            raise ModelError(f"{source}: 'exemptions.hard_floor' needs one floor named in "
+                             "'exemptions.floor' (the attribute it applies to)")
+    most = table.get("max")
+    if most is not None and most < 0:
+        raise ModelError(f"{source}: 'exemptions.max' must be an integer ≥ 0, got {most!r}")
+    mode = table.get("mode", "fewest")
+    if mode not in EXEMPTION_MODES:
+        raise ModelError(f"{source}: 'exemptions.mode' must be one of "
+                         f"{', '.join(EXEMPTION_MODES)}, got {mode!r}")
+    if mode == "allowed" and most is None:
+        raise ModelError(f"{source}: 'exemptions.mode = \"allowed\"' needs 'exemptions.max'")
+    return Exemptions(enabled=table.get("enabled", bool(table)), floors=floors,
+                      hard_floor=hard, max=most, mode=mode)
+
+
+def _reference(table: Mapping[str, Any], base: Path, source: str) -> ReferencePlan:
+    if "plan" not in table:
+        raise ModelError(f"{source}: missing key 'reference.plan'")
+    moves = table.get("max_moves")
+    if moves is not None and moves < 0:
+        raise ModelError(f"{source}: 'reference.max_moves' must be an integer ≥ 0, got {moves!r}")
+    price = _finite(table.get("cost_per_move", 0.0), "reference.cost_per_move", source, lo=0)
+    return ReferencePlan((base / table["plan"]).resolve(), moves, price)
+
+
+def _limits(table: Mapping[str, Any], source: str) -> dict[str, float]:
+    out = {}
+    for key, value in table.items():
+        if key not in LIMIT_TERMS:
+            raise ModelError(f"{source}: unknown key 'limits.{key}' (terms: "
+                             f"{', '.join(LIMIT_TERMS)})")
+        out[key] = _finite(value, f"limits.{key}", source, lo=0)
+    return out
+
+
+def _finite(value: Any, key: str, source: str, lo: float | None = None) -> float:
+    """A finite number ≥ `lo`, named by its dotted key when it is not."""
+    if isinstance(value, bool) or not isinstance(value, _Num) or not math.isfinite(value) \
+            or (lo is not None and value < lo):
+        want = "a finite number" + (f" ≥ {lo:g}" if lo is not None else "")
+        raise ModelError(f"{source}: '{key}' must be {want}, got {value!r}")
+    return float(value)
+
+
+def load_model(path: str | Path, overrides: Mapping[str, Any] | None = None) -> PlanningModel:
+    """Read and validate a planning-model TOML file; `overrides` sets dotted keys first
+    (`{"floors.labour_force": 18000}`), validated like the file's own."""
+    data = _model_data(path)
+    for key, value in (overrides or {}).items():
+        set_key(data, key, value, str(path))
+    path = Path(path)
+    return parse_model(data, base=path.parent, source=str(path))
+
+
+def set_key(data: dict, key: str, value: Any, source: str) -> None:
+    """Set a dotted key in a parsed TOML document (tables made as needed)."""
+    parts = key.split(".")
+    if not all(parts):
+        raise ModelError(f"{source}: bad key {key!r}")
+    table = data
+    for k, part in enumerate(parts[:-1]):
+        table = table.setdefault(part, {})
+        if not isinstance(table, dict):
+            raise ModelError(f"{source}: '{'.'.join(parts[:k + 1])}' is not a table, so "
+                             f"'{key}' cannot be set")
+    table[parts[-1]] = value
+
+
+def _model_data(path: str | Path) -> dict:
+    """The parsed TOML of a model file."""
     path = Path(path)
     try:
         text = path.read_text(encoding="utf-8")
@@ -465,7 +604,7 @@ def load_model(path: str | Path) -> PlanningModel:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise ModelError(f"{path}: invalid TOML: {exc}") from None
-    return parse_model(data, base=path.parent, source=str(path))
+    return data
 
 
 # -- binding -----------------------------------------------------------------
@@ -479,6 +618,8 @@ class Bound:
     values: np.ndarray
     limit: float
     label: str
+    exemptable: bool = False
+    """An area with an exemption may miss this floor (`[exemptions]`)."""
     scale: float = 1.0
     """The formulation multiplies the row by this (to keep its coefficients integral)."""
     offset: float = 0.0
@@ -512,6 +653,16 @@ class Problem:
     cost: np.ndarray
     fixed_cost: float
     contiguity: bool
+    exemptions: Exemptions | None = None
+    """The model's exemption rules when enabled (its exemptable floors are marked in `floors`)."""
+    reference: ReferenceAreas | None = None
+    weights: Mapping[str, float] | None = None
+    """Weight of each objective term (`optimizer.terms`); None = the model's own objective."""
+    limits: Mapping[str, float] = field(default_factory=dict)
+    """Upper limits on objective terms (`[limits]`, `exemptions.max`, `reference.max_moves`)."""
+    available: np.ndarray | None = None
+    """Euros each municipality's subsidy brings its area after the organiser's share, when
+    that share is fixed in advance (the `deficit` term; with [finance])."""
     organiser: int | None = None
     organiser_area: np.ndarray | None = None
     organiser_floors: tuple[Bound, ...] = ()
@@ -570,6 +721,27 @@ class Problem:
     @property
     def n(self) -> int:
         return self.instance.n
+
+    @property
+    def objective_weights(self) -> Mapping[str, float]:
+        """The weights in force: `weights`, else fixed cost, travel, staff and moves priced."""
+        if self.weights is not None:
+            return self.weights
+        ref = self.model.reference
+        price = ref.cost_per_move if ref is not None and self.reference is not None else 0.0
+        return {"fixed": 1.0, "travel": 1.0, "staffing": 1.0, "moves": price}
+
+    @property
+    def needs_phases(self) -> str | None:
+        """Why one solve of the model's own objective is not its answer (None if it is):
+        the largest area count, or the fewest exemptions before cost."""
+        if self.weights is not None:
+            return None
+        if self.model.most_areas:
+            return "the largest number of areas"
+        if self.exemptions is not None and self.exemptions.mode == "fewest":
+            return "the fewest exemptions first"
+        return None
 
     @property
     def staffing(self) -> Staffing | None:
@@ -632,6 +804,37 @@ class Problem:
         st = self.staffing
         return self.rates.common_cost(len(inside), fte, st.cost_per_fte if st else 0.0,
                                       self.whole_fte)
+
+
+@dataclass(frozen=True, eq=False)
+class ReferenceAreas:
+    """A reference plan's areas as groups: `group[i]` is the reference area of i."""
+
+    plan: Plan
+    group: np.ndarray
+    names: tuple[str, ...]
+
+    @property
+    def count(self) -> int:
+        return len(self.names)
+
+
+def reference_areas(plan: Plan, source: str = "reference plan") -> ReferenceAreas:
+    """Group the municipalities by their area in `plan`, which must assign every one."""
+    from .errors import PlanError
+
+    missing = np.flatnonzero(plan.lead == UNASSIGNED)
+    if len(missing):
+        shown = ", ".join(plan.instance.label(i) for i in missing[:5])
+        raise PlanError(f"{source}: does not assign {shown}"
+                        + (f" and {len(missing) - 5} more" if len(missing) > 5 else ""))
+    keys = sorted({plan.lead_code(i) for i in range(plan.instance.n)})
+    pos = {k: g for g, k in enumerate(keys)}
+    group = np.array([pos[plan.lead_code(i)] for i in range(plan.instance.n)], dtype=np.int64)
+    group.setflags(write=False)
+    names = tuple(f"{plan.lead_label(plan.lead_key(int(np.flatnonzero(group == g)[0])))[1]}"
+                  for g in range(len(keys)))
+    return ReferenceAreas(plan, group, names)
 
 
 def bind(model: PlanningModel, instance: Instance | None = None) -> Problem:
@@ -708,6 +911,7 @@ def bind(model: PlanningModel, instance: Instance | None = None) -> Problem:
 
     floors = bounds(model.floors, "floors")
     caps = bounds(model.caps, "caps")
+    exempt_names = model.exemptions.floors or ()
     if model.balance is not None:
         floor, cap = _balance_bounds(model, inst)
         floors.append(floor)
@@ -723,13 +927,16 @@ def bind(model: PlanningModel, instance: Instance | None = None) -> Problem:
                          "staff or are priced per FTE, which needs a [staffing] table")
     if st is not None and st.min_fte > 0 and not rates.has_area_staff:
         floors.append(Bound(st.attribute, values, st.min_fte * st.caseload,
-                            f"staffing ({st.min_fte:g} FTE × caseload {st.caseload:g})"))
+                            f"staffing ({st.min_fte:g} FTE × caseload {st.caseload:g})",
+                            exemptable="staffing" in exempt_names))
     elif st is not None and st.min_fte > 0:
         # In FTE; the row is multiplied by the caseload so its coefficients stay integral.
         floors.append(Bound("staff need (FTE)", values / st.caseload + rates.area_staff,
                             st.min_fte, f"staffing: {st.min_fte:g} FTE at caseload "
                             f"{st.caseload:g} with the services' staff",
-                            scale=st.caseload, offset=rates.area_staff_fixed))
+                            scale=st.caseload, offset=rates.area_staff_fixed,
+                            exemptable="staffing" in exempt_names))
+    exemptions = _bind_exemptions(model, inst, floors) if model.exemptions.enabled else None
 
     obj = model.objective
     if obj.travel_weight is None or obj.travel_weight == "":
@@ -749,16 +956,56 @@ def bind(model: PlanningModel, instance: Instance | None = None) -> Problem:
         allowed[i, :] = False
         allowed[i, j] = True
 
-    subsidy, bound = _money(model, inst, rates, organiser_area)
+    reference = None
+    if model.reference is not None:
+        from .plan import read_plan
+
+        reference = reference_areas(read_plan(model.reference.path, inst),
+                                    str(model.reference.path))
+    limits = dict(model.limits)
+    if exemptions is not None and exemptions.max is not None:
+        limits["exemptions"] = float(exemptions.max)
+    if model.reference is not None and model.reference.max_moves is not None:
+        limits["moves"] = float(model.reference.max_moves)
+    subsidy, bound, available = _money(model, inst, rates, organiser_area)
     return Problem(
-        model=model, instance=inst, k_min=model.areas[0], k_max=model.areas[1],
+        model=model, instance=inst, k_min=model.areas[0], k_max=min(model.areas[1], n),
         candidates=candidates, fixed=fixed, locks=locks, floors=tuple(floors), caps=tuple(caps),
         allowed=allowed, cost=cost, fixed_cost=obj.fixed_cost_per_area,
         contiguity=model.contiguity, organiser=organiser, organiser_area=organiser_area,
         organiser_floors=tuple(organiser_floors), self_only=tuple(dict.fromkeys(self_only)),
         separate=tuple(dict.fromkeys(separate)), lead_base=lead_base, rates=rates,
-        subsidy=subsidy, deficit_bound=bound,
+        subsidy=subsidy, deficit_bound=bound, exemptions=exemptions, reference=reference,
+        limits=limits, available=available,
     )
+
+
+def _bind_exemptions(model: PlanningModel, inst: Instance, floors: list[Bound]) -> Exemptions:
+    """Mark the exemptable floors (every floor unless named) and add the hard floor."""
+    ex = model.exemptions
+    src = model.source
+    names = ex.floors
+    known = {b.attribute for b in floors if not b.label.startswith("staffing")}
+    for name in names or ():
+        if name != "staffing" and name not in known:
+            raise ModelError(f"{src}: 'exemptions.floor': {name!r} is not a floor of the model "
+                             f"(floors: {', '.join(sorted(known)) or 'none'})")
+    if not floors:
+        raise ModelError(f"{src}: '[exemptions]' needs a floor to exempt from (the model has "
+                         "none)")
+    for k, b in enumerate(floors):
+        if names is None or (b.attribute in names and not b.label.startswith("staffing")):
+            floors[k] = replace(b, exemptable=True)
+    if ex.hard_floor is not None:
+        attr = names[0]
+        values = next(b.values for b in floors if b.exemptable and
+                      (b.attribute == attr or attr == "staffing"))
+        limit = ex.hard_floor
+        if any(b.exemptable and b.limit < limit for b in floors):
+            raise ModelError(f"{src}: 'exemptions.hard_floor' {limit:,.0f} is above the floor "
+                             "it relaxes")
+        floors.append(Bound(attr, values, limit, f"hard floor {attr} (exempted areas too)"))
+    return ex
 
 
 def finance_key(model: PlanningModel, inst: Instance, name: str, key: str,
@@ -777,11 +1024,14 @@ def finance_key(model: PlanningModel, inst: Instance, name: str, key: str,
 
 
 def _money(model: PlanningModel, inst: Instance, rates: CostRates,
-           organiser_area: np.ndarray | None) -> tuple[np.ndarray | None, DeficitBound | None]:
-    """Subsidies (cents) and the deficit bound of the objective's variant, if asked for."""
+           organiser_area: np.ndarray | None) -> tuple[np.ndarray | None, DeficitBound | None,
+                                                       np.ndarray | None]:
+    """Subsidies (cents), the deficit bound of the objective's variant if asked for, and the
+    euros each municipality brings its area (subsidy less a share to the organiser fixed in
+    advance; None when the share depends on the plan)."""
     terms = model.finance
     if terms is None:
-        return None, None
+        return None, None, None
     if organiser_area is None and (terms.surplus_reward < 1 or terms.sanction_per_missing_fte
                                    or terms.sanction_per_excess_jobseeker):
         raise ModelError(f"{model.source}: 'finance.incentives' pay surpluses and sanctions "
@@ -791,12 +1041,12 @@ def _money(model: PlanningModel, inst: Instance, rates: CostRates,
     if terms.share_key is not None:
         finance_key(model, inst, terms.share_key, "finance.organiser_share.key", subsidy)
     limit = model.objective.max_deficit_per_key
-    if limit is None:
-        return subsidy, None
     st = model.staffing
     varies = rates.common_per_area or rates.common_per_fte or (
         rates.common_staff_per_area and st is not None and st.cost_per_fte)
     if terms.share_key is not None and varies:
+        if limit is None:
+            return subsidy, None, None
         raise ModelError(f"{model.source}: 'objective.max_deficit_per_key' needs each "
                          "municipality's share to the organiser fixed in advance: use "
                          "'finance.organiser_share.percent', or organiser services whose cost "
@@ -808,7 +1058,10 @@ def _money(model: PlanningModel, inst: Instance, rates: CostRates,
         common = to_cents(rates.common_cost(0, 0, st.cost_per_fte if st else 0.0,
                                             st is None or st.whole_fte))
         share = organiser_shares(terms, subsidy, common, key, organiser_area)
-    return subsidy, DeficitBound(limit, (subsidy - share) / 100.0, equal, terms.equalise_by)
+    available = (subsidy - share) / 100.0
+    if limit is None:
+        return subsidy, None, available
+    return subsidy, DeficitBound(limit, available, equal, terms.equalise_by), available
 
 
 def _balance_bounds(model: PlanningModel, inst: Instance) -> tuple[Bound, Bound]:

@@ -3,6 +3,7 @@ areas.gpkg, map.png and map.html."""
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import json
 import threading
@@ -13,7 +14,6 @@ from .figures import PlanFigures
 from .files import staged_directory
 from .maps import dissolved, municipalities, write_geojson, write_map
 from .plan import Plan
-
 
 MAP_MODULES = ("geopandas", "pyogrio", "shapely", "matplotlib.pyplot", "folium",
                "optimizer.reporting.interactive", "optimizer.reporting.geopackage")
@@ -29,10 +29,8 @@ def preload_map_modules() -> threading.Thread:
 
         matplotlib.use("Agg")
         for name in MAP_MODULES:
-            try:
+            with contextlib.suppress(ImportError):  # reported where it is used
                 importlib.import_module(name)
-            except ImportError:  # a missing library is reported where it is used
-                pass
 
     thread = threading.Thread(target=load, name="optimizer-map-imports", daemon=True)
     thread.start()

@@ -47,7 +47,8 @@ def diagnose(problem: Problem) -> list[str]:
         reasons.append(f"no candidate lead may serve {names(np.flatnonzero(~served))} "
                        "(maximum distance or locks)")
 
-    for b in problem.floors:
+    hard = [b for b in problem.floors if not b.exemptable]  # an exemption may waive the rest
+    for b in hard:
         total = b.values.sum()
         if total < problem.k_min * b.member_limit:
             reasons.append(f"{b.attribute} totals {total:,.0f}: not enough for "
@@ -72,7 +73,7 @@ def diagnose(problem: Problem) -> list[str]:
             for comp in comps:
                 if not problem.candidates[comp].any():
                     reasons.append(f"separate part {{{names(comp)}}} has no candidate lead")
-                for b in problem.floors:
+                for b in hard:
                     total = b.values[comp].sum() + b.offset
                     if total < b.limit:
                         reasons.append(f"separate part {{{names(comp)}}} has {b.attribute} "

@@ -26,6 +26,7 @@ from .model import Problem
 from .parallel import cores, run_all
 from .plan import Plan
 from .precheck import diagnose
+from .terms import expand
 from .verify import Verification, verify
 
 OBJECTIVE_TOL = 1e-6
@@ -146,6 +147,9 @@ def solve(
     `workers` processes (default: one per core) solve the counts of a range side by
     side; `backend="portfolio"` races the `PORTFOLIO` entrants and keeps the first proof.
     """
+    if (why := problem.needs_phases) is not None:
+        raise BackendError(f"model {problem.model.name!r} asks for {why}: solve it with "
+                           "optimizer.decisions.solve_model (the CLI's solve does)")
     opts = problem.model.solver
     strategy = strategy or opts.contiguity
     if strategy not in STRATEGIES:
@@ -174,8 +178,8 @@ def solve(
     reasons = diagnose(problem)
     if reasons:
         raise InfeasibleModelError("the model cannot be satisfied: " + "; ".join(reasons))
-    if problem.k_min == problem.k_max:
-        return run.one(problem, warm_start)
+    if problem.k_min == problem.k_max or expand(problem.objective_weights).get("areas"):
+        return run.one(problem, warm_start)  # one MIP when the count itself is weighed
     subs = []
     for k in range(problem.k_min, problem.k_max + 1):
         sub = replace(problem, k_min=k, k_max=k, model=problem.model.with_areas(k))
@@ -391,6 +395,13 @@ class _Run:
                      f"{milp.num_rows} rows ({time.perf_counter() - self.start:.1f} s)")
             res = engine.solve(milp, time_limit=remaining, gap=self.gap, warm_start=start_vec,
                                threads=self.threads, log=self.log)
+            if start_vec is not None and not _consistent(milp, res):
+                # HiGHS has been seen to report the objective of its presolved start with the
+                # start's own values: solve the round again without the start.
+                notes.append("the back end's answer with the start did not match its values; "
+                             "that round was solved again without the start")
+                res = engine.solve(milp, time_limit=self.remaining(), gap=self.gap,
+                                   threads=self.threads, log=self.log)
             rounds += 1
             nodes += res.nodes or 0
             if res.bound is not None:
@@ -457,6 +468,14 @@ def heuristic_solution(problem: Problem, *, time_limit: float | None = None,
     return Solution(problem, status, plan, figs, figs.objective if figs else None, bound,
                     time.perf_counter() - start, "heuristic", "heuristic", "heuristic", 0, 0, None,
                     0.0, time_limit, "heuristic plan; bound from the LP relaxation")
+
+
+def _consistent(milp, res) -> bool:
+    """Whether a result's objective is what its values give (c·x + offset)."""
+    if res.values is None or res.objective is None:
+        return True
+    value = milp.objective(res.values)
+    return abs(value - res.objective) <= OBJECTIVE_TOL * max(1.0, abs(value))
 
 
 def _proves(value: float, bound: float, gap: float) -> bool:

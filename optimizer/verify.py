@@ -14,6 +14,7 @@ import numpy as np
 
 from .model import Problem
 from .plan import UNASSIGNED, Plan
+from .terms import LABELS, term_values
 
 TOL = 1e-6
 MONEY_TOL = 0.01
@@ -115,9 +116,20 @@ def verify(problem: Problem, plan: Plan) -> Verification:
                 add("contiguity", f"area led by {ln} ({lc}) is not contiguous: {names(stray)} "
                     f"cut off from {names(sorted(lead_part))}", stray)
 
+    exempt = set(plan.exempt)
+    unknown = exempt - set(areas)
+    if unknown:
+        add("exemption", "exemption declared for an area the plan does not have: "
+            + ", ".join(str(k) for k in sorted(map(str, unknown))))
+    if exempt and problem.exemptions is None:
+        add("exemption", f"{len(exempt)} area(s) declared exempt, but the model allows no "
+            "exemption ([exemptions] is not enabled)",
+            sorted(i for k in exempt & set(areas) for i in areas[k]))
     for bounds, is_floor in ((problem.floors, True), (problem.caps, False)):
         for b in bounds:
             for key, members in areas.items():
+                if is_floor and b.exemptable and key in exempt and problem.exemptions:
+                    continue
                 total = float(b.values[members].sum()) + b.offset
                 bad = total < b.limit - TOL if is_floor else total > b.limit + TOL
                 if bad:
@@ -129,6 +141,7 @@ def verify(problem: Problem, plan: Plan) -> Verification:
                         f"{b.limit:,.2f} ({b.label})", members)
     _two_tiers(problem, plan, areas, add)
     _money(problem, plan, areas, add)
+    _check_limits(problem, plan, add)
     return Verification(tuple(out))
 
 
@@ -191,3 +204,17 @@ def _money(problem: Problem, plan: Plan, areas: dict, add) -> None:
             add("deficit bound", f"area led by {plan.lead_label(key)[1]}: deficit "
                 f"{deficit:,.2f} € > {bound.limit:g} € × {bound.key_name} "
                 f"{float(bound.key[m].sum()):,.2f} = {allowed:,.2f} €", m.tolist())
+
+
+def _check_limits(problem: Problem, plan: Plan, add) -> None:
+    """Each bounded objective term (`[limits]`, the most exemptions, the most moves)."""
+    if not problem.limits:
+        return
+    values = term_values(problem, plan)
+    for term, limit in problem.limits.items():
+        value = values.get(term)
+        if value is None:
+            add("limit", f"{LABELS.get(term, term)} cannot be computed for this plan (limit "
+                f"{limit:,.2f})")
+        elif value > limit + TOL * max(1.0, abs(limit)):
+            add("limit", f"{LABELS.get(term, term)} {value:,.2f} > limit {limit:,.2f}")

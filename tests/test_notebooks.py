@@ -19,7 +19,8 @@ NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
 EXPECTED = {
     "quickstart": ("status optimal", "plan verified: every rule holds", "leaflet"),
     "north-ostrobothnia": ("status optimal", "Kajaani", "municipalities move", "leaflet"),
-    "scenarios": ("optimal", "infeasible", "areas: optimal"),
+    "scenarios": ("optimal", "infeasible", "areas: optimal", "fewest exempted areas: 1 (proven)",
+                  "non-dominated points, all proven optimal", "local cluster, 2 workers"),
     "mainland": ("not proven", "plan verified: every rule holds",
                  "municipalities move", "leaflet"),
     "benchmarks": ("runs from", "finland"),

@@ -1,9 +1,10 @@
 """A plan beside a reference plan: which municipalities move, and both plans' figures.
 
 Area labels differ between plans (a lead may change while the area stays), so
-areas are first matched one to one by the population they share (an
-assignment problem); a municipality moves when its reference area is not the
-one matched to its area in the plan.
+areas are first matched one to one so that the fewest municipalities move
+(ties: the most population kept; `plan.area_matching`); a municipality moves
+when its reference area is not the one matched to its area in the plan. The
+same count bounds `solve --reference PLAN --max-moves N`.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ import numpy as np
 
 from ..figures import PlanFigures, evaluate
 from ..model import Problem
-from ..plan import UNASSIGNED, Plan
+from ..plan import Plan, area_matching, moved
 from ..verify import Verification, verify
 
 
@@ -47,22 +48,10 @@ def _area(plan: Plan, i: int) -> str:
 
 
 def compare(problem: Problem, plan: Plan, reference: Plan, name: str) -> Comparison:
-    """Match the plans' areas by shared population (else count) and list the moves."""
-    from scipy.optimize import linear_sum_assignment
-
+    """Match the plans' areas so that the fewest municipalities move, and list the moves."""
     inst = problem.instance
-    weight = inst.attributes.get("population", np.ones(inst.n))
-    both = [i for i in range(inst.n)
-            if plan.lead[i] != UNASSIGNED and reference.lead[i] != UNASSIGNED]
-    mine = sorted({plan.lead_code(i) for i in both})
-    theirs = sorted({reference.lead_code(i) for i in both})
-    shared = np.zeros((len(mine), len(theirs)))
-    row, col = {c: k for k, c in enumerate(mine)}, {c: k for k, c in enumerate(theirs)}
-    for i in both:
-        shared[row[plan.lead_code(i)], col[reference.lead_code(i)]] += weight[i] + 1e-9
-    r, c = linear_sum_assignment(shared, maximize=True)
-    matched = {mine[a]: theirs[b] for a, b in zip(r, c, strict=True) if shared[a, b] > 0}
-    moves = tuple(Move(i, inst.codes[i], inst.names[i], _area(reference, i), _area(plan, i))
-                  for i in both if matched.get(plan.lead_code(i)) != reference.lead_code(i))
+    matched = area_matching(plan, reference)
+    moves = tuple(Move(int(i), inst.codes[i], inst.names[i], _area(reference, i),
+                       _area(plan, i)) for i in np.flatnonzero(moved(plan, reference)))
     return Comparison(name, reference, evaluate(problem, reference), verify(problem, reference),
                       matched, tuple(sorted(moves, key=lambda m: m.name)))
