@@ -37,6 +37,8 @@ FLOW_INF = 2**30
 """Capacity of the uncuttable arcs of the split graph."""
 VIOLATION = 1e-4
 """Least violation for a fractional row to be returned."""
+MAX_FLOWS = 40
+"""Most maximum-flow computations per fractional separation call."""
 
 
 def pieces(adjacency, members: np.ndarray) -> list[np.ndarray]:
@@ -65,7 +67,7 @@ class ContiguityRows:
         self._lead_col = np.full(self.n, -1, dtype=np.int64)
         diag = self.pair_i == self.pair_j
         self._lead_col[self.pair_j[diag]] = np.flatnonzero(diag)
-        self._split: sp.csr_matrix | None = None
+        self._split: tuple[sp.csr_matrix, np.ndarray] | None = None
 
     def column(self, j: int) -> tuple[np.ndarray, np.ndarray]:
         """(municipalities that may join j, their x columns), by municipality."""
@@ -150,8 +152,13 @@ class ContiguityRows:
     # -- fractional points -----------------------------------------------------
 
     def _fractional(self, x: np.ndarray, tol: float = VIOLATION) -> RowBlock:
+        """Most violated separator rows at a fractional x: for the pairs (i, j) whose widest
+        path cannot carry x_ij (at most `MAX_FLOWS`, the largest shortfall first), a
+        minimum vertex separator by maximum flow."""
         rows = RowBlock()
         adj = self.adj
+        candidates = []
+        weights = {}
         for j in np.flatnonzero(self._lead_col >= 0):
             if x[self._lead_col[j]] <= tol:
                 continue
@@ -160,42 +167,57 @@ class ContiguityRows:
             w[able] = x[cols]
             w[j] = np.inf
             wide = _widest(adj, w, int(j))
+            short = w[able] - wide[able]
             nb_j = adj.indices[adj.indptr[j]: adj.indptr[j + 1]]
-            for i in able[(w[able] > tol) & (wide[able] < w[able] - tol)]:
-                if i == j or i in nb_j:
-                    continue
-                sep = self._min_separator(w, int(i), int(j))
-                if sep is None:
-                    continue
-                sep_cols = cols[np.isin(able, sep)]
-                if w[i] - x[sep_cols].sum() > tol:
-                    rows.add(np.concatenate([[self.col(int(i), int(j))], sep_cols]),
-                             np.concatenate([[1.0], -np.ones(len(sep_cols))]), -np.inf, 0.0)
+            for i, gap in zip(able[short > tol], short[short > tol], strict=True):
+                if i != j and i not in nb_j:
+                    candidates.append((-gap, int(i), int(j)))
+            weights[int(j)] = w
+        candidates.sort()
+        graphs: dict[int, sp.csr_matrix] = {}
+        for _, i, j in candidates[:MAX_FLOWS]:
+            w = weights[j]
+            if j not in graphs:
+                graphs[j] = self._capacities(w)
+            sep = self._min_separator(graphs[j], i, j)
+            if sep is None:
+                continue
+            able, cols = self.column(j)
+            sep_cols = cols[np.isin(able, sep)]
+            if w[i] - x[sep_cols].sum() > tol:
+                rows.add(np.concatenate([[self.col(i, j)], sep_cols]),
+                         np.concatenate([[1.0], -np.ones(len(sep_cols))]), -np.inf, 0.0)
         return rows
 
-    def _split_graph(self) -> sp.csr_matrix:
-        """The split graph's structure: v_in = v, v_out = n + v; arcs v_in → v_out and
-        u_out → v_in for each edge (capacities filled per lead)."""
+    def _split_graph(self) -> tuple[sp.csr_matrix, np.ndarray]:
+        """The split graph's structure (v_in = v, v_out = n + v; arcs v_in → v_out and
+        u_out → v_in for each edge) and, per stored arc, its tail."""
         if self._split is None:
             n = self.n
             a = sp.coo_matrix(self.adj)
             src = np.concatenate([np.arange(n), n + a.row])
             dst = np.concatenate([n + np.arange(n), a.col])
-            self._split = sp.csr_matrix((np.ones(len(src), dtype=np.int32), (src, dst)),
-                                        shape=(2 * n, 2 * n))
-            self._split.sort_indices()
+            g = sp.csr_matrix((np.ones(len(src), dtype=np.int32), (src, dst)),
+                              shape=(2 * n, 2 * n))
+            g.sort_indices()
+            self._split = (g, np.repeat(np.arange(2 * n), np.diff(g.indptr)))
         return self._split
 
-    def _min_separator(self, w: np.ndarray, i: int, j: int) -> np.ndarray | None:
-        """A minimum-weight vertex set separating i from j (weights w), by maximum flow from
-        j_out to i_in in the split graph; None if i and j are adjacent."""
-        n = self.n
-        g = self._split_graph().copy()
-        rows = np.repeat(np.arange(2 * n), np.diff(g.indptr))
-        through = rows < n  # v_in → v_out arcs carry the vertex weights
+    def _capacities(self, w: np.ndarray) -> sp.csr_matrix:
+        """The split graph with vertex weights w on the v_in → v_out arcs (scaled to
+        integers), every other arc uncuttable."""
+        g, tails = self._split_graph()
+        through = tails < self.n
         cap = np.full(len(g.data), FLOW_INF, dtype=np.int64)
-        cap[through] = np.minimum(np.floor(w[rows[through]] * FLOW_SCALE), FLOW_INF)
-        g.data = cap.astype(np.int32)
+        cap[through] = np.minimum(np.floor(w[tails[through]] * FLOW_SCALE), FLOW_INF)
+        out = g.copy()
+        out.data = cap.astype(np.int32)
+        return out
+
+    def _min_separator(self, g: sp.csr_matrix, i: int, j: int) -> np.ndarray | None:
+        """A minimum-weight vertex set separating i from j: the cut of a maximum flow from
+        j_out to i_in in the split graph `g` (from `_capacities`); None if there is none."""
+        n = self.n
         flow = maximum_flow(g, n + j, i).flow
         residual = (g - flow).tocsr()
         residual.data = (residual.data > 0).astype(np.int8)
