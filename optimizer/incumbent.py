@@ -31,6 +31,8 @@ PATIENCE = 2
 stops: this many, or the number of leads if larger (1 once the best plan is within
 `CLOSE` of the lower bound)."""
 CLOSE = 0.01
+SOLVE_SHARE = 0.25
+"""Most of the descent's time one restricted solve may take."""
 SWAP_CANDIDATES = 3
 """Per lead, the cheapest members or neighbours of its area tried in its place."""
 
@@ -110,7 +112,7 @@ def descend(problem: Problem, solve_for_leads: Callable[[Problem, float], Plan |
         close = best[0] - bound <= CLOSE * max(1.0, abs(best[0]))
         if left <= 0 or misses[0] >= (1 if close else max(PATIENCE, problem.k_max)):
             return np.inf, None
-        plan = solve_for_leads(restricted(problem, leads), left)
+        plan = solve_for_leads(restricted(problem, leads), min(left, time_limit * SOLVE_SHARE))
         value = np.inf if plan is None else evaluate(problem, plan).objective
         seen[leads] = value
         if value < best[0] - 1e-9 * max(1.0, abs(value)):

@@ -22,6 +22,7 @@ from .fixing import reduced_cost_fixing, root_relaxation
 from .formulation import STRATEGIES, build
 from .heuristic import heuristic_plan, repair_plan
 from .incumbent import descend
+from .localsearch import search_plan
 from .model import Problem
 from .parallel import cores, run_all
 from .plan import Plan
@@ -44,6 +45,10 @@ INCUMBENT_SHARE = 0.2
 """Share of a time limit the lead-set descent may take."""
 ROOT_SHARE = 0.2
 """Share of a time limit the root relaxation may take."""
+LOCAL_SECONDS = 5.0
+"""Most time the tabu search (localsearch.py) may take when the heuristic finds no plan."""
+LOCAL_SHARE = 0.1
+"""Share of a time limit the tabu search may take."""
 HEURISTIC_SECONDS_BEFORE_DESCENT = 1.0
 """Most time the heuristic may take when the lead-set descent can follow."""
 DESCENT_GAP = 0.01
@@ -294,17 +299,23 @@ class _Run:
         return self.solution(problem, status, incumbent, bound, counts,
                              f"time limit reached ({per_k})")
 
+    def local_search(self, problem: Problem, form, root) -> Plan | None:
+        """A first plan by the tabu search of localsearch.py, verified, or None."""
+        left = self.remaining()
+        budget = LOCAL_SECONDS if left is None else min(LOCAL_SECONDS, LOCAL_SHARE * left)
+        lead = search_plan(problem, _lead_weight(problem, form, root), time_limit=budget)
+        if lead is None:
+            return None
+        plan = Plan.from_leads(problem.instance, lead)
+        return plan if verify(problem, plan).ok else None
+
     def descent(self, problem: Problem, form, root, start: Plan | None) -> Plan | None:
         """A better incumbent from the lead-set descent (incumbent.py), each restricted
         problem solved exactly by the same back end without the levers."""
         left = self.remaining()
         budget = INCUMBENT_SECONDS if left is None else min(INCUMBENT_SECONDS,
                                                              INCUMBENT_SHARE * left)
-        weight = None
-        if root is not None:
-            weight = np.zeros(problem.n)
-            leads = np.flatnonzero(form.lead_col >= 0)
-            weight[leads] = root.x[form.lead_col[leads]]
+        weight = _lead_weight(problem, form, root)
 
         def solve_for_leads(sub: Problem, seconds: float) -> Plan | None:
             run = replace(self, start=time.perf_counter(), time_limit=seconds, heuristic=False,
@@ -355,6 +366,13 @@ class _Run:
             if warm_start is not None:
                 incumbent = (evaluate(problem, warm_start).objective, warm_start)
                 self.say(f"heuristic plan: {incumbent[0]:,.2f} "
+                         f"({time.perf_counter() - self.start:.1f} s)")
+        if incumbent is None and descent and (problem.floors or problem.caps):
+            found = self.local_search(problem, form, root)
+            if found is not None:
+                warm_start = found
+                incumbent = (evaluate(problem, found).objective, found)
+                self.say(f"local search plan: {incumbent[0]:,.2f} "
                          f"({time.perf_counter() - self.start:.1f} s)")
         if descent and (incumbent is None or not _proves(incumbent[0], bound, DESCENT_GAP)):
             better = self.descent(problem, form, root, warm_start)
@@ -443,6 +461,16 @@ class _Run:
             if res.status is Status.OPTIMAL:
                 return finish(Status.OPTIMAL, "proven optimal")
             return stopped(f"stopped before proving optimality ({res.message})")
+
+
+def _lead_weight(problem: Problem, form, root) -> np.ndarray | None:
+    """The root LP's x_jj per municipality (0 where it may not lead), None without a root."""
+    if root is None:
+        return None
+    weight = np.zeros(problem.n)
+    leads = np.flatnonzero(form.lead_col >= 0)
+    weight[leads] = root.x[form.lead_col[leads]]
+    return weight
 
 
 def _extra_cost(milp):
