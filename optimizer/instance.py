@@ -253,9 +253,14 @@ def _json_number(v: float) -> int | float:
     return int(f) if f.is_integer() and abs(f) < 2**53 else f
 
 
+def instance_json(inst: Instance, edge_data=None) -> str:
+    """The node-link JSON text of an instance (the same bytes for the same instance)."""
+    data = to_node_link(inst, edge_data)
+    return json.dumps(data, ensure_ascii=False, indent=1, sort_keys=True) + "\n"
+
+
 def write_instance(inst: Instance, path: Path, edge_data=None) -> None:
-    text = json.dumps(to_node_link(inst, edge_data), ensure_ascii=False, indent=1, sort_keys=True)
-    Path(path).write_text(text + "\n", encoding="utf-8")
+    Path(path).write_text(instance_json(inst, edge_data), encoding="utf-8")
 
 
 def load_instance(

@@ -76,6 +76,8 @@ class SolverOptions:
     gap: float = 0.0
     contiguity: str = "cuts"
     threads: int | None = None
+    node_limit: int | None = None
+    deterministic: bool = False
 
 
 @dataclass(frozen=True)
@@ -121,7 +123,7 @@ SCHEMA: dict[str, dict[str, Any]] = {
                   "fixed_cost_per_area": _Num, "distance_power": int},
     "contiguity": {"enabled": bool, "links": list},
     "solver": {"backend": str, "time_limit": _Num, "gap": _Num, "contiguity": str,
-               "threads": int},
+               "threads": int, "node_limit": int, "deterministic": bool},
 }
 
 
@@ -245,6 +247,8 @@ def parse_model(data: Mapping[str, Any], *, base: Path, source: str) -> Planning
         raise ModelError(f"{source}: 'solver.time_limit' must be positive")
     if not 0 <= solver.gap < 1:
         raise ModelError(f"{source}: 'solver.gap' must be in [0, 1)")
+    if solver.node_limit is not None and solver.node_limit < 1:
+        raise ModelError(f"{source}: 'solver.node_limit' must be a whole number >= 1")
     max_d = areas.get("max_distance_km")
     if max_d is not None and max_d <= 0:
         raise ModelError(f"{source}: 'areas.max_distance_km' must be positive")

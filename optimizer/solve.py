@@ -3,26 +3,36 @@
 This is the one entry point that the Python API and the CLI share. A plan
 leaves only after the independent verifier accepts it; a run stopped by a
 limit is never reported as optimal.
+
+The time limit is a promise for the whole call: one `Deadline` bounds the
+heuristic, every solver call, the repairs between cut rounds and the rounds
+themselves, and a `StopRequest` (set by a signal handler) ends the run the
+same way, keeping the best verified plan found so far. In deterministic mode
+the heuristic and the repairs count steps instead of seconds, so the answer is
+the same on a busy and a quiet machine unless the wall clock cuts it short.
 """
 
 from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from contextlib import nullcontext
 from dataclasses import dataclass, replace
 
 import numpy as np
 
 from .backends import Status, get_backend
 from .backends.base import relative_gap
+from .backends.cbc import remove_stale_folders
 from .contiguity import separator_cuts
-from .errors import BackendError, InfeasibleModelError
+from .errors import BackendError, InfeasibleModelError, signal_name
 from .figures import PlanFigures, evaluate
 from .formulation import STRATEGIES, build
 from .heuristic import heuristic_plan, repair_plan
 from .model import Problem
 from .plan import Plan
 from .precheck import diagnose
+from .stopping import Deadline, StopRequest
 from .verify import Verification, verify
 
 OBJECTIVE_TOL = 1e-6
@@ -34,6 +44,11 @@ REPAIR_SECONDS = 1.0
 """Most time spent turning one relaxed optimum into a contiguous plan."""
 HEURISTIC_SHARE = 0.1
 """Share of a time limit the heuristic may take."""
+HEURISTIC_STEPS = 1000
+"""Deterministic mode: the heuristic's budget in steps (repair moves and improvement
+passes) instead of seconds; enough for every instance measured to finish its starts."""
+REPAIR_STEPS = 200
+"""Deterministic mode: steps spent turning one relaxed optimum into a contiguous plan."""
 
 
 @dataclass(frozen=True, eq=False)
@@ -56,6 +71,10 @@ class Solution:
     gap_limit: float
     time_limit: float | None
     message: str = ""
+    node_limit: int | None = None
+    deterministic: bool = False
+    interrupted: str | None = None
+    """The signal (SIGINT, SIGTERM) that stopped the run early, if one did."""
 
     @property
     def gap(self) -> float | None:
@@ -68,7 +87,9 @@ class Solution:
             "gap": self.gap, "gap_limit": self.gap_limit, "wall_time_s": self.wall_time,
             "time_limit_s": self.time_limit, "backend": self.backend, "version": self.version,
             "contiguity": self.strategy, "cut_rounds": self.rounds, "cuts_added": self.cuts,
-            "nodes": self.nodes, "message": self.message,
+            "nodes": self.nodes, "node_limit": self.node_limit,
+            "deterministic": self.deterministic, "interrupted": self.interrupted,
+            "message": self.message,
         }
 
 
@@ -84,6 +105,10 @@ def solve(
     threads: int | None = None,
     log: bool = False,
     progress: Callable[[str], None] | None = None,
+    stop: StopRequest | None = None,
+    node_limit: int | None = None,
+    deterministic: bool | None = None,
+    since: float | None = None,
 ) -> Solution:
     """Solve `problem` exactly (unless a limit stops it). Options default to the model's.
 
@@ -93,60 +118,93 @@ def solve(
     relaxation's bound is a valid bound for the full problem. A range of area
     counts is solved one count at a time (each is far easier than the range);
     the best plan wins and the bound is the smallest of the counts' bounds.
+
+    `time_limit` (wall-clock seconds for the whole call) is kept to within a
+    second or so; `stop`, once set, ends the run early the same way (the first
+    signal only sets it while the solve runs). `node_limit` bounds the solver's
+    branch-and-bound nodes over the whole run (a work limit); `deterministic`
+    budgets the heuristic in steps instead of seconds. `since` is the
+    `time.perf_counter()` instant the limit and the reported wall time count from
+    (default: now; the CLI passes its own start, so reading the files counts too).
     """
     opts = problem.model.solver
     strategy = strategy or opts.contiguity
     if strategy not in STRATEGIES:
         raise BackendError(f"unknown contiguity strategy {strategy!r} "
                            f"(choose from {', '.join(STRATEGIES)})")
+    limit = time_limit if time_limit is not None else opts.time_limit
+    since = time.perf_counter() if since is None else since
+    deadline = Deadline(None if limit is None else since + limit, stop)
+    node_limit = node_limit if node_limit is not None else opts.node_limit
+    deterministic = opts.deterministic if deterministic is None else deterministic
     name = backend or opts.backend
-    if name == "heuristic":
-        return heuristic_solution(problem, time_limit=time_limit or opts.time_limit,
-                                  say=progress)
-    engine = get_backend(name)
-    if warm_start is not None:
-        engine.require("warm_start", "start from a given plan")
-    run = _Run(
-        engine=engine, strategy=strategy, start=time.perf_counter(),
-        time_limit=time_limit if time_limit is not None else opts.time_limit,
-        gap=opts.gap if gap is None else gap,
-        threads=threads if threads is not None else opts.threads,
-        heuristic=heuristic, log=log, say=progress or (lambda _msg: None),
-    )
-    reasons = diagnose(problem)
-    if reasons:
-        raise InfeasibleModelError("the model cannot be satisfied: " + "; ".join(reasons))
-    if problem.k_min == problem.k_max:
-        return run.one(problem, warm_start)
-    parts = []
-    for k in range(problem.k_min, problem.k_max + 1):
-        sub = replace(problem, k_min=k, k_max=k, model=problem.model.with_areas(k))
-        if diagnose(sub):
-            continue
-        start = warm_start if warm_start is not None and len(warm_start.areas()) == k else None
-        run.say(f"{k} areas:")
-        parts.append(run.one(sub, start))
-    return run.combine(problem, parts)
+    remove_stale_folders()
+    with stop.cooperating() if stop is not None else nullcontext():
+        if name == "heuristic":
+            return heuristic_solution(problem, time_limit=limit, say=progress, stop=stop,
+                                      deterministic=deterministic, since=since)
+        engine = get_backend(name)
+        if warm_start is not None:
+            engine.require("warm_start", "start from a given plan")
+        if node_limit is not None:
+            engine.require("node_limit", "stop after a number of branch-and-bound nodes")
+        run = _Run(
+            engine=engine, strategy=strategy, start=since, deadline=deadline,
+            time_limit=limit, gap=opts.gap if gap is None else gap,
+            threads=threads if threads is not None else opts.threads,
+            heuristic=heuristic, log=log, say=progress or (lambda _msg: None),
+            node_limit=node_limit, deterministic=deterministic,
+        )
+        reasons = diagnose(problem)
+        if reasons:
+            raise InfeasibleModelError("the model cannot be satisfied: " + "; ".join(reasons))
+        if problem.k_min == problem.k_max:
+            return run.one(problem, warm_start)
+        parts = []
+        for k in range(problem.k_min, problem.k_max + 1):
+            sub = replace(problem, k_min=k, k_max=k, model=problem.model.with_areas(k))
+            if diagnose(sub):
+                continue
+            start = warm_start if warm_start is not None and len(warm_start.areas()) == k \
+                else None
+            run.say(f"{k} areas:")
+            parts.append(run.one(sub, start))
+        return run.combine(problem, parts)
 
 
 @dataclass
 class _Run:
-    """Options and clock shared by the solves of one `solve` call."""
+    """Options, clock and work counters shared by the solves of one `solve` call."""
 
     engine: object
     strategy: str
     start: float
+    deadline: Deadline
     time_limit: float | None
     gap: float
     threads: int | None
     heuristic: bool
     log: bool
     say: Callable[[str], None]
+    node_limit: int | None = None
+    deterministic: bool = False
+    nodes_used: int = 0
 
     def remaining(self) -> float | None:
-        if self.time_limit is None:
-            return None
-        return self.time_limit - (time.perf_counter() - self.start)
+        return self.deadline.remaining()
+
+    def nodes_left(self) -> int | None:
+        return None if self.node_limit is None else max(self.node_limit - self.nodes_used, 0)
+
+    def why(self, what: str) -> str:
+        """Why a run stopped early: a signal, or the time (or node) limit, and where."""
+        if self.deadline.stopped():
+            return f"{self.deadline.request.reason} {what}"
+        if self.deadline.expired():
+            return f"time limit reached {what}"
+        if self.node_limit is not None:
+            return f"node limit reached {what}"
+        return f"stopped {what}"
 
     def solution(self, problem, status, incumbent, bound, counts, message, notes=()):
         plan = incumbent[1] if incumbent and status.has_solution else None
@@ -154,12 +212,18 @@ class _Run:
         final = bound if status is not Status.INFEASIBLE else None
         if final is not None and figs is not None:
             final = min(final, figs.objective)  # a bound never exceeds a known plan's value
+        notes = list(notes)
+        if self.deterministic and status is not Status.OPTIMAL and self.deadline.expired():
+            notes.append("the wall clock ended this deterministic run, so a repeat may differ "
+                         "(use a node limit for a reproducible stop)")
+        request = self.deadline.request
         return Solution(problem, status, plan, figs, figs.objective if figs else None,
                         float(final) if final is not None and np.isfinite(final) else None,
                         time.perf_counter() - self.start, self.engine.name,
                         self.engine.version(), counts[0], counts[1], counts[2], counts[3],
-                        self.gap, self.time_limit, "; ".join([message, *notes]))
-
+                        self.gap, self.time_limit, "; ".join([message, *notes]),
+                        self.node_limit, self.deterministic,
+                        _signal(request) if self.deadline.stopped() else None)
     def combine(self, problem: Problem, parts: list[Solution]) -> Solution:
         """One certificate for a range of area counts from the per-count solutions."""
         found = [s for s in parts if s.plan is not None]
@@ -188,7 +252,7 @@ class _Run:
                                  f"proven optimal over every area count ({per_k})")
         status = Status.FEASIBLE if best else Status.NO_SOLUTION
         return self.solution(problem, status, incumbent, bound, counts,
-                             f"time limit reached ({per_k})")
+                             self.why(f"({per_k})"))
 
     def one(self, problem: Problem, warm_start: Plan | None) -> Solution:
         """Solve a problem with one area count (the cut loop lives here)."""
@@ -197,11 +261,16 @@ class _Run:
         milp = form.milp
         notes: list[str] = []
         incumbent: tuple[float, Plan] | None = None
-        if warm_start is None and self.heuristic and "warm_start" in engine.capabilities:
-            left = self.remaining()
-            budget = HEURISTIC_SECONDS if left is None else min(HEURISTIC_SECONDS,
-                                                                HEURISTIC_SHARE * left)
-            warm_start = heuristic_plan(problem, time_limit=budget)
+        if warm_start is None and self.heuristic and "warm_start" in engine.capabilities \
+                and not self.deadline.expired():
+            if self.deterministic:
+                warm_start = heuristic_plan(problem, time_limit=None, deadline=self.deadline,
+                                            steps=HEURISTIC_STEPS)
+            else:
+                left = self.remaining()
+                share = HEURISTIC_SECONDS if left is None else min(HEURISTIC_SECONDS,
+                                                                   HEURISTIC_SHARE * left)
+                warm_start = heuristic_plan(problem, time_limit=share, deadline=self.deadline)
             if warm_start is not None:
                 self.say(f"heuristic plan: {evaluate(problem, warm_start).objective:,.2f} "
                          f"({time.perf_counter() - self.start:.1f} s)")
@@ -225,15 +294,17 @@ class _Run:
         while True:
             remaining = self.remaining()
             if remaining is not None and remaining <= 0:
-                return stopped("time limit reached " + ("between cut rounds" if rounds
-                                                        else "before the first solve"))
+                return stopped(self.why("between cut rounds" if rounds
+                                        else "before the first solve"))
             start_vec = x0 if x0 is not None and milp.is_feasible(x0) else None
             self.say(f"round {rounds + 1}: {engine.name} on {milp.num_cols} columns, "
                      f"{milp.num_rows} rows ({time.perf_counter() - self.start:.1f} s)")
             res = engine.solve(milp, time_limit=remaining, gap=self.gap, warm_start=start_vec,
-                               threads=self.threads, log=self.log)
+                               threads=self.threads, log=self.log, stop=self.deadline.request,
+                               node_limit=self.nodes_left(), deterministic=self.deterministic)
             rounds += 1
             nodes += res.nodes or 0
+            self.nodes_used += res.nodes or 0
             if res.bound is not None:
                 bound = max(bound, res.bound)
             if res.status is Status.ERROR:
@@ -243,11 +314,14 @@ class _Run:
                 return finish(Status.INFEASIBLE,
                               "the solver proved that no plan satisfies every rule")
             if res.status is Status.NO_SOLUTION:
-                return stopped("time limit reached before the solver found a plan")
+                return stopped(self.why(f"before the solver found a plan ({res.message})"))
             plan = form.plan(res.values)
             new_cuts = separator_cuts(form, plan) if problem.contiguity else None
             if new_cuts is not None and len(new_cuts):
-                repaired = repair_plan(problem, plan, time_limit=REPAIR_SECONDS)
+                repaired = repair_plan(
+                    problem, plan, deadline=self.deadline,
+                    time_limit=None if self.deterministic else REPAIR_SECONDS,
+                    steps=REPAIR_STEPS if self.deterministic else None)
                 if repaired is not None:
                     value = evaluate(problem, repaired).objective
                     if incumbent is None or value < incumbent[0] - 1e-9:
@@ -255,8 +329,8 @@ class _Run:
                         x0 = form.start(repaired)
                         self.say(f"repaired plan: {value:,.2f}")
                 if res.status is not Status.OPTIMAL:
-                    return stopped("time limit reached before a contiguous plan was proven "
-                                   "optimal")
+                    return stopped(self.why("before a contiguous plan was proven optimal "
+                                            f"({res.message})"))
                 if incumbent is not None and _proves(incumbent[0], bound, self.gap):
                     return finish(Status.OPTIMAL, "proven optimal: the relaxation's bound "
                                   "meets the best contiguous plan")
@@ -271,29 +345,47 @@ class _Run:
                 incumbent = (res.objective, plan)
             if res.status is Status.OPTIMAL:
                 return finish(Status.OPTIMAL, "proven optimal")
-            return stopped(f"stopped before proving optimality ({res.message})")
+            return stopped(self.why(f"before proving optimality ({res.message})"))
+
+
+def _signal(request: StopRequest | None) -> str | None:
+    return signal_name(request.signum) if request is not None and request.signum else None
 
 
 def heuristic_solution(problem: Problem, *, time_limit: float | None = None,
-                       say: Callable[[str], None] | None = None) -> Solution:
-    """The heuristic's plan as a solution: never optimal; bound from the LP relaxation."""
-    start = time.perf_counter()
+                       say: Callable[[str], None] | None = None,
+                       stop: StopRequest | None = None,
+                       deterministic: bool = False, since: float | None = None) -> Solution:
+    """The heuristic's plan as a solution: never optimal; bound from the LP relaxation.
+
+    Within a time limit the heuristic takes 80 % of it and the LP bound the rest; in
+    deterministic mode the heuristic counts steps instead."""
+    start = time.perf_counter() if since is None else since
+    deadline = Deadline(None if time_limit is None else start + time_limit, stop)
     reasons = diagnose(problem)
     if reasons:
         raise InfeasibleModelError("the model cannot be satisfied: " + "; ".join(reasons))
-    budget = HEURISTIC_SECONDS * 2.5 if time_limit is None else time_limit
-    plan = heuristic_plan(problem, time_limit=budget, starts=HEURISTIC_STARTS_ALONE)
-    lp = get_backend("highs").solve(build(problem, "cuts").milp.relaxation())
+    if deterministic:
+        plan = heuristic_plan(problem, time_limit=None, deadline=deadline,
+                              steps=HEURISTIC_STEPS * 5, starts=HEURISTIC_STARTS_ALONE)
+    else:
+        left = deadline.remaining()
+        budget = HEURISTIC_SECONDS * 2.5 if left is None else 0.8 * left
+        plan = heuristic_plan(problem, time_limit=budget, deadline=deadline,
+                              starts=HEURISTIC_STARTS_ALONE)
+    lp = get_backend("highs").solve(build(problem, "cuts").milp.relaxation(),
+                                    time_limit=deadline.remaining(), stop=stop)
     bound = lp.objective if lp.status is Status.OPTIMAL else None
     if say is not None:
         say(f"heuristic: {'a plan' if plan else 'no plan'} in {time.perf_counter() - start:.2f} s")
     figs = evaluate(problem, plan) if plan is not None else None
     status = Status.FEASIBLE if plan is not None else Status.NO_SOLUTION
+    message = "heuristic plan; bound from the LP relaxation"
+    if deadline.stopped():
+        message = f"{stop.reason}; {message}"
     return Solution(problem, status, plan, figs, figs.objective if figs else None, bound,
                     time.perf_counter() - start, "heuristic", "heuristic", "heuristic", 0, 0, None,
-                    0.0, time_limit, "heuristic plan; bound from the LP relaxation")
-
-
+                    0.0, time_limit, message, None, deterministic, _signal(stop))
 def _proves(value: float, bound: float, gap: float) -> bool:
     """Whether a lower bound certifies a plan of this value as optimal within the gap."""
     return bound >= value - max(gap * abs(value), OBJECTIVE_TOL * max(1.0, abs(value)))

@@ -1,16 +1,26 @@
-"""HiGHS through highspy: the model is passed as arrays, no file in between."""
+"""HiGHS through highspy: the model is passed as arrays, no file in between.
+
+HiGHS looks at its time limit only now and then (a large model's presolve
+can run a minute past it), so the solve runs in a worker thread: HiGHS's
+interrupt callbacks stop it as soon as the deadline passes or a stop is
+requested, and a HiGHS that is still in presolve a grace second later is
+left to finish in the background (it stops at its first callback) while the
+caller goes on with the start it has.
+"""
 
 from __future__ import annotations
 
 import os
 import sys
+import threading
 import time
 from functools import cache
 
 import numpy as np
 
 from ..milp import MILP
-from .base import Backend, SolverResult, Status
+from ..stopping import Deadline
+from .base import Backend, SolverResult, Status, keep_start, run_interruptible
 
 
 def highs_lp(milp: MILP):
@@ -73,24 +83,32 @@ def new_highs():
 class HighsBackend(Backend):
     name = "highs"
     module = "highspy"
-    capabilities = frozenset({"warm_start", "fractional_objective", "threads"})
+    capabilities = frozenset({"warm_start", "fractional_objective", "threads", "node_limit"})
 
     @classmethod
     @cache
     def version(cls) -> str:
         return f"HiGHS {new_highs().version()}"
 
-    def solve(self, milp, *, time_limit=None, gap=0.0, warm_start=None, threads=None, log=False):
+    def solve(self, milp, *, time_limit=None, gap=0.0, warm_start=None, threads=None, log=False,
+              stop=None, node_limit=None, deterministic=False):
         import highspy
 
         start = time.perf_counter()
+        deadline = Deadline.after(time_limit, stop)
         h = new_highs()
+        if log:
+            # The log goes to stderr through HiGHS's logging callback, never to stdout.
+            h.setOptionValue("log_to_console", False)
+            h.cbLogging += lambda e: print(e.message, end="", file=sys.stderr, flush=True)
         h.setOptionValue("output_flag", bool(log))
         h.setOptionValue("mip_rel_gap", float(gap))
         if time_limit is not None:
-            h.setOptionValue("time_limit", float(time_limit))
+            h.setOptionValue("time_limit", max(float(time_limit), 1e-3))
         if threads is not None:
             h.setOptionValue("threads", int(threads))
+        if node_limit is not None:
+            h.setOptionValue("mip_max_nodes", int(node_limit))
         h.passModel(highs_lp(milp))
         if warm_start is not None:
             # A good incumbent is given: spend the effort on the bound, not on
@@ -102,7 +120,23 @@ class HighsBackend(Backend):
             sol.col_value = np.asarray(warm_start, dtype=float).tolist()
             sol.value_valid = True
             h.setSolution(sol)
-        h.run()
+
+        halt = threading.Event()  # set by run_interruptible when this thread is interrupted
+
+        def check(event) -> None:
+            if halt.is_set() or deadline.expired():
+                event.interrupt()
+
+        h.cbSimplexInterrupt += check
+        h.cbIpmInterrupt += check
+        h.cbMipInterrupt += check
+        finished, _ = run_interruptible(h.run, halt.set, deadline)
+        if not finished:
+            why = deadline.request.reason if deadline.stopped() else "its time limit"
+            return keep_start(SolverResult(
+                Status.NO_SOLUTION, self.name, self.version(), time.perf_counter() - start,
+                message=f"HiGHS did not stop within a second of {why} (it was presolving) "
+                        "and was left to finish in the background"), milp, warm_start)
         wall = time.perf_counter() - start
         ms = h.getModelStatus()
         info = h.getInfo()
@@ -124,5 +158,8 @@ class HighsBackend(Backend):
                                 message=f"HiGHS model status {h.modelStatusToString(ms)}")
         if status is not Status.OPTIMAL and status is not Status.FEASIBLE:
             values = obj = None
-        return SolverResult(status, self.name, self.version(), wall, obj, bound, nodes, values,
-                            message=h.modelStatusToString(ms))
+        message = h.modelStatusToString(ms)
+        if ms == MS.kInterrupt and deadline.stopped():
+            message = deadline.request.reason
+        return keep_start(SolverResult(status, self.name, self.version(), wall, obj, bound, nodes,
+                                       values, message=message), milp, warm_start)
