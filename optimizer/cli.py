@@ -7,10 +7,12 @@ Exit codes: 0 success, 1 infeasible / no solution / a plan that breaks rules,
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import json
 import os
 import re
+import signal
 import sys
 import time
 from contextlib import nullcontext
@@ -19,13 +21,12 @@ from pathlib import Path
 import click
 
 from . import __version__
-from .backends.base import ABANDONED
 from .errors import BackendError, InfeasibleModelError, InputError, Interrupted, OptimizerError
 from .figures import evaluate
 from .files import OutputDir, write_text_atomically
 from .formulation import STRATEGIES
 from .model import bind, load_model
-from .outputs import write_outputs
+from .outputs import output_seconds, prepare_outputs, write_outputs
 from .plan import UNASSIGNED, read_plan
 from .report import (
     area_table,
@@ -136,12 +137,15 @@ def solve(model, backend, time_limit, gap, contiguity, areas, warm_start, out, a
             click.echo(msg, err=True)
 
     outdir = OutputDir.open(out) if out is not None else None  # writable? before any work
+    if outdir is not None:
+        prepare_outputs(problem.instance)
     with outdir or nullcontext():
         try:
             sol = solve_problem(problem, backend=backend, strategy=contiguity,
                                 time_limit=time_limit, gap=gap, warm_start=start, log=log,
                                 progress=progress, stop=stop, node_limit=node_limit,
-                                deterministic=deterministic, since=_STARTED or begun)
+                                deterministic=deterministic, since=_STARTED or begun,
+                                reserve=output_seconds(problem.instance) if outdir else 0.0)
         except InfeasibleModelError as exc:
             if outdir is not None:  # the folder says so too, instead of an older plan
                 write_outputs(outdir, None, None, {
@@ -344,10 +348,14 @@ def main() -> None:
         cli(prog_name="optimizer")
     except SystemExit as exc:
         code = exc.code
-    if any(t.is_alive() for t in ABANDONED):
-        # A solver thread that did not stop in time is still running in C++: leave at
-        # once rather than tear the interpreter down around it.
-        sys.stdout.flush()
-        sys.stderr.flush()
-        os._exit(code if isinstance(code, int) else 1)
-    sys.exit(code)
+    # The run is over: a late signal no longer changes its outcome, and the process
+    # leaves at once rather than tear the interpreter down around a solver thread that
+    # may still be running in C++ (see backends.base.ABANDONED).
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, signal.SIG_IGN)
+    if isinstance(code, str):
+        print(code, file=sys.stderr)
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(OSError, ValueError):  # a closed pipe
+            stream.flush()
+    os._exit(code if isinstance(code, int) else 0 if code is None else 1)

@@ -109,6 +109,7 @@ def solve(
     node_limit: int | None = None,
     deterministic: bool | None = None,
     since: float | None = None,
+    reserve: float = 0.0,
 ) -> Solution:
     """Solve `problem` exactly (unless a limit stops it). Options default to the model's.
 
@@ -125,7 +126,9 @@ def solve(
     branch-and-bound nodes over the whole run (a work limit); `deterministic`
     budgets the heuristic in steps instead of seconds. `since` is the
     `time.perf_counter()` instant the limit and the reported wall time count from
-    (default: now; the CLI passes its own start, so reading the files counts too).
+    (default: now; the CLI passes its own start, so reading the files counts too);
+    `reserve` seconds of the limit (at most half of it) are kept for the caller's work
+    afterwards, such as writing the outputs.
     """
     opts = problem.model.solver
     strategy = strategy or opts.contiguity
@@ -134,7 +137,8 @@ def solve(
                            f"(choose from {', '.join(STRATEGIES)})")
     limit = time_limit if time_limit is not None else opts.time_limit
     since = time.perf_counter() if since is None else since
-    deadline = Deadline(None if limit is None else since + limit, stop)
+    deadline = Deadline(None if limit is None else since + limit - min(reserve, limit / 2),
+                        stop)
     node_limit = node_limit if node_limit is not None else opts.node_limit
     deterministic = opts.deterministic if deterministic is None else deterministic
     name = backend or opts.backend

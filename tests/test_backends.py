@@ -361,3 +361,27 @@ def test_cbc_that_cannot_be_stopped_is_a_limit_not_an_error(monkeypatch, harder)
     res = get_backend("cbc").solve(milp, time_limit=100, warm_start=start, stop=request)
     assert res.status is Status.FEASIBLE, (res.status, res.message)
     assert res.objective == pytest.approx(milp.objective(start))
+
+
+@pytest.mark.skipif("cbc" not in BACKENDS or "highs" not in BACKENDS,
+                    reason="needs CBC and HiGHS")
+def test_cbc_reads_every_kind_of_row_and_bound_from_its_mps_file():
+    # The MPS file is written here (in chunks, to keep the time limit); every row type
+    # (=, ≤, ≥, range, free) and bound type (binary, fixed, free, lower, upper, an integer
+    # without an upper bound) must reach CBC as meant: the same optimum as HiGHS.
+    inf = np.inf
+    rows = [[1, 1, 0, 0, 0, 1],   # = 3
+            [1, 0, 1, 0, 0, 0],   # ≤ 4
+            [0, 1, 0, 1, 0, 0],   # ≥ 2
+            [0, 0, 1, 1, 1, 0],   # in [-3, 7.5]
+            [1, 1, 1, 1, 1, 1],   # free
+            [0, 0, 0, 0, 1, 1]]   # ≤ 3
+    milp = milp_of([3, -2, 1, 2, 2, -1], rows,
+                   [3, -inf, 2, -3, -inf, -inf], [3, 4, inf, 7.5, inf, 3],
+                   col_lo=[0, 2, -inf, -5, 1, 0], col_hi=[1, 2, 6, inf, inf, inf],
+                   integer=[True, True, False, True, True, False])
+    want = get_backend("highs").solve(milp)
+    got = get_backend("cbc").solve(milp)
+    assert want.status is Status.OPTIMAL and got.status is Status.OPTIMAL, got.message
+    assert got.objective == pytest.approx(want.objective, abs=1e-6)
+    assert milp.is_feasible(got.values)

@@ -1,6 +1,6 @@
 """CBC, the COIN-OR solver, run as the binary that PuLP bundles.
 
-The model goes to CBC as an MPS file (written by HiGHS's MPS writer); the
+The model goes to CBC as an MPS file (written here, in chunks that watch the deadline); the
 status, objective and bound are read from CBC's own result block, not from
 PuLP's mapping, which has called time-limited runs "Optimal". The time limit
 is wall-clock (`-timeMode elapsed`): CBC counts CPU time by default.
@@ -18,6 +18,8 @@ even one killed by SIGKILL. Its files live in a temporary folder
 from __future__ import annotations
 
 import ctypes
+import itertools
+import math
 import os
 import re
 import shutil
@@ -38,15 +40,14 @@ from ..files import remove_stale
 from ..milp import MILP
 from ..stopping import Deadline
 from .base import (
-    GRACE_SECONDS,
     POLL_SECONDS,
     Backend,
     SolverResult,
     Status,
+    StoppedEarly,
+    check_deadline,
     keep_start,
-    run_interruptible,
 )
-from .highs import highs_lp, new_highs
 
 _RESULT = re.compile(r"^Result - (.+)$", re.M)
 _OBJ = re.compile(r"^Objective value:\s+(\S+)", re.M)
@@ -57,6 +58,9 @@ _LP_INFEASIBLE = re.compile(r"^(Problem is infeasible|Pre-processing says infeas
 _BEST_POSSIBLE = re.compile(r"best possible (\S+)")
 LIMIT_SHARE = 0.9
 """A run that used this share of its time limit may have been stopped by it."""
+GRACE_SECONDS = 1.0
+"""Seconds CBC gets after Ctrl-C to print its result and write its incumbent before it
+is killed (it stops at its next node; writing a large solution takes a moment)."""
 TEMP_PREFIX = "optimizer-cbc-"
 """CBC's temporary folders are `<tmp>/optimizer-cbc-<pid>-<random>`."""
 PR_SET_PDEATHSIG = 1
@@ -110,10 +114,88 @@ def cbc_path() -> Path | None:
     return Path(found) if found else None
 
 
-def write_mps(milp: MILP, path: Path) -> None:
-    h = new_highs()
-    h.passModel(highs_lp(milp))
-    h.writeModel(str(path))
+MPS_CHUNK = 20_000
+"""Columns written between two looks at the deadline."""
+
+
+def write_mps(milp: MILP, path: Path, deadline: Deadline | None = None) -> None:
+    """The MILP as an MPS file for CBC (rows `r<i>`, columns `c<j>`, no objective offset).
+
+    Written here in chunks rather than by a library writer, so that a large model (the
+    random 800-municipality one makes 250 MB) can be abandoned when the deadline passes
+    (StoppedEarly) and signals are handled while it is written.
+    """
+    deadline = deadline or Deadline()
+    lo, hi = milp.row_lo, milp.row_hi
+    has_lo, has_hi = np.isfinite(lo), np.isfinite(hi)
+    kind = np.where(has_lo & has_hi & (lo == hi), "E",
+                    np.where(has_hi, "L", np.where(has_lo, "G", "N")))
+    used = kind != "N"  # a row bounded on neither side constrains nothing: left out
+    rhs = np.where(has_hi, hi, np.where(has_lo, lo, 0.0))
+    ranged = np.flatnonzero(has_lo & has_hi & (lo != hi))
+    A = milp.A.tocsc()
+    A.sum_duplicates()
+    with path.open("w", encoding="ascii") as f:
+        f.write("NAME model FREE\nROWS\n N obj\n")  # FREE: fields by order
+        f.write("".join(f" {kind[i]} r{i}\n" for i in np.flatnonzero(used).tolist()))
+        f.write("COLUMNS\n")
+        integer = np.asarray(milp.integer, dtype=bool)
+        cost = np.asarray(milp.c, dtype=float)
+        # Blocks of columns of one kind (integer or not), each at most MPS_CHUNK long.
+        cuts = np.flatnonzero(np.diff(integer.astype(np.int8))) + 1
+        edges = sorted({0, milp.num_cols, *cuts.tolist(),
+                        *range(0, milp.num_cols, MPS_CHUNK)})
+        for marker, (first, last) in enumerate(itertools.pairwise(edges)):
+            check_deadline(deadline)
+            s0, s1 = A.indptr[first], A.indptr[last]
+            rows, vals = A.indices[s0:s1], A.data[s0:s1]
+            cols = np.repeat(np.arange(first, last), np.diff(A.indptr[first:last + 1]))
+            keep = used[rows] & (vals != 0)
+            block = np.arange(first, last)
+            priced = block[(cost[block] != 0) | (np.diff(A.indptr[first:last + 1]) == 0)]
+            # the objective entry (row -1) first, then the column's matrix entries
+            j = np.concatenate([priced, cols[keep]])
+            i = np.concatenate([np.full(len(priced), -1), rows[keep]])
+            v = np.concatenate([cost[priced], vals[keep]])
+            order = np.lexsort((i, j))
+            lines = [f" c{c} r{r} {x!r}" if r >= 0 else f" c{c} obj {x!r}"
+                     for c, r, x in zip(j[order].tolist(), i[order].tolist(),
+                                        v[order].tolist(), strict=True)]
+            if integer[first]:
+                lines = [f" M{marker}a 'MARKER' 'INTORG'", *lines,
+                         f" M{marker}b 'MARKER' 'INTEND'"]
+            f.write("\n".join(lines) + "\n")
+        f.write("RHS\n")
+        nz = np.flatnonzero(used & (rhs != 0))
+        f.write("".join(f" rhs r{i} {v!r}\n"
+                        for i, v in zip(nz.tolist(), rhs[nz].tolist(), strict=True)))
+        if len(ranged):
+            f.write("RANGES\n")
+            f.write("".join(f" rng r{i} {v!r}\n" for i, v in
+                            zip(ranged.tolist(), (hi - lo)[ranged].tolist(), strict=True)))
+        f.write("BOUNDS\n")
+        f.write("".join(_bounds(j, a, b, z) for j, (a, b, z) in enumerate(
+            zip(milp.col_lo.tolist(), milp.col_hi.tolist(), integer.tolist(), strict=True))))
+        f.write("ENDATA\n")
+
+
+def _bounds(j: int, lo: float, hi: float, integer: bool) -> str:
+    """BOUNDS lines of column j (the MPS default is [0, +inf), except that some readers
+    give integer columns an upper bound of 1: it is always written for them)."""
+    if integer and lo == 0 and hi == 1:
+        return f" BV bnd c{j}\n"
+    if lo == hi:
+        return f" FX bnd c{j} {lo!r}\n"
+    out = []
+    if lo == -math.inf:
+        out.append(f" MI bnd c{j}")
+    elif lo != 0:
+        out.append(f" LO bnd c{j} {lo!r}")
+    if hi != math.inf:
+        out.append(f" UP bnd c{j} {hi!r}")
+    elif integer:
+        out.append(f" PL bnd c{j}")
+    return "".join(line + "\n" for line in out)
 
 
 def write_start(x: np.ndarray, path: Path) -> None:
@@ -173,8 +255,11 @@ class CbcBackend(Backend):
         remove_stale_folders()
         with tempfile.TemporaryDirectory(prefix=f"{TEMP_PREFIX}{os.getpid()}-") as tmp:
             tmp = Path(tmp)
-            written, _ = run_interruptible(lambda: write_mps(milp, tmp / "model.mps"),
-                                           lambda: None, deadline)
+            try:
+                write_mps(milp, tmp / "model.mps", deadline)
+                written = True
+            except StoppedEarly:
+                written = False
             if warm_start is not None:
                 write_start(warm_start, tmp / "start.sol")
             proc = None

@@ -338,6 +338,7 @@ class CpSatBackend(Backend):
             # whatever the machine's load (CP-SAT's own deterministic mode).
             p.interleave_search = True
         p.log_search_progress = bool(log)
+        p.catch_sigint_signal = False  # Ctrl-C is this program's to handle (StopRequest)
         if log:
             p.log_to_stdout = False
             solver.log_callback = lambda line: print(line, file=sys.stderr, flush=True)
@@ -346,7 +347,7 @@ class CpSatBackend(Backend):
         if not finished:
             return keep_start(SolverResult(
                 Status.NO_SOLUTION, self.name, self.version(), time.perf_counter() - start,
-                message="CP-SAT did not stop within a second of being interrupted and was "
+                message="CP-SAT did not stop within half a second of being interrupted and was "
                         "left to finish in the background"), milp, warm_start)
         notes = list(t.notes)
 

@@ -135,7 +135,7 @@ class HighsBackend(Backend):
             why = deadline.request.reason if deadline.stopped() else "its time limit"
             return keep_start(SolverResult(
                 Status.NO_SOLUTION, self.name, self.version(), time.perf_counter() - start,
-                message=f"HiGHS did not stop within a second of {why} (it was presolving) "
+                message=f"HiGHS did not stop within half a second of {why} (it was presolving) "
                         "and was left to finish in the background"), milp, warm_start)
         wall = time.perf_counter() - start
         ms = h.getModelStatus()

@@ -110,7 +110,7 @@ class ScipBackend(Backend):
         if not finished:
             return keep_start(SolverResult(
                 Status.NO_SOLUTION, self.name, self.version(), time.perf_counter() - start,
-                message="SCIP did not stop within a second of being interrupted and was left "
+                message="SCIP did not stop within half a second of being interrupted and was left "
                         "to finish in the background"), milp, warm_start)
         S = pywraplp.Solver
         values = obj = bound = None
@@ -128,6 +128,8 @@ class ScipBackend(Backend):
         # NOT_SOLVED after a solve means a time or node limit without a solution.
         status = {S.OPTIMAL: Status.OPTIMAL, S.FEASIBLE: Status.FEASIBLE,
                   S.INFEASIBLE: Status.INFEASIBLE, S.NOT_SOLVED: Status.NO_SOLUTION}.get(code)
+        if code == S.ABNORMAL and deadline.expired():
+            status = Status.NO_SOLUTION  # what OR-Tools reports for SCIP interrupted early
         nodes = int(solver.nodes()) if status is not None else None
         wall = time.perf_counter() - start
         label = next((n for n in _CODES if getattr(S, n) == code), str(code))
