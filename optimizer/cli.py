@@ -61,7 +61,7 @@ def handles_errors(fn):
             with stop_on_signals(kwargs.setdefault("stop", StopRequest())):
                 return fn(*args, **kwargs)
         except Interrupted as exc:
-            click.echo(f"{exc}; nothing written", err=True)
+            click.echo(f"{exc} before the run finished; no partial file was kept", err=True)
             sys.exit(128 + exc.signum)
         except (InputError, BackendError) as exc:
             _fail(str(exc), 2)

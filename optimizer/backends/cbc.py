@@ -210,6 +210,7 @@ class _Options(NamedTuple):
     threads: int | None
     node_limit: int | None
     with_start: bool
+    deterministic: bool = False
 
 
 def _ran(tmp: Path) -> bool:
@@ -264,7 +265,7 @@ class CbcBackend(Backend):
                 write_start(warm_start, tmp / "start.sol")
             proc = None
             if written and not deadline.expired():
-                options = _Options(gap, threads, node_limit, warm_start is not None)
+                options = _Options(gap, threads, node_limit, warm_start is not None, deterministic)
                 proc = self._run(exe, tmp, options, deadline)
                 if proc is not None and proc.returncode < 0 and warm_start is not None \
                         and proc.returncode != -signal.SIGINT and not deadline.expired():
@@ -299,7 +300,7 @@ class CbcBackend(Backend):
                "-ratioGap", f"{options.gap:.12g}", "-allowableGap", "1e-6",
                "-threads", str(options.threads or 1)]
         left = deadline.remaining()
-        if left is not None:
+        if left is not None and not options.deterministic:  # else Ctrl-C keeps it
             cmd += ["-sec", f"{max(left, 0.001):.3f}"]
         if options.node_limit is not None:
             cmd += ["-maxNodes", str(int(options.node_limit))]

@@ -59,7 +59,7 @@ MAX_MAGNITUDE = 2.0**53
 OPTIMAL_TOL = 1e-6
 """Relative slack when checking the corrected bound (the convention of `solve.OBJECTIVE_TOL`)."""
 CHECK_EVERY = 10_000
-"""Rows written between two looks at the deadline."""
+"""Rows or columns written between two looks at the deadline."""
 DEFAULT_WORKERS = 8
 """Workers when no thread count is given. Even on 2 cores, 8 workers (CP-SAT's fuller
 portfolio: LNS, core and bound-search workers) proved North Ostrobothnia (5 areas) in
@@ -260,8 +260,10 @@ def translate(milp: MILP, deadline: Deadline | None = None) -> Translation:
         return Translation(model, col_lo, col_hi, scale, slack, tuple(notes),
                            infeasible=f"{what} admits no integer value")
     proto = model.proto
-    for a, b in zip(col_lo.astype(np.int64).tolist(), col_hi.astype(np.int64).tolist(),
-                    strict=True):
+    for k, (a, b) in enumerate(zip(col_lo.astype(np.int64).tolist(),
+                                   col_hi.astype(np.int64).tolist(), strict=True)):
+        if k % CHECK_EVERY == 0:
+            check_deadline(deadline)
         proto.variables.add().domain.extend([a, b])
     lo_i = [int(v) if math.isfinite(v) else cp_model.INT_MIN for v in row_lo.tolist()]
     hi_i = [int(v) if math.isfinite(v) else cp_model.INT_MAX for v in row_hi.tolist()]
@@ -329,7 +331,9 @@ class CpSatBackend(Backend):
             t.model.proto.solution_hint.values.extend(x0.astype(np.int64).tolist())
         solver = cp_model.CpSolver()
         p = solver.parameters
-        if time_limit is not None:  # wall-clock seconds, less the translation's
+        # Deterministic runs leave the clock to the watchdog: CP-SAT plans its search by
+        # its time limit, so giving it one changes the search.
+        if time_limit is not None and not deterministic:  # less the translation's time
             p.max_time_in_seconds = max(deadline.remaining(), 1e-3)
         p.relative_gap_limit = float(gap)
         p.num_workers = int(threads) if threads else DEFAULT_WORKERS

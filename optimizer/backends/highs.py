@@ -41,10 +41,8 @@ def highs_lp(milp: MILP):
     lp.a_matrix_.start_ = csc.indptr.astype(np.int32)
     lp.a_matrix_.index_ = csc.indices.astype(np.int32)
     lp.a_matrix_.value_ = csc.data.astype(float)
-    lp.integrality_ = [
-        highspy.HighsVarType.kInteger if k else highspy.HighsVarType.kContinuous
-        for k in milp.integer
-    ]
+    kinds = [highspy.HighsVarType.kContinuous, highspy.HighsVarType.kInteger]
+    lp.integrality_ = [kinds[k] for k in np.asarray(milp.integer, dtype=bool).tolist()]
     return lp
 
 
@@ -103,7 +101,7 @@ class HighsBackend(Backend):
             h.cbLogging += lambda e: print(e.message, end="", file=sys.stderr, flush=True)
         h.setOptionValue("output_flag", bool(log))
         h.setOptionValue("mip_rel_gap", float(gap))
-        if time_limit is not None:
+        if time_limit is not None and not deterministic:  # else the callbacks keep it
             h.setOptionValue("time_limit", max(float(time_limit), 1e-3))
         if threads is not None:
             h.setOptionValue("threads", int(threads))

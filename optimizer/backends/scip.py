@@ -87,7 +87,7 @@ class ScipBackend(Backend):
             solver.EnableOutput()
         else:
             solver.SuppressOutput()
-        if time_limit is not None:
+        if time_limit is not None and not deterministic:  # else InterruptSolve keeps it
             # Whole milliseconds, less the time spent loading; 0 would mean "no limit".
             solver.SetTimeLimit(max(1, math.ceil(deadline.remaining() * 1000)))
         parameters = SCIP_PARAMETERS.format(gap=float(gap))
@@ -149,7 +149,7 @@ _CODES = ("OPTIMAL", "FEASIBLE", "INFEASIBLE", "UNBOUNDED", "ABNORMAL", "MODEL_I
 
 
 CHECK_EVERY = 10_000
-"""Rows loaded between two looks at the deadline."""
+"""Rows or columns loaded between two looks at the deadline."""
 
 
 def _load(solver, milp: MILP, deadline: Deadline) -> list:
@@ -158,8 +158,11 @@ def _load(solver, milp: MILP, deadline: Deadline) -> list:
     inf = solver.infinity()
     lo = np.nan_to_num(milp.col_lo, neginf=-inf, posinf=inf).tolist()
     hi = np.nan_to_num(milp.col_hi, neginf=-inf, posinf=inf).tolist()
-    xs = [solver.Var(a, b, bool(z), f"x{k}")
-          for k, (a, b, z) in enumerate(zip(lo, hi, milp.integer.tolist(), strict=True))]
+    xs = []
+    for k, (a, b, z) in enumerate(zip(lo, hi, milp.integer.tolist(), strict=True)):
+        if k % CHECK_EVERY == 0:
+            check_deadline(deadline)
+        xs.append(solver.Var(a, b, bool(z), f"x{k}"))
     A = milp.A.tocsr(copy=True)
     A.sum_duplicates()  # SetCoefficient overwrites, it does not add
     rlo = np.nan_to_num(milp.row_lo, neginf=-inf, posinf=inf).tolist()
@@ -172,7 +175,9 @@ def _load(solver, milp: MILP, deadline: Deadline) -> list:
         for p in range(indptr[r], indptr[r + 1]):
             row.SetCoefficient(xs[idx[p]], data[p])
     objective = solver.Objective()
-    for k in np.flatnonzero(milp.c).tolist():
+    for n, k in enumerate(np.flatnonzero(milp.c).tolist()):
+        if n % CHECK_EVERY == 0:
+            check_deadline(deadline)
         objective.SetCoefficient(xs[k], float(milp.c[k]))
     objective.SetMinimization()
     return xs
