@@ -8,6 +8,12 @@ thread is refused. The time limit is wall-clock (`timing/clocktype
 had on CPU time). A warm start is passed with `SetHint`; OR-Tools hands it to
 SCIP as a stored solution that SCIP checks before presolving ("feasible
 solution given by solution candidate storage" in the log).
+
+Loading a large model takes seconds here, so it looks at the deadline; the
+solve runs in a worker thread and is stopped with `InterruptSolve` when the
+deadline passes or a stop is requested. SCIP's own Ctrl-C handler is switched
+off (`misc/catchctrlc`): a signal is this program's to handle, or SCIP would
+swallow it and the run would carry on as if nothing had happened.
 """
 
 from __future__ import annotations
@@ -32,7 +38,7 @@ from .base import (
     stdout_to_stderr,
 )
 
-SCIP_PARAMETERS = "timing/clocktype = 2\nlimits/gap = {gap!r}\n"
+SCIP_PARAMETERS = "timing/clocktype = 2\nmisc/catchctrlc = FALSE\nlimits/gap = {gap!r}\n"
 SCIP_INFINITY = 1e20
 """SCIP's default `numerics/infinity`: a bound this large means none."""
 
