@@ -30,6 +30,7 @@ from .report import (
     verification_text,
 )
 from .solve import solve as solve_problem
+from .values import MAX_THREADS, describe, number
 from .verify import verify
 
 
@@ -55,6 +56,52 @@ def handles_errors(fn):
     return wrapper
 
 
+class _OneLineErrors:
+    """Usage errors (a bad option value, a missing argument) as one `error:` line with
+    exit 2, like every other bad input, instead of click's usage block."""
+
+    def parse_args(self, ctx, args):
+        try:
+            return super().parse_args(ctx, args)
+        except click.UsageError as exc:
+            raise _UsageError(exc.format_message(), exc.ctx) from None
+
+    def resolve_command(self, ctx, args):
+        try:
+            return super().resolve_command(ctx, args)
+        except click.UsageError as exc:
+            raise _UsageError(exc.format_message(), exc.ctx) from None
+
+
+class _UsageError(click.UsageError):
+    def show(self, file=None) -> None:
+        click.echo(f"error: {self.message}", err=True)
+
+
+class _Command(_OneLineErrors, click.Command):
+    pass
+
+
+class _Group(_OneLineErrors, click.Group):
+    command_class = _Command
+    group_class = type  # sub-groups are _Group too
+
+
+class _Number(click.ParamType):
+    """A finite number in a range (click's FloatRange lets NaN through)."""
+
+    name = "number"
+
+    def __init__(self, **limits) -> None:
+        self.limits = limits
+
+    def convert(self, value, param, ctx) -> float:
+        try:
+            return number(value, "value", text=True, **self.limits)
+        except InputError:
+            self.fail(f"must be {describe(**self.limits)}, got {value!r}", param, ctx)
+
+
 def _area_range(value: str | None):
     if value is None:
         return None
@@ -68,7 +115,7 @@ def _area_range(value: str | None):
     return lo, hi
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="optimizer")
 def cli() -> None:
     """Design contiguous production areas (employment areas) exactly, with free MIP solvers."""
@@ -78,9 +125,9 @@ def cli() -> None:
 @click.argument("model", type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--backend", "-b",
               help="highs, cbc, cpsat, scip, or heuristic (default: the model's, else highs).")
-@click.option("--time-limit", "-t", type=click.FloatRange(min=0, min_open=True),
+@click.option("--time-limit", "-t", type=_Number(lo=0, lo_open=True),
               help="Wall-clock seconds; a stopped run is reported as feasible, never optimal.")
-@click.option("--gap", type=click.FloatRange(0, 1, max_open=True),
+@click.option("--gap", type=_Number(lo=0, hi=1, hi_open=True),
               help="Relative gap accepted as optimal (default: the model's).")
 @click.option("--contiguity", type=click.Choice(STRATEGIES),
               help="Exact contiguity strategy (default: the model's).")
@@ -109,6 +156,9 @@ def solve(model, backend, time_limit, gap, contiguity, areas, warm_start, out, a
 
     sol = solve_problem(problem, backend=backend, strategy=contiguity, time_limit=time_limit,
                         gap=gap, warm_start=start, log=log, progress=progress)
+    for note in sol.notes:
+        if not as_json:
+            click.echo(f"note: {note}", err=True)
     summary = {"model": planning.name, "model_file": str(model),
                "instance": problem.instance.name, **sol.summary()}
     if sol.figures is not None:
@@ -119,7 +169,7 @@ def solve(model, backend, time_limit, gap, contiguity, areas, warm_start, out, a
                 f"{sol.status}"
         write_outputs(out, sol.plan, sol.figures, summary, title)
     if as_json:
-        click.echo(json.dumps(summary, indent=2, ensure_ascii=False))
+        click.echo(json.dumps(summary, indent=2, ensure_ascii=False, allow_nan=False))
     else:
         if talk and sol.figures is not None:
             click.echo(area_table(sol.figures))
@@ -155,17 +205,18 @@ def check(plan, model, areas, out, as_json):
     p = read_plan(plan, problem.instance)
     figs = evaluate(problem, p)
     v = verify(problem, p)
+    notes = [*problem.notes, *p.notes]
     summary = {"model": planning.name, "model_file": str(model), "plan_file": str(plan),
-               "instance": problem.instance.name, "notes": list(p.notes),
+               "instance": problem.instance.name, "notes": notes,
                **figures_json(figs), "verification": verification_json(v)}
     if out is not None:
         complete = bool((p.lead != UNASSIGNED).all())
         write_outputs(out, p if complete else None, figs, summary,
                       f"{plan.name} checked against {planning.name}")
     if as_json:
-        click.echo(json.dumps(summary, indent=2, ensure_ascii=False))
+        click.echo(json.dumps(summary, indent=2, ensure_ascii=False, allow_nan=False))
     else:
-        for note in p.notes:
+        for note in notes:
             click.echo(f"note: {note}")
         click.echo(area_table(figs))
         click.echo()
@@ -180,11 +231,11 @@ def check(plan, model, areas, out, as_json):
 @click.argument("suite")
 @click.option("--backends", help="Comma-separated back ends (default: the suite's).")
 @click.option("--contiguity", help="Comma-separated strategies: cuts,flow (default: the suite's).")
-@click.option("--time-limit", "-t", type=click.FloatRange(min=0, min_open=True),
+@click.option("--time-limit", "-t", type=_Number(lo=0, lo_open=True),
               help="Wall-clock seconds per solve (default: the suite's).")
 @click.option("--repeat", "-r", type=click.IntRange(min=1), help="Runs per configuration.")
-@click.option("--threads", type=click.IntRange(min=1),
-              help="Solver threads (default: each back end's own).")
+@click.option("--threads", type=click.IntRange(0, MAX_THREADS),
+              help="Solver threads (0 or unset: each back end's own default).")
 @click.option("--only", help="Comma-separated instance ids or glob patterns (e.g. 'NH,*-hess').")
 @click.option("--out", "-o", type=click.Path(dir_okay=False, path_type=Path),
               help="Write the table as CSV (with machine, versions and commit), "

@@ -17,6 +17,10 @@ class ModelError(InputError):
     """A planning-model file has an unknown key, a wrong type or a bad value."""
 
 
+class SuiteError(InputError):
+    """A benchmark suite or best-known-values file is missing or malformed."""
+
+
 class PlanError(InputError):
     """A plan file cannot be read (malformed rows, unknown columns)."""
 

@@ -19,6 +19,7 @@ import numpy as np
 
 from .errors import InstanceError, ModelError
 from .instance import FORMATS, METRICS, Instance, load_instance
+from .values import LARGEST, MAX_THREADS, integer, number
 
 CONTIGUITY_METHODS = ("flow", "cuts")
 
@@ -150,13 +151,22 @@ def _type_name(t) -> str:
     return " or ".join(names[x] for x in _as_tuple(t))
 
 
+def model_number(table: Mapping[str, Any], key: str, source: str, default: float | None = None,
+                 **limits) -> float | None:
+    """`table[key]` checked by `values.number` (finite, in range) under its dotted name.
+
+    `key` is dotted ('staffing.caseload'); its last part is looked up in `table`.
+    """
+    name = key.rsplit(".", 1)[-1]
+    if name not in table:
+        return default
+    return number(table[name], key, where=source, error=ModelError, **limits)
+
+
 def _number_table(table: Mapping[str, Any], section: str, source: str) -> dict[str, float]:
-    out = {}
-    for key, value in table.items():
-        if isinstance(value, bool) or not isinstance(value, _Num):
-            raise ModelError(f"{source}: '{section}.{key}' must be a number, got {value!r}")
-        out[key] = float(value)
-    return out
+    """Floors and caps: finite, non-negative numbers named `section.attribute`."""
+    return {key: number(value, f"{section}.{key}", where=source, lo=0, error=ModelError)
+            for key, value in table.items()}
 
 
 def _area_range(count, key: str, source: str) -> tuple[int, int]:
@@ -170,6 +180,8 @@ def _area_range(count, key: str, source: str) -> tuple[int, int]:
         lo, hi = count
     else:
         raise ModelError(f"{source}: '{key}' must be an integer or [min, max], got {count!r}")
+    if lo == hi and lo < 1:
+        raise ModelError(f"{source}: '{key}' must be at least 1, got {lo}")
     if not 1 <= lo <= hi:
         raise ModelError(f"{source}: '{key}' needs 1 <= min <= max, got {list(count)!r}")
     return int(lo), int(hi)
@@ -208,19 +220,24 @@ def parse_model(data: Mapping[str, Any], *, base: Path, source: str) -> Planning
         st = data["staffing"]
         if "caseload" not in st:
             raise ModelError(f"{source}: missing key 'staffing.caseload'")
-        staffing = Staffing(**{k: (v if isinstance(v, str) else float(v)) for k, v in st.items()})
-        if staffing.caseload <= 0 or staffing.min_fte < 0 or staffing.cost_per_fte < 0:
-            raise ModelError(f"{source}: 'staffing' values must be positive")
+        staffing = Staffing(
+            caseload=model_number(st, "staffing.caseload", source, lo=0, lo_open=True),
+            min_fte=model_number(st, "staffing.min_fte", source, 0.0, lo=0),
+            cost_per_fte=model_number(st, "staffing.cost_per_fte", source, 0.0, lo=0),
+            attribute=st.get("attribute", "jobseekers"),
+        )
 
     obj = data.get("objective", {})
     objective = Objective(
-        **{k: (float(v) if k in ("cost_per_weighted_km", "fixed_cost_per_area") else v)
-           for k, v in obj.items()}
+        travel_weight=obj.get("travel_weight", "jobseekers"),
+        cost_per_weighted_km=model_number(obj, "objective.cost_per_weighted_km", source, 1.0,
+                                          lo=0),
+        fixed_cost_per_area=model_number(obj, "objective.fixed_cost_per_area", source, 0.0,
+                                         lo=0),
+        distance_power=obj.get("distance_power", 1),
     )
     if objective.distance_power not in (1, 2):
         raise ModelError(f"{source}: 'objective.distance_power' must be 1 or 2")
-    if objective.cost_per_weighted_km < 0 or objective.fixed_cost_per_area < 0:
-        raise ModelError(f"{source}: 'objective' costs must not be negative")
 
     cont = data.get("contiguity", {})
     links = []
@@ -235,19 +252,21 @@ def parse_model(data: Mapping[str, Any], *, base: Path, source: str) -> Planning
         if not isinstance(value, str):
             raise ModelError(f"{source}: 'locks.{key}' must be the code of a lead municipality")
 
-    solver = SolverOptions(**{k: (float(v) if k in ("time_limit", "gap") else v)
-                              for k, v in data.get("solver", {}).items()})
+    sv = data.get("solver", {})
+    threads = sv.get("threads")
+    solver = SolverOptions(
+        backend=sv.get("backend", "highs"),
+        time_limit=model_number(sv, "solver.time_limit", source, lo=0, lo_open=True),
+        gap=model_number(sv, "solver.gap", source, 0.0, lo=0, hi=1, hi_open=True),
+        contiguity=sv.get("contiguity", "cuts"),
+        threads=None if threads is None else integer(threads, "solver.threads", where=source,
+                                                     lo=0, hi=MAX_THREADS, error=ModelError),
+    )
     if solver.contiguity not in CONTIGUITY_METHODS:
         raise ModelError(
             f"{source}: 'solver.contiguity' must be one of {', '.join(CONTIGUITY_METHODS)}"
         )
-    if solver.time_limit is not None and solver.time_limit <= 0:
-        raise ModelError(f"{source}: 'solver.time_limit' must be positive")
-    if not 0 <= solver.gap < 1:
-        raise ModelError(f"{source}: 'solver.gap' must be in [0, 1)")
-    max_d = areas.get("max_distance_km")
-    if max_d is not None and max_d <= 0:
-        raise ModelError(f"{source}: 'areas.max_distance_km' must be positive")
+    max_d = model_number(areas, "areas.max_distance_km", source, lo=0, lo_open=True)
 
     return PlanningModel(
         name=data.get("name", Path(source).stem),
@@ -264,7 +283,7 @@ def parse_model(data: Mapping[str, Any], *, base: Path, source: str) -> Planning
         contiguity=cont.get("enabled", True),
         links=tuple(links),
         locks=dict(locks),
-        max_distance_km=None if max_d is None else float(max_d),
+        max_distance_km=max_d,
         solver=solver,
         source=source,
     )
@@ -293,9 +312,7 @@ def _balance(table: Mapping[str, Any], source: str) -> Balance:
     for key in ("attribute", "tolerance"):
         if key not in table:
             raise ModelError(f"{source}: missing key 'balance.{key}'")
-    tol = float(table["tolerance"])
-    if not 0 <= tol < 1:
-        raise ModelError(f"{source}: 'balance.tolerance' must be in [0, 1), got {tol:g}")
+    tol = model_number(table, "balance.tolerance", source, lo=0, hi=1, hi_open=True)
     return Balance(attribute=table["attribute"], tolerance=tol)
 
 
@@ -350,6 +367,8 @@ class Problem:
     cost: np.ndarray
     fixed_cost: float
     contiguity: bool
+    notes: tuple[str, ...] = ()
+    """What binding changed or assumed (e.g. an area count clamped), for the user."""
 
     @property
     def n(self) -> int:
@@ -400,10 +419,7 @@ def bind(model: PlanningModel, instance: Instance | None = None) -> Problem:
     def bounds(table: Mapping[str, float], kind: str) -> list[Bound]:
         out = []
         for attr, limit in table.items():
-            try:
-                values = inst.attribute(attr)
-            except InstanceError as exc:
-                raise ModelError(f"{src}: '{kind}.{attr}': {exc}") from None
+            values = _amounts(inst, attr, f"{kind}.{attr}", src)
             out.append(Bound(attr, values, limit, f"{kind[:-1]} {attr}"))
         return out
 
@@ -415,10 +431,13 @@ def bind(model: PlanningModel, instance: Instance | None = None) -> Problem:
         caps.append(cap)
     st = model.staffing
     if st is not None:
-        try:
-            values = inst.attribute(st.attribute)
-        except InstanceError as exc:
-            raise ModelError(f"{src}: 'staffing.attribute': {exc}") from None
+        values = _amounts(inst, st.attribute, "staffing.attribute", src)
+        _within(float(values.sum()) / st.caseload, "staffing.caseload",
+                "makes the staff of all areas", src)
+        _within(st.min_fte * st.caseload, "staffing.min_fte", "times the caseload is", src)
+        most_fte = values.sum() / st.caseload + n * (st.min_fte + 1)  # Σ over ≤ n areas
+        _within(st.cost_per_fte * most_fte, "staffing.cost_per_fte",
+                "makes a staff cost of up to", src)
     if st is not None and st.min_fte > 0:
         floors.append(Bound(st.attribute, values, st.min_fte * st.caseload,
                             f"staffing ({st.min_fte:g} FTE × caseload {st.caseload:g})"))
@@ -427,12 +446,14 @@ def bind(model: PlanningModel, instance: Instance | None = None) -> Problem:
     if obj.travel_weight is None or obj.travel_weight == "":
         weight = np.ones(n)
     else:
-        try:
-            weight = inst.attribute(obj.travel_weight)
-        except InstanceError as exc:
-            raise ModelError(f"{src}: 'objective.travel_weight': {exc}") from None
+        weight = _amounts(inst, obj.travel_weight, "objective.travel_weight", src)
     dist = inst.distance
     cost = obj.cost_per_weighted_km * weight[:, None] * dist**obj.distance_power
+    _within(float(cost.max()), "objective.cost_per_weighted_km",
+            "gives a travel cost (× weight × distance) of", src)
+    _within(obj.fixed_cost_per_area * n, "objective.fixed_cost_per_area",
+            "gives fixed costs of up to", src)
+    k_min, k_max, notes = _clamped_count(model, int(candidates.sum()))
 
     allowed = np.repeat(candidates[None, :], n, axis=0)
     if model.max_distance_km is not None:
@@ -442,11 +463,44 @@ def bind(model: PlanningModel, instance: Instance | None = None) -> Problem:
         allowed[i, j] = True
 
     return Problem(
-        model=model, instance=inst, k_min=model.areas[0], k_max=model.areas[1],
+        model=model, instance=inst, k_min=k_min, k_max=k_max,
         candidates=candidates, fixed=fixed, locks=locks, floors=tuple(floors), caps=tuple(caps),
         allowed=allowed, cost=cost, fixed_cost=obj.fixed_cost_per_area,
-        contiguity=model.contiguity,
+        contiguity=model.contiguity, notes=notes,
     )
+
+
+def _amounts(inst: Instance, attr: str, key: str, src: str) -> np.ndarray:
+    """An attribute that a rule sums (floor, cap, staffing, weight): finite and ≥ 0 everywhere."""
+    try:
+        values = inst.attribute(attr)
+    except InstanceError as exc:
+        raise ModelError(f"{src}: '{key}': {exc}") from None
+    for bad, what in ((values < 0, "negative"), (values > LARGEST, f"above {LARGEST:g}")):
+        if bad.any():
+            i = int(np.flatnonzero(bad)[0])
+            raise ModelError(f"{src}: '{key}': instance {inst.name!r} has a {what} {attr!r} "
+                             f"({values[i]:g}) for {inst.label(i)}; a summed amount must be "
+                             f"0 to {LARGEST:g}")
+    return values
+
+
+def _within(value: float, key: str, what: str, src: str) -> None:
+    """Refuse a setting whose derived figure leaves the range solvers handle exactly."""
+    if not value <= LARGEST:
+        raise ModelError(f"{src}: '{key}' {what} {value:g}, more than {LARGEST:g}: "
+                         "rescale the units")
+
+
+def _clamped_count(model: PlanningModel, candidates: int) -> tuple[int, int, tuple[str, ...]]:
+    """The area range with its maximum cut to the number of candidate leads (each area
+    needs its own lead); a minimum above it is kept, for the precheck to explain."""
+    k_min, k_max = model.areas
+    top = max(k_min, candidates)
+    if k_max <= top:
+        return k_min, k_max, ()
+    return k_min, top, (f"'areas.count' allows up to {k_max} areas but only {candidates} "
+                        f"municipalities may lead one: at most {top} areas are tried",)
 
 
 def _balance_bounds(model: PlanningModel, inst: Instance) -> tuple[Bound, Bound]:
@@ -457,10 +511,7 @@ def _balance_bounds(model: PlanningModel, inst: Instance) -> tuple[Bound, Bound]
     if k_min != k_max:
         raise ModelError(f"{src}: 'balance' needs a fixed area count, but 'areas.count' is "
                          f"[{k_min}, {k_max}]")
-    try:
-        values = inst.attribute(bal.attribute)
-    except InstanceError as exc:
-        raise ModelError(f"{src}: 'balance.attribute': {exc}") from None
+    values = _amounts(inst, bal.attribute, "balance.attribute", src)
     lo, hi = bal.limits(float(values.sum()), k_min)
     if lo > hi:
         raise ModelError(f"{src}: 'balance.tolerance' {bal.tolerance:g} leaves no whole value "

@@ -28,6 +28,7 @@ def write_outputs(out: Path, plan: Plan | None, figs: PlanFigures | None, summar
                 summary.setdefault("notes", []).append(
                     "instance has no geometry: no GeoJSON and no map")
         (stage / "summary.json").write_text(
-            json.dumps(summary, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+            json.dumps(summary, indent=2, ensure_ascii=False, allow_nan=False) + "\n",
+            encoding="utf-8")
         written.append("summary.json")
     return [Path(out) / w for w in written]

@@ -23,6 +23,7 @@ from .heuristic import heuristic_plan, repair_plan
 from .model import Problem
 from .plan import Plan
 from .precheck import diagnose
+from .values import MAX_THREADS, integer, number
 from .verify import Verification, verify
 
 OBJECTIVE_TOL = 1e-6
@@ -56,6 +57,9 @@ class Solution:
     gap_limit: float
     time_limit: float | None
     message: str = ""
+    notes: tuple[str, ...] = ()
+    """What the user should know besides the status: a clamped area count, an unused
+    warm start and why, how a plan file was read."""
 
     @property
     def gap(self) -> float | None:
@@ -68,7 +72,7 @@ class Solution:
             "gap": self.gap, "gap_limit": self.gap_limit, "wall_time_s": self.wall_time,
             "time_limit_s": self.time_limit, "backend": self.backend, "version": self.version,
             "contiguity": self.strategy, "cut_rounds": self.rounds, "cuts_added": self.cuts,
-            "nodes": self.nodes, "message": self.message,
+            "nodes": self.nodes, "message": self.message, "notes": list(self.notes),
         }
 
 
@@ -99,25 +103,35 @@ def solve(
     if strategy not in STRATEGIES:
         raise BackendError(f"unknown contiguity strategy {strategy!r} "
                            f"(choose from {', '.join(STRATEGIES)})")
+    time_limit = opts.time_limit if time_limit is None else number(
+        time_limit, "time_limit", lo=0, lo_open=True)
+    gap = opts.gap if gap is None else number(gap, "gap", lo=0, hi=1, hi_open=True)
+    threads = opts.threads if threads is None else integer(threads, "threads", lo=0,
+                                                           hi=MAX_THREADS)
+    notes = [*problem.notes, *(f"warm start: {note}" for note in
+                               (warm_start.notes if warm_start is not None else ()))]
     name = backend or opts.backend
     if name == "heuristic":
-        return heuristic_solution(problem, time_limit=time_limit or opts.time_limit,
-                                  say=progress)
+        if warm_start is not None:
+            notes.append("the heuristic back end does not use a warm start")
+        sol = heuristic_solution(problem, time_limit=time_limit, say=progress)
+        return replace(sol, notes=tuple(notes))
     engine = get_backend(name)
     if warm_start is not None:
         engine.require("warm_start", "start from a given plan")
     run = _Run(
-        engine=engine, strategy=strategy, start=time.perf_counter(),
-        time_limit=time_limit if time_limit is not None else opts.time_limit,
-        gap=opts.gap if gap is None else gap,
-        threads=threads if threads is not None else opts.threads,
-        heuristic=heuristic, log=log, say=progress or (lambda _msg: None),
+        engine=engine, strategy=strategy, start=time.perf_counter(), time_limit=time_limit,
+        gap=gap, threads=threads or None,  # 0 asks for the back end's own default
+        heuristic=heuristic, log=log, say=progress or (lambda _msg: None), notes=notes,
     )
     reasons = diagnose(problem)
     if reasons:
         raise InfeasibleModelError("the model cannot be satisfied: " + "; ".join(reasons))
     if problem.k_min == problem.k_max:
         return run.one(problem, warm_start)
+    if warm_start is not None and not problem.k_min <= len(warm_start.areas()) <= problem.k_max:
+        run.notes.append(f"the warm start has {len(warm_start.areas())} areas, outside "
+                         f"{problem.k_min}–{problem.k_max}, and was not used")
     parts = []
     for k in range(problem.k_min, problem.k_max + 1):
         sub = replace(problem, k_min=k, k_max=k, model=problem.model.with_areas(k))
@@ -142,13 +156,15 @@ class _Run:
     heuristic: bool
     log: bool
     say: Callable[[str], None]
+    notes: list[str]
+    """Notes for the final solution, gathered over every area count."""
 
     def remaining(self) -> float | None:
         if self.time_limit is None:
             return None
         return self.time_limit - (time.perf_counter() - self.start)
 
-    def solution(self, problem, status, incumbent, bound, counts, message, notes=()):
+    def solution(self, problem, status, incumbent, bound, counts, message):
         plan = incumbent[1] if incumbent and status.has_solution else None
         figs = evaluate(problem, plan) if plan is not None else None
         final = bound if status is not Status.INFEASIBLE else None
@@ -158,7 +174,7 @@ class _Run:
                         float(final) if final is not None and np.isfinite(final) else None,
                         time.perf_counter() - self.start, self.engine.name,
                         self.engine.version(), counts[0], counts[1], counts[2], counts[3],
-                        self.gap, self.time_limit, "; ".join([message, *notes]))
+                        self.gap, self.time_limit, message, tuple(dict.fromkeys(self.notes)))
 
     def combine(self, problem: Problem, parts: list[Solution]) -> Solution:
         """One certificate for a range of area counts from the per-count solutions."""
@@ -195,8 +211,8 @@ class _Run:
         engine = self.engine
         form = build(problem, self.strategy)
         milp = form.milp
-        notes: list[str] = []
         incumbent: tuple[float, Plan] | None = None
+        given = warm_start is not None
         if warm_start is None and self.heuristic and "warm_start" in engine.capabilities:
             left = self.remaining()
             budget = HEURISTIC_SECONDS if left is None else min(HEURISTIC_SECONDS,
@@ -206,10 +222,13 @@ class _Run:
                 self.say(f"heuristic plan: {evaluate(problem, warm_start).objective:,.2f} "
                          f"({time.perf_counter() - self.start:.1f} s)")
         if warm_start is not None:
-            if verify(problem, warm_start).ok:
+            check = verify(problem, warm_start)
+            if check.ok:
                 incumbent = (evaluate(problem, warm_start).objective, warm_start)
             else:
-                notes.append("the warm start breaks a rule of the model and was not used")
+                if given:
+                    self.notes.append("the warm start breaks a rule of the model and was not "
+                                      f"used: {check.violations[0].message}")
                 warm_start = None
         x0 = form.start(warm_start) if warm_start is not None else None
         bound = -np.inf
@@ -217,7 +236,7 @@ class _Run:
 
         def finish(status: Status, message: str) -> Solution:
             return self.solution(problem, status, incumbent, bound,
-                                 (form.strategy, rounds, cuts, nodes), message, notes)
+                                 (form.strategy, rounds, cuts, nodes), message)
 
         def stopped(why: str) -> Solution:
             return finish(Status.FEASIBLE if incumbent else Status.NO_SOLUTION, why)
