@@ -15,6 +15,7 @@ from pathlib import Path
 import click
 
 from . import __version__
+from .backends import REGISTRY
 from .errors import BackendError, InfeasibleModelError, InputError, OptimizerError
 from .figures import evaluate
 from .formulation import STRATEGIES
@@ -123,7 +124,7 @@ def cli() -> None:
 
 @cli.command()
 @click.argument("model", type=click.Path(dir_okay=False, path_type=Path))
-@click.option("--backend", "-b",
+@click.option("--backend", "-b", type=click.Choice((*REGISTRY, "heuristic")),
               help="highs, cbc, cpsat, scip, or heuristic (default: the model's, else highs).")
 @click.option("--time-limit", "-t", type=_Number(lo=0, lo_open=True),
               help="Wall-clock seconds; a stopped run is reported as feasible, never optimal.")

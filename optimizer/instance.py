@@ -387,18 +387,29 @@ def from_node_link(
     matrix = graph_attrs.pop("distance_matrix", None)
     own_metric = graph_attrs.pop("distance_metric", None)
     name = str(graph_attrs.pop("name", default_name) or default_name)
-    return Instance(
-        name=name,
-        codes=tuple(codes),
-        names=tuple(names),
-        attributes=attributes,
-        edges=np.array(edges, dtype=np.int64).reshape(-1, 2),
-        matrix=None if matrix is None else np.asarray(matrix, dtype=float),
-        metadata=graph_attrs,
-        geometry_path=geometry_path,
-        metric=metric if metric is not None else own_metric,
-        partial=partial,
-    )
+    try:
+        return Instance(
+            name=name,
+            codes=tuple(codes),
+            names=tuple(names),
+            attributes=attributes,
+            edges=np.array(edges, dtype=np.int64).reshape(-1, 2),
+            matrix=None if matrix is None else _matrix(matrix),
+            metadata=graph_attrs,
+            geometry_path=geometry_path,
+            metric=metric if metric is not None else own_metric,
+            partial=partial,
+        )
+    except InstanceError as exc:  # the constructor's checks: say which file
+        raise InstanceError(f"{source}: {exc}") from None
+
+
+def _matrix(value: Any) -> np.ndarray:
+    """A distance matrix from JSON; anything that is not a numeric table gives NaN (refused)."""
+    try:
+        return np.asarray(value, dtype=float)
+    except (TypeError, ValueError, OverflowError):
+        return np.full((1, 1), np.nan)
 
 
 def _float(v: int | float) -> float:

@@ -17,6 +17,7 @@ from typing import Any
 
 import numpy as np
 
+from .backends import REGISTRY
 from .errors import InstanceError, ModelError
 from .instance import FORMATS, METRICS, Instance, load_instance
 from .values import LARGEST, MAX_THREADS, integer, number
@@ -262,6 +263,9 @@ def parse_model(data: Mapping[str, Any], *, base: Path, source: str) -> Planning
         threads=None if threads is None else integer(threads, "solver.threads", where=source,
                                                      lo=0, hi=MAX_THREADS, error=ModelError),
     )
+    if solver.backend not in (*REGISTRY, "heuristic"):
+        raise ModelError(f"{source}: 'solver.backend' must be one of "
+                         f"{', '.join((*REGISTRY, 'heuristic'))}, got {solver.backend!r}")
     if solver.contiguity not in CONTIGUITY_METHODS:
         raise ModelError(
             f"{source}: 'solver.contiguity' must be one of {', '.join(CONTIGUITY_METHODS)}"

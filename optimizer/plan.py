@@ -129,7 +129,10 @@ def _delimiter(first_line: str) -> str:
     """The delimiter that splits the header into the most columns, one being 'code'."""
     best, width = ",", 0
     for d in DELIMITERS:
-        cells = [c.strip().lower() for c in next(csv.reader([first_line], delimiter=d), [])]
+        try:
+            cells = [c.strip().lower() for c in next(csv.reader([first_line], delimiter=d), [])]
+        except csv.Error:  # e.g. a NUL: the full read below names the file
+            continue
         if "code" in cells and len(cells) > width:
             best, width = d, len(cells)
     return best
@@ -152,7 +155,7 @@ def read_plan(path: str | Path, instance: Instance) -> Plan:
     text, encoding = _decode(data, path)
     if "\x00" in text:
         raise PlanError(f"{path}: contains NUL characters; not a text CSV file")
-    delimiter = _delimiter(text.split("\n", 1)[0])
+    delimiter = _delimiter((text.splitlines() or [""])[0])
     try:
         rows = list(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter))
     except csv.Error as exc:

@@ -16,8 +16,9 @@ from .errors import InputError
 LARGEST = 1e15
 """Largest magnitude accepted: doubles hold whole numbers exactly only below 2**53
 (about 9e15), and solvers treat coefficients near 1e20 as infinite."""
-MAX_THREADS = 1024
-"""Most solver threads accepted; 0 asks for the back end's own default."""
+MAX_THREADS = 64
+"""Most solver threads accepted (CP-SAT with 1024 workers needs 1.3 GB on a 30-municipality
+model); 0 asks for the back end's own default."""
 
 
 def describe(lo: float | None = None, hi: float | None = None, *, lo_open: bool = False,
