@@ -5,7 +5,7 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 
-.PHONY: demo test instances bench-finland bench-literature clean
+.PHONY: demo test instances bench-finland bench-literature fuzz-long clean
 
 $(BIN)/optimizer: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -27,6 +27,9 @@ bench-finland: $(BIN)/optimizer
 
 bench-literature: $(BIN)/optimizer
 	$(BIN)/optimizer bench literature --out benchmarks/results/literature.csv
+
+fuzz-long: $(BIN)/optimizer
+	FUZZ=long $(BIN)/python -m pytest -q tests/test_fuzz.py --hypothesis-show-statistics
 
 instances: $(BIN)/optimizer
 	$(BIN)/optimizer instances build

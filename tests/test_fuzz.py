@@ -9,7 +9,7 @@ file and writes nothing; a summary.json that is written is strict JSON. A
 non-finite number anywhere in a model, or a bad number in a rule's attribute,
 must be refused: a false claim ("infeasible", "every rule holds") is a failure.
 
-`make test` runs the default profile (about 250 cases, derandomised); the long
+`make test` runs the default profile (260 cases, derandomised); the long
 profile (`FUZZ=long`, see benchmarks/README.md) runs ten times as many with a
 fresh seed each time.
 """
@@ -194,8 +194,9 @@ def plausible(expected) -> st.SearchStrategy:
     if int in kinds or float in kinds:
         options += [st.integers(-2, 40), st.floats(0, 1e5), st.sampled_from([0, 1, 0.5, 1e-9])]
     if str in kinds:
-        options += [REFERENCES, ATTRIBUTES, st.sampled_from(["highs", "heuristic", "cuts",
-                                                             "flow", "great_circle", "matrix"])]
+        options += [REFERENCES, ATTRIBUTES, st.sampled_from([
+            "highs", "heuristic", "cuts", "flow", "great_circle", "geodesic", "matrix",
+            "node-link", "orlib-pmed", "orlib-pmedcap", "name", "lat"])]
     if list in kinds:
         options += [st.lists(REFERENCES, max_size=3), st.lists(st.integers(0, 8), min_size=2,
                                                                 max_size=2)]
@@ -483,18 +484,25 @@ OPTION_TEXT = st.one_of(
 
 @fuzz_settings(30)
 @given(option=st.sampled_from(["--time-limit", "--gap", "--areas", "--contiguity",
-                               "--backend"]),
+                               "--backend", "check --areas"]),
        value=OPTION_TEXT)
 def test_fuzzed_options(option, value):
     with tempfile.TemporaryDirectory() as d:
         tmp = Path(d)
         model = write_case(tmp, base_model())
         out = tmp / "out"
-        args = ["solve", model, "--out", out, option, value]
-        if option != "--backend":
-            args += ["-b", "heuristic"]
-        if option != "--time-limit":
-            args += ["-t", 20]
+        if option.startswith("check"):
+            plan = tmp / "plan.csv"
+            plan.write_text("code,area\n" + "".join(f"{c},{c[-1] in '123'}\n" for c in CODES),
+                            encoding="utf-8")
+            option = "--areas"
+            args = ["check", plan, "--model", model, "--out", out, option, value]
+        else:
+            args = ["solve", model, "--out", out, option, value]
+            if option != "--backend":
+                args += ["-b", "heuristic"]
+            if option != "--time-limit":
+                args += ["-t", 20]
         result = run(args)
         check_outcome(result, out, (option,))
         lowered = value.strip().lower()
