@@ -46,6 +46,8 @@ class Case:
     strategies: tuple[str, ...] | None = None
     repeat: int | None = None
     time_limit: float | None = None
+    regional_leads: tuple[int, int] | None = None
+    """With an organiser: regional leads besides its own area (instead of `areas`)."""
 
 
 @dataclass(frozen=True)
@@ -94,7 +96,8 @@ class Row:
 
 SUITE_KEYS = {"name", "description", "backends", "contiguity", "time_limit", "repeat",
               "instances"}
-CASE_KEYS = {"id", "model", "areas", "backends", "contiguity", "repeat", "time_limit"}
+CASE_KEYS = {"id", "model", "areas", "regional_leads", "backends", "contiguity", "repeat",
+             "time_limit"}
 
 
 def suite_path(name_or_path: str, root: Path | None = None) -> Path:
@@ -167,6 +170,9 @@ def load_suite(path: Path) -> Suite:
         areas = case.get("areas")
         if areas is not None:
             areas = _area_range(areas, f"{at}.areas", str(path))
+        leads = case.get("regional_leads")
+        if leads is not None:
+            leads = _area_range(leads, f"{at}.regional_leads", str(path), least=0)
         case_id = _string(case.get("id", model.stem), f"{at}.id", str(path))
         if any(c.id == case_id for c in cases):
             raise SuiteError(f"{path}: instance id {case_id!r} appears twice (ids key the "
@@ -181,6 +187,7 @@ def load_suite(path: Path) -> Suite:
                     error=SuiteError) if "repeat" in case else None,
             number(case["time_limit"], f"{at}.time_limit", **limit)
             if "time_limit" in case else None,
+            regional_leads=leads,
         ))
     return Suite(
         name=_string(data.get("name", path.stem), "name", str(path)), cases=tuple(cases),
@@ -196,13 +203,13 @@ def load_suite(path: Path) -> Suite:
     )
 
 
-def _area_range(value, key: str, where: str) -> tuple[int, int]:
+def _area_range(value, key: str, where: str, least: int = 1) -> tuple[int, int]:
     if isinstance(value, list) and len(value) == 2:
-        lo, hi = (integer(v, key, where=where, lo=1, error=SuiteError) for v in value)
+        lo, hi = (integer(v, key, where=where, lo=least, error=SuiteError) for v in value)
         if lo > hi:
             raise SuiteError(f"{where}: '{key}' needs min <= max, got {value!r}")
         return lo, hi
-    k = integer(value, key, where=where, lo=1, error=SuiteError)
+    k = integer(value, key, where=where, lo=least, error=SuiteError)
     return k, k
 
 
@@ -271,8 +278,13 @@ def run_suite(
     only: tuple[str, ...] | None = None,
     progress: Callable[[str], None] | None = None,
     on_row: Callable[[list[Row]], None] | None = None,
+    client=None,
 ) -> list[Row]:
     """Run every case × back end × strategy; each plan is re-verified here.
+
+    With a Dask `client` (`optimizer.cluster.dask_client`) the configurations run as
+    tasks on its workers, in parallel (times then include the contention of sharing
+    machines; the CSV's machine columns name the client's machine).
 
     `only` keeps the cases whose id matches one of its glob patterns; `on_row`
     sees the rows so far after each configuration, so a long run that is
@@ -288,9 +300,13 @@ def run_suite(
     problems = []  # every model is read before anything runs: bad input stops a run at once
     for case in cases:
         model = load_model(case.model)
-        problems.append(bind(model.with_areas(*case.areas) if case.areas else model))
+        if case.areas:
+            model = model.with_areas(*case.areas)
+        if case.regional_leads:
+            model = model.with_regional_leads(*case.regional_leads)
+        problems.append(bind(model))
+    configs = []
     for case, problem in zip(cases, problems, strict=True):
-        ref = references.get(case.id, Reference(None, "", ""))
         strats = strategies or case.strategies or suite.strategies
         if not problem.contiguity:
             strats = ("cuts",)
@@ -300,24 +316,53 @@ def run_suite(
                 say(f"{case.id}: back end {backend} not installed, skipped")
                 continue
             for strategy in strats:
-                runs = []
-                for _ in range(repeat or case.repeat or suite.repeat):
-                    say(f"{case.id} · {backend} · {strategy if problem.contiguity else 'none'}")
-                    try:
-                        sol = solve(problem, backend=backend, strategy=strategy,
-                                    time_limit=limit, threads=threads)
-                    except InfeasibleModelError as exc:
-                        runs.append((Status.INFEASIBLE, None, None, 0.0, None, str(exc)))
-                        continue
-                    ok = verify(problem, sol.plan).ok if sol.plan is not None else None
-                    runs.append((sol.status, sol.objective, sol.bound, sol.wall_time, ok,
-                                 sol.message))
-                rows.append(_row(case, problem, backend, strategy, runs, ref,
-                                 {**meta, "threads": threads or "default"},
-                                 versions=_version(backend)))
-                if on_row is not None:
-                    on_row(rows)
-    return rows
+                configs.append((case, problem, backend, strategy, limit,
+                                repeat or case.repeat or suite.repeat))
+
+    def row(k: int, runs: list) -> Row:
+        case, problem, backend, strategy, _, _ = configs[k]
+        return _row(case, problem, backend, strategy, runs,
+                    references.get(case.id, Reference(None, "", "")),
+                    {**meta, "threads": threads or "default"}, versions=_version(backend))
+
+    if client is None:
+        for k, (case, problem, backend, strategy, limit, times) in enumerate(configs):
+            say(f"{case.id} · {backend} · {strategy if problem.contiguity else 'none'}")
+            rows.append(row(k, run_configuration(problem, backend, strategy, limit, threads,
+                                                 times)))
+            if on_row is not None:
+                on_row(rows)
+        return rows
+    from distributed import as_completed
+
+    futures = {client.submit(run_configuration, problem, backend, strategy, limit, threads,
+                             times, pure=False): k
+               for k, (_, problem, backend, strategy, limit, times) in enumerate(configs)}
+    done: dict[int, Row] = {}
+    for fut in as_completed(futures):
+        k = futures[fut]
+        done[k] = row(k, fut.result())
+        say(f"{configs[k][0].id} · {configs[k][2]} · {configs[k][3]}: {done[k].status}")
+        if on_row is not None:
+            on_row([done[j] for j in sorted(done)])
+    return [done[k] for k in range(len(configs))]
+
+
+def run_configuration(problem, backend: str, strategy: str, limit: float,
+                      threads: int | None, times: int) -> list[tuple]:
+    """`times` solves of one configuration, each plan re-verified (a Dask task when the
+    suite runs on a cluster)."""
+    runs = []
+    for _ in range(times):
+        try:
+            sol = solve(problem, backend=backend, strategy=strategy, time_limit=limit,
+                        threads=threads)
+        except InfeasibleModelError as exc:
+            runs.append((Status.INFEASIBLE, None, None, 0.0, None, str(exc)))
+            continue
+        ok = verify(problem, sol.plan).ok if sol.plan is not None else None
+        runs.append((sol.status, sol.objective, sol.bound, sol.wall_time, ok, sol.message))
+    return runs
 
 
 def _version(backend: str) -> str:

@@ -25,6 +25,14 @@ class PlanError(InputError):
     """A plan file cannot be read (malformed rows, unknown columns)."""
 
 
+class CatalogueError(InputError):
+    """A service catalogue has a bad line: the message names the file, line and column."""
+
+
+class FinanceError(InputError):
+    """Finance input (subsidies, shares, keys) is missing or malformed."""
+
+
 class InfeasibleModelError(OptimizerError):
     """The model has no feasible plan; the message says why when a reason is known."""
 

@@ -23,6 +23,7 @@ from .heuristic import heuristic_plan, repair_plan
 from .model import Problem
 from .plan import Plan
 from .precheck import diagnose
+from .terms import expand
 from .values import MAX_THREADS, integer, number
 from .verify import Verification, verify
 
@@ -98,6 +99,9 @@ def solve(
     counts is solved one count at a time (each is far easier than the range);
     the best plan wins and the bound is the smallest of the counts' bounds.
     """
+    if (why := problem.needs_phases) is not None:
+        raise BackendError(f"model {problem.model.name!r} asks for {why}: solve it with "
+                           "optimizer.decisions.solve_model (the CLI's solve does)")
     opts = problem.model.solver
     strategy = strategy or opts.contiguity
     if strategy not in STRATEGIES:
@@ -127,8 +131,8 @@ def solve(
     reasons = diagnose(problem)
     if reasons:
         raise InfeasibleModelError("the model cannot be satisfied: " + "; ".join(reasons))
-    if problem.k_min == problem.k_max:
-        return run.one(problem, warm_start)
+    if problem.k_min == problem.k_max or expand(problem.objective_weights).get("areas"):
+        return run.one(problem, warm_start)  # one MIP when the count itself is weighed
     if warm_start is not None and not problem.k_min <= len(warm_start.areas()) <= problem.k_max:
         run.notes.append(f"the warm start has {len(warm_start.areas())} areas, outside "
                          f"{problem.k_min}–{problem.k_max}, and was not used")
@@ -138,7 +142,7 @@ def solve(
         if diagnose(sub):
             continue
         start = warm_start if warm_start is not None and len(warm_start.areas()) == k else None
-        run.say(f"{k} areas:")
+        run.say(f"{k - 1} regional leads:" if problem.organiser is not None else f"{k} areas:")
         parts.append(run.one(sub, start))
     return run.combine(problem, parts)
 
@@ -251,6 +255,13 @@ class _Run:
                      f"{milp.num_rows} rows ({time.perf_counter() - self.start:.1f} s)")
             res = engine.solve(milp, time_limit=remaining, gap=self.gap, warm_start=start_vec,
                                threads=self.threads, log=self.log)
+            if start_vec is not None and not _consistent(milp, res):
+                # HiGHS has been seen to report the objective of its presolved start with the
+                # start's own values: solve the round again without the start.
+                self.notes.append("the back end's answer with the start did not match its "
+                                  "values; that round was solved again without the start")
+                res = engine.solve(milp, time_limit=self.remaining(), gap=self.gap,
+                                   threads=self.threads, log=self.log)
             rounds += 1
             nodes += res.nodes or 0
             if res.bound is not None:
@@ -311,6 +322,14 @@ def heuristic_solution(problem: Problem, *, time_limit: float | None = None,
     return Solution(problem, status, plan, figs, figs.objective if figs else None, bound,
                     time.perf_counter() - start, "heuristic", "heuristic", "heuristic", 0, 0, None,
                     0.0, time_limit, "heuristic plan; bound from the LP relaxation")
+
+
+def _consistent(milp, res) -> bool:
+    """Whether a result's objective is what its values give (c·x + offset)."""
+    if res.values is None or res.objective is None:
+        return True
+    value = milp.objective(res.values)
+    return abs(value - res.objective) <= OBJECTIVE_TOL * max(1.0, abs(value))
 
 
 def _proves(value: float, bound: float, gap: float) -> bool:

@@ -59,7 +59,7 @@ def harder():
     """North Ostrobothnia with 5 areas (cuts formulation) and a verified heuristic start."""
     from optimizer.heuristic import heuristic_plan
 
-    problem = bind(load_model(ROOT / "models" / "pohjois-pohjanmaa.toml").with_areas(5))
+    problem = bind(load_model(ROOT / "models" / "pohjois-pohjanmaa-4-5-areas.toml").with_areas(5))
     form = formulation.build(problem, "cuts")
     plan = heuristic_plan(problem, time_limit=2.0)
     assert plan is not None

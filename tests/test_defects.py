@@ -37,7 +37,7 @@ from optimizer.solve import solve
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA = Path(__file__).resolve().parent / "data"
-REAL_MODEL = ROOT / "models" / "pohjois-pohjanmaa.toml"
+REAL_MODEL = ROOT / "models" / "pohjois-pohjanmaa-4-5-areas.toml"
 REAL_INSTANCE = ROOT / "instances" / "finland" / "pohjois-pohjanmaa.json"
 PLAN_2025 = ROOT / "instances" / "finland" / "employment_areas_2025.csv"
 
@@ -84,6 +84,29 @@ MODEL_DEFECTS: dict[str, tuple[type[Exception], tuple[str, ...]]] = {
     "unknown_backend.toml": (ModelError, ("'solver.backend'", "'gurobi'", "highs")),
     "negative_labour_force.toml": (ModelError, ("'floors.labour_force'", "negative",
                                                 "Kempele (244)")),
+    # two tiers, per-lead costs, separate pairs, services and finance
+    "organiser_with_count.toml": (ModelError, ("'areas.count'", "'areas.regional_leads'")),
+    "regional_leads_without_organiser.toml": (ModelError, ("'areas.regional_leads'",
+                                                           "[organiser]")),
+    "organiser_not_in_instance.toml": (ModelError, ("'organiser.municipality'", "'091'")),
+    "own_area_unknown.toml": (ModelError, ("'organiser.own_area'", "alone", "'shared'")),
+    "finance_two_subsidy_sources.toml": (ModelError, ("'finance.subsidy'", "'column'",
+                                                      "'file'")),
+    "finance_weights_not_one.toml": (ModelError, ("'finance.subsidy.weights'", "add up to 1",
+                                                  "0.9")),
+    "finance_percent_over_100.toml": (ModelError, ("'finance.organiser_share.percent'",
+                                                   "120")),
+    "finance_unknown_key.toml": (ModelError, ("unknown key 'finance.incentives.bonus'",)),
+    "equalisation_key_unknown.toml": (ModelError, ("'finance.equalisation.key'",
+                                                   "'inhabitants'")),
+    "lead_cost_negative.toml": (ModelError, ("'lead_costs.678'", "≥ 0")),
+    "separate_not_pair.toml": (ModelError, ("'areas.separate[1]'", "pair")),
+    "deficit_bound_without_finance.toml": (ModelError, ("'objective.max_deficit_per_key'",
+                                                        "[finance]")),
+    "tier_move_unknown_service.toml": (ModelError, ("'services.tiers.teleportation'",
+                                                    "services-pohjois-pohjanmaa.csv")),
+    "organiser_services_without_organiser.toml": (ModelError, (
+        "'services.catalogue'", "'management_development'", "no [organiser]")),
 }
 PLAN_DEFECTS: dict[str, tuple[str, ...]] = {
     "no_code_column.csv": ("'code' column", "municipality"),
