@@ -112,7 +112,7 @@ def _pick_leads(problem: Problem, ok: np.ndarray, k: int, rng) -> list[int] | No
         cur = np.where(np.isfinite(cur), cur, cost[np.isfinite(cost)].max(initial=0) * 2 + 1)
         gain = np.array([np.maximum(cur - cost[:, j], 0)[np.isfinite(cost[:, j])].sum()
                          if j not in leads else -1.0 for j in can])
-        if gain.max() < 0:
+        if not gain.size or gain.max() < 0:  # no candidate left (e.g. every one over a cap)
             return None
         top = np.argsort(-gain)[: 1 if rng is None else 3]
         leads.append(int(can[top[0] if rng is None else rng.choice(top)]))

@@ -1085,12 +1085,20 @@ def _money(model: PlanningModel, inst: Instance, rates: CostRates,
                                    or terms.sanction_per_excess_jobseeker):
         raise ModelError(f"{model.source}: 'finance.incentives' pay surpluses and sanctions "
                          "to the organiser, but the model has no [organiser]")
+    st = model.staffing
+    if st is not None:  # sanctions in cents must fit an int64 however the plan falls
+        need = float(inst.attribute(st.attribute).sum())
+        _within(terms.sanction_per_missing_fte * inst.n * (st.min_fte + 1),
+                "finance.incentives.sanction_per_missing_fte", "gives sanctions of up to",
+                model.source)
+        _within(terms.sanction_per_excess_jobseeker * need,
+                "finance.incentives.sanction_per_excess_jobseeker",
+                "gives sanctions of up to", model.source)
     subsidy = subsidies(terms.subsidy, inst, model.source)
     equal = finance_key(model, inst, terms.equalise_by, "finance.equalisation.key", subsidy)
     if terms.share_key is not None:
         finance_key(model, inst, terms.share_key, "finance.organiser_share.key", subsidy)
     limit = model.objective.max_deficit_per_key
-    st = model.staffing
     varies = rates.common_per_area or rates.common_per_fte or (
         rates.common_staff_per_area and st is not None and st.cost_per_fte)
     if terms.share_key is not None and varies:

@@ -84,6 +84,9 @@ MODEL_DEFECTS: dict[str, tuple[type[Exception], tuple[str, ...]]] = {
     "unknown_backend.toml": (ModelError, ("'solver.backend'", "'gurobi'", "highs")),
     "negative_labour_force.toml": (ModelError, ("'floors.labour_force'", "negative",
                                                 "Kempele (244)")),
+    "subsidy_total_too_large.toml": (ModelError, ("'finance.subsidy.total'", "too large")),
+    "sanction_too_large.toml": (ModelError, ("'finance.incentives.sanction_per_excess_jobseeker'",
+                                             "rescale")),
     # two tiers, per-lead costs, separate pairs, services and finance
     "organiser_with_count.toml": (ModelError, ("'areas.count'", "'areas.regional_leads'")),
     "regional_leads_without_organiser.toml": (ModelError, ("'areas.regional_leads'",
@@ -443,3 +446,17 @@ def test_broken_raw_file_is_named_and_nothing_is_written(file, content, needles,
         assert needle in line, line
     assert not out.exists()
     assert sorted(p.name for p in tmp_path.iterdir()) == ["raw"]
+
+
+def test_cap_of_zero_is_explained_not_a_traceback(tmp_path):
+    """`caps.jobseekers = 0` crashed the heuristic (no candidate lead left) while the
+    infeasibility was being explained; found by the fuzz test."""
+    text = REAL_MODEL.read_text(encoding="utf-8").replace(
+        '"../instances/', f'"{ROOT}/instances/') + "\n[caps]\njobseekers = 0\n"
+    path = tmp_path / "model.toml"
+    path.write_text(text, encoding="utf-8")
+    result = run(["solve", path, "-b", "highs", "-t", 60])
+    if result.exception is not None and not isinstance(result.exception, SystemExit):
+        raise result.exception
+    assert result.exit_code == 1, result.output
+    assert "alone exceed(s) cap jobseekers 0" in result.stderr

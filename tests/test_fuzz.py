@@ -179,12 +179,46 @@ CORRUPTIONS = st.sampled_from(["none"] * 6 + ["truncate", "nul", "invalid-byte",
 
 # -- model files ------------------------------------------------------------------
 
-SECTION_KEYS = [(sec, key) for sec, keys in SCHEMA.items() if sec for key in keys]
-TOP_KEYS = [("", key) for key in SCHEMA[""]]
-FREE_KEYS = [("floors", a) for a in ("labour_force", "population", "jobseekers", "nosuch")] \
-    + [("caps", a) for a in ("population", "labour_force")] \
-    + [("locks", c) for c in ("002", "005", "Gamma", "nosuch")]
-MODEL_KEYS = st.sampled_from(SECTION_KEYS + TOP_KEYS + FREE_KEYS)
+def two_tier_model() -> dict:
+    """The base model as the slides have it: an organiser producing alone, regional leads,
+    per-lead costs, and money ([finance] with the subsidy formula)."""
+    model = base_model()
+    model["areas"] = {"regional_leads": [1, 2], "candidate_leads": "all",
+                      "max_distance_km": 300}
+    model["organiser"] = {"municipality": "006", "area": "all", "own_area": "alone",
+                          "floors": {"labour_force": 300}, "contiguous": True}
+    model["locks"] = {"004": "001"}
+    model["lead_costs"] = {"003": 50}
+    model["finance"] = {
+        "subsidy": {"total": 100000, "weights": {"jobseekers": 0.5, "population": 0.5}},
+        "organiser_share": {"percent": 8}, "equalisation": {"key": "population"},
+        "incentives": {"surplus_reward": 0.5, "sanction_per_missing_fte": 100,
+                       "max_caseload": 20, "sanction_per_excess_jobseeker": 5}}
+    return model
+
+
+FINANCE_KEYS = {
+    ("finance", "subsidy"): {"column": str, "file": str, "total": (int, float),
+                             "weights": dict},
+    ("finance", "organiser_share"): {"percent": (int, float), "key": str},
+    ("finance", "equalisation"): {"key": str},
+    ("finance", "incentives"): {k: (int, float) for k in (
+        "surplus_reward", "sanction_per_missing_fte", "max_caseload",
+        "sanction_per_excess_jobseeker")},
+    ("finance",): {"organiser_result": str},
+    ("finance", "subsidy", "weights"): {a: (int, float) for a in (*SUMMED, "nosuch")},
+}
+TYPES: dict[tuple[str, ...], object] = {
+    (sec, key) if sec else (key,): kind
+    for sec, keys in SCHEMA.items() for key, kind in keys.items()}
+TYPES.update({(*table, key): kind for table, keys in FINANCE_KEYS.items()
+              for key, kind in keys.items()})
+TYPES.update({(t, a): (int, float) for t in ("floors", "caps")
+              for a in ("labour_force", "population", "jobseekers", "nosuch")})
+TYPES.update({("organiser", "floors", a): (int, float) for a in ("labour_force", "nosuch")})
+TYPES.update({("lead_costs", c): (int, float) for c in ("002", "003", "Gamma", "nosuch")})
+TYPES.update({("locks", c): str for c in ("002", "005", "Gamma", "nosuch")})
+MODEL_PATHS = st.sampled_from(sorted(TYPES))
 
 
 def plausible(expected) -> st.SearchStrategy:
@@ -196,7 +230,8 @@ def plausible(expected) -> st.SearchStrategy:
     if str in kinds:
         options += [REFERENCES, ATTRIBUTES, st.sampled_from([
             "highs", "heuristic", "cuts", "flow", "great_circle", "geodesic", "matrix",
-            "node-link", "orlib-pmed", "orlib-pmedcap", "name", "lat"])]
+            "node-link", "orlib-pmed", "orlib-pmedcap", "name", "lat", "alone", "lead",
+            "organiser", "members", "subsidy"])]
     if list in kinds:
         options += [st.lists(REFERENCES, max_size=3), st.lists(st.integers(0, 8), min_size=2,
                                                                 max_size=2)]
@@ -207,40 +242,34 @@ def plausible(expected) -> st.SearchStrategy:
     return st.one_of(options) if options else BAD_VALUES
 
 
-def expected_type(sec: str, key: str):
-    if sec in ("floors", "caps"):
-        return (int, float)
-    if sec == "locks":
-        return str
-    return SCHEMA.get(sec, {}).get(key, ())
-
-
 @st.composite
 def model_mutations(draw):
-    """(section, key, value or DELETE): mostly plausible for the key's type, else broken;
+    """(key path, value or DELETE): mostly plausible for the key's type, else broken;
     a new key name now and then."""
     out = []
     for _ in range(draw(st.integers(1, 3))):
-        sec, key = draw(MODEL_KEYS)
+        path = draw(MODEL_PATHS)
         if draw(st.integers(0, 9)) == 0:
-            key = draw(st.sampled_from(["colour", "count_", "Path", "lösung"]))
-        fitting = plausible(expected_type(sec, key))
-        value = draw(st.one_of(fitting, fitting, BAD_VALUES, st.just(DELETE)))
-        out.append((sec, key, value))
+            path = (*path[:-1], draw(st.sampled_from(["colour", "count_", "Path", "lösung"])))
+        fitting = plausible(TYPES.get(path, ()))
+        out.append((path, draw(st.one_of(fitting, fitting, BAD_VALUES, st.just(DELETE)))))
     return out
 
 
 DELETE = object()
 
 
-def apply(doc: dict, sec: str, key: str, value) -> None:
-    table = doc if not sec else doc.setdefault(sec, {})
+def apply(doc: dict, path: tuple[str, ...], value) -> None:
+    """Set (or delete) the value at a key path, making tables on the way."""
+    table = doc
+    for part in path[:-1]:
+        table = table.setdefault(part, {}) if isinstance(table, dict) else None
     if not isinstance(table, dict):
         return
     if value is DELETE:
-        table.pop(key, None)
+        table.pop(path[-1], None)
     else:
-        table[key] = value
+        table[path[-1]] = value
 
 
 def write_case(tmp: Path, model: dict, instance: dict | None = None) -> Path:
@@ -252,27 +281,28 @@ def write_case(tmp: Path, model: dict, instance: dict | None = None) -> Path:
 
 
 @fuzz_settings(90)
-@given(mutations=model_mutations(), how=CORRUPTIONS, at=st.floats(0, 1),
-       backend=st.sampled_from(["heuristic", "highs"]))
-def test_fuzzed_model_files(mutations, how, at, backend):
-    model = base_model()
-    for sec, key, value in mutations:
-        apply(model, sec, key, value)
+@given(two_tier=st.booleans(), mutations=model_mutations(), how=CORRUPTIONS,
+       at=st.floats(0, 1), backend=st.sampled_from(["heuristic", "highs"]))
+def test_fuzzed_model_files(two_tier, mutations, how, at, backend):
+    model = two_tier_model() if two_tier else base_model()
+    for key_path, value in mutations:
+        apply(model, key_path, value)
     with tempfile.TemporaryDirectory() as d:
         tmp = Path(d)
         path = write_case(tmp, model)
         path.write_bytes(corrupt(path.read_bytes(), how, at))
         out = tmp / "out"
         result = run(["solve", path, "-b", backend, "-t", 20, "--out", out])
-        names = (str(path), "instance.json", *strings_in(mutations))
+        names = (str(path), "instance.json",
+                 *strings_in([(*p, v) for p, v in mutations]))
         check_outcome(result, out, names)
         if how == "none" and non_finite_inside(model):
             assert result.exit_code == 2, f"a non-finite number was accepted: {result.output}"
         if how == "none" and len(mutations) == 1 and result.exit_code == 2:
-            sec, key, value = mutations[0]  # one broken key: the message names it
+            key_path, value = mutations[0]  # one broken key: the message names it
             line = result.stderr
-            assert key in line or (sec and f"'{sec}" in line) or str(path) not in line \
-                or (value is DELETE and key in line), line
+            assert key_path[-1] in line or f"'{key_path[0]}" in line \
+                or str(path) not in line, line
 
 
 # -- instances -------------------------------------------------------------------------
@@ -455,7 +485,7 @@ def test_fuzzed_suites(mutations, how, at, known):
             if isinstance(suite.get("instances"), list) and suite["instances"] \
             and isinstance(suite["instances"][0], dict) else None
         if table is not None:
-            apply(table, "", key, value)
+            apply(table, (key,), value)
     with tempfile.TemporaryDirectory() as d:
         tmp = Path(d)
         write_case(tmp, base_model())
