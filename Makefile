@@ -1,13 +1,16 @@
 # Two commands do all setup on a fresh machine (Python >= 3.11 and make):
-#   make demo   solve the bundled North Ostrobothnia model, outputs in out/pohjois-pohjanmaa/
-#   make test   run ruff, the test suite and the smoke benchmark (fails on a wrong optimum)
+#   make demo   solve the bundled North Ostrobothnia model, outputs in out/pohjois-pohjanmaa/,
+#               and who pays what under that plan and under the 2025 areas
+#   make test   run ruff, the test suite (notebooks, the report in headless Chromium) and the
+#               smoke benchmark (fails on a wrong optimum)
 #   make test-busy  the same while two busy loops load the cores (the suite must not
 #                   depend on the machine's speed); the loops are stopped even on failure
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 
-.PHONY: demo test test-busy instances bench-finland bench-literature bench-limits clean
+.PHONY: demo test test-busy browser notebooks instances bench-finland bench-literature \
+	bench-limits fuzz-long clean
 
 $(BIN)/optimizer: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -16,10 +19,16 @@ $(BIN)/optimizer: pyproject.toml
 
 demo: $(BIN)/optimizer
 	$(BIN)/optimizer solve models/pohjois-pohjanmaa.toml --out out/pohjois-pohjanmaa
+	$(BIN)/optimizer finance out/pohjois-pohjanmaa/assignment.csv \
+		--model models/pohjois-pohjanmaa.toml
+	$(BIN)/optimizer finance instances/finland/employment_areas_2025.csv \
+		--model models/pohjois-pohjanmaa.toml
+	$(BIN)/optimizer report out/pohjois-pohjanmaa \
+		--reference instances/finland/employment_areas_2025.csv
 	$(BIN)/optimizer check instances/finland/employment_areas_2025.csv \
 		--model models/pohjois-pohjanmaa.toml --out out/pohjois-pohjanmaa-2025 || true
 
-test: $(BIN)/optimizer
+test: $(BIN)/optimizer browser
 	$(BIN)/ruff check optimizer tests benchmarks
 	$(BIN)/python -m pytest -q
 	$(BIN)/optimizer bench smoke --out out/bench-smoke.csv
@@ -38,11 +47,31 @@ test-busy: $(BIN)/optimizer
 bench-limits: $(BIN)/optimizer
 	$(BIN)/python benchmarks/time_limits.py --busy --out benchmarks/results/time_limits.csv
 
+# The report's browser test needs Debian's Chromium and chromedriver (no browser download).
+browser:
+	@command -v chromium >/dev/null && command -v chromedriver >/dev/null || { \
+		echo "installing chromium and chromium-driver (apt-get) for the browser test"; \
+		export DEBIAN_FRONTEND=noninteractive; \
+		apt-get install -y -q chromium chromium-driver >/dev/null 2>&1 || \
+		{ apt-get update -q >/dev/null && apt-get install -y -q chromium chromium-driver >/dev/null; } || \
+		echo "could not install chromium: tests/test_browser.py will fail"; }
+
+# Every notebook executed under a Jupyter kernel and rendered to HTML in out/notebooks/.
+notebooks: $(BIN)/optimizer
+	mkdir -p out/notebooks
+	for nb in notebooks/*.ipynb; do \
+		$(BIN)/jupyter nbconvert --to html --execute --ExecutePreprocessor.timeout=600 \
+			--output-dir out/notebooks "$$nb" || exit 1; \
+	done
+
 bench-finland: $(BIN)/optimizer
 	$(BIN)/optimizer bench finland --out benchmarks/results/finland.csv
 
 bench-literature: $(BIN)/optimizer
 	$(BIN)/optimizer bench literature --out benchmarks/results/literature.csv
+
+fuzz-long: $(BIN)/optimizer
+	FUZZ=long $(BIN)/python -m pytest -q tests/test_fuzz.py --hypothesis-show-statistics
 
 instances: $(BIN)/optimizer
 	$(BIN)/optimizer instances build

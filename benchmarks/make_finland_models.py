@@ -2,7 +2,7 @@
 
 Each region gets as many areas as 2025 employment areas touch it, capped by
 what the 20,000 labour-force floor allows; the mainland gets the 45 areas of
-2025. Otherwise the settings are those of models/pohjois-pohjanmaa.toml
+2025. Otherwise the settings are those of models/pohjois-pohjanmaa-4-5-areas.toml
 (without fixed leads or a distance limit). Run from the repository root:
     .venv/bin/python benchmarks/make_finland_models.py
 """

@@ -22,13 +22,17 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from .backends import REGISTRY, Status
-from .errors import InfeasibleModelError, InputError, ModelError
+from .errors import InfeasibleModelError, InputError, SuiteError
+from .formulation import STRATEGIES
 from .model import bind, load_model
 from .solve import solve
+from .values import integer, number, shown
 from .verify import verify
 
 REL_TOL = 1e-6
 """Relative tolerance when comparing an optimum with the best known value."""
+MAX_REPEAT = 1000
+"""Most runs per configuration a suite may ask for."""
 
 
 @dataclass(frozen=True)
@@ -42,6 +46,8 @@ class Case:
     strategies: tuple[str, ...] | None = None
     repeat: int | None = None
     time_limit: float | None = None
+    regional_leads: tuple[int, int] | None = None
+    """With an organiser: regional leads besides its own area (instead of `areas`)."""
 
 
 @dataclass(frozen=True)
@@ -90,7 +96,8 @@ class Row:
 
 SUITE_KEYS = {"name", "description", "backends", "contiguity", "time_limit", "repeat",
               "instances"}
-CASE_KEYS = {"id", "model", "areas", "backends", "contiguity", "repeat", "time_limit"}
+CASE_KEYS = {"id", "model", "areas", "regional_leads", "backends", "contiguity", "repeat",
+             "time_limit"}
 
 
 def suite_path(name_or_path: str, root: Path | None = None) -> Path:
@@ -102,70 +109,142 @@ def suite_path(name_or_path: str, root: Path | None = None) -> Path:
     return root / "benchmarks" / "suites" / f"{name_or_path}.toml"
 
 
+def _read_text(path: Path, what: str) -> str:
+    try:
+        return path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise SuiteError(f"{what} not found: {path}") from None
+    except UnicodeDecodeError as exc:
+        raise SuiteError(f"{path}: not UTF-8 text ({exc.reason} at byte {exc.start})") from None
+    except (OSError, ValueError) as exc:
+        raise SuiteError(f"cannot read {what} {path}: {exc}") from None
+
+
+def _names(value, key: str, where: str, known: tuple[str, ...] | None = None
+           ) -> tuple[str, ...]:
+    """A list of names (back ends, strategies), each one of `known` when given."""
+    if not isinstance(value, list) or not value or not all(isinstance(v, str) for v in value):
+        raise SuiteError(f"{where}: '{key}' must be a non-empty list of names, "
+                         f"got {shown(value)}")
+    for v in value:
+        if known is not None and v not in known:
+            raise SuiteError(f"{where}: '{key}': unknown name {v!r} "
+                             f"(known: {', '.join(known)})")
+    return tuple(value)
+
+
+def _string(value, key: str, where: str) -> str:
+    if not isinstance(value, str) or not value:
+        raise SuiteError(f"{where}: '{key}' must be a non-empty string, got {shown(value)}")
+    return value
+
+
+BACKEND_NAMES = (*REGISTRY, "heuristic")
+
+
 def load_suite(path: Path) -> Suite:
+    """Read and check a suite file: every key, type and number, with its name in the message."""
     path = Path(path)
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise ModelError(f"suite file not found: {path}") from None
+        data = tomllib.loads(_read_text(path, "suite file"))
     except tomllib.TOMLDecodeError as exc:
-        raise ModelError(f"{path}: invalid TOML: {exc}") from None
+        raise SuiteError(f"{path}: invalid TOML: {exc}") from None
     unknown = set(data) - SUITE_KEYS
     if unknown:
-        raise ModelError(f"{path}: unknown key '{sorted(unknown)[0]}'")
+        raise SuiteError(f"{path}: unknown key '{sorted(unknown)[0]}'")
+    entries = data.get("instances", [])
+    if not isinstance(entries, list) or not entries:
+        raise SuiteError(f"{path}: 'instances' must be a non-empty list of [[instances]] "
+                         f"tables, got {shown(entries)}")
+    limit = dict(lo=0, lo_open=True, where=str(path), error=SuiteError)
     cases = []
-    for k, case in enumerate(data.get("instances", [])):
+    for k, case in enumerate(entries):
+        at = f"instances[{k}]"
+        if not isinstance(case, dict):
+            raise SuiteError(f"{path}: '{at}' must be a table with 'model', got {shown(case)}")
         bad = set(case) - CASE_KEYS
         if bad or "model" not in case:
-            raise ModelError(f"{path}: instances[{k}] needs 'model' and only "
+            raise SuiteError(f"{path}: '{at}' needs 'model' and only "
                              f"{sorted(CASE_KEYS)} (got {sorted(case)})")
-        model = (path.parent / case["model"]).resolve()
+        model = (path.parent / _string(case["model"], f"{at}.model", str(path))).resolve()
         areas = case.get("areas")
         if areas is not None:
-            areas = (areas, areas) if isinstance(areas, int) else tuple(areas)
-        listed = {key: tuple(case[key]) for key in ("backends", "contiguity") if key in case}
-        case_id = case.get("id", model.stem)
+            areas = _area_range(areas, f"{at}.areas", str(path))
+        leads = case.get("regional_leads")
+        if leads is not None:
+            leads = _area_range(leads, f"{at}.regional_leads", str(path), least=0)
+        case_id = _string(case.get("id", model.stem), f"{at}.id", str(path))
         if any(c.id == case_id for c in cases):
-            raise ModelError(f"{path}: instance id {case_id!r} appears twice (ids key the "
+            raise SuiteError(f"{path}: instance id {case_id!r} appears twice (ids key the "
                              "best-known values and the results)")
-        cases.append(Case(case_id, model, areas, listed.get("backends"),
-                          listed.get("contiguity"), case.get("repeat"), case.get("time_limit")))
-    backends = tuple(data.get("backends", ["highs", "cbc", "cpsat", "scip"]))
-    for b in backends + tuple(x for c in cases for x in c.backends or ()):
-        if b not in REGISTRY and b != "heuristic":
-            raise ModelError(f"{path}: unknown back end {b!r} in 'backends'")
+        cases.append(Case(
+            case_id, model, areas,
+            _names(case["backends"], f"{at}.backends", str(path), BACKEND_NAMES)
+            if "backends" in case else None,
+            _names(case["contiguity"], f"{at}.contiguity", str(path), STRATEGIES)
+            if "contiguity" in case else None,
+            integer(case["repeat"], f"{at}.repeat", where=str(path), lo=1, hi=MAX_REPEAT,
+                    error=SuiteError) if "repeat" in case else None,
+            number(case["time_limit"], f"{at}.time_limit", **limit)
+            if "time_limit" in case else None,
+            regional_leads=leads,
+        ))
     return Suite(
-        name=data.get("name", path.stem), cases=tuple(cases), backends=backends,
-        strategies=tuple(data.get("contiguity", ["cuts", "flow"])),
-        time_limit=float(data.get("time_limit", 600)), repeat=int(data.get("repeat", 1)),
-        description=data.get("description", ""),
+        name=_string(data.get("name", path.stem), "name", str(path)), cases=tuple(cases),
+        backends=_names(data.get("backends", ["highs", "cbc", "cpsat", "scip"]), "backends",
+                        str(path), BACKEND_NAMES),
+        strategies=_names(data.get("contiguity", ["cuts", "flow"]), "contiguity", str(path),
+                          STRATEGIES),
+        time_limit=number(data.get("time_limit", 600), "time_limit", **limit),
+        repeat=integer(data.get("repeat", 1), "repeat", where=str(path), lo=1, hi=MAX_REPEAT,
+                       error=SuiteError),
+        description=_string(data["description"], "description", str(path))
+        if data.get("description") else "",
     )
 
 
+def _area_range(value, key: str, where: str, least: int = 1) -> tuple[int, int]:
+    if isinstance(value, list) and len(value) == 2:
+        lo, hi = (integer(v, key, where=where, lo=least, error=SuiteError) for v in value)
+        if lo > hi:
+            raise SuiteError(f"{where}: '{key}' needs min <= max, got {value!r}")
+        return lo, hi
+    k = integer(value, key, where=where, lo=least, error=SuiteError)
+    return k, k
+
+
+REFERENCE_COLUMNS = ("instance", "objective", "status")
+
+
 def load_references(path: Path) -> dict[str, Reference]:
-    """Best known values and published times per instance id."""
-    if not Path(path).exists():
+    """Best known values and published times per instance id (none if the file is absent)."""
+    path = Path(path)
+    if not path.exists():
         return {}
+    text = _read_text(path, "best-known file")
+    reader = csv.DictReader(line for line in text.splitlines() if not line.startswith("#"))
+    missing = [c for c in REFERENCE_COLUMNS if c not in (reader.fieldnames or ())]
+    if missing:
+        raise SuiteError(f"{path}: best-known file needs the columns "
+                         f"{', '.join(REFERENCE_COLUMNS)} (missing: {', '.join(missing)})")
     out = {}
-    with open(path, encoding="utf-8") as fh:
-        for row in csv.DictReader(line for line in fh if not line.startswith("#")):
-            obj = row.get("objective", "")
-            out[row["instance"]] = Reference(
-                objective=float(obj) if _is_number(obj) else None,
-                status=row.get("status", ""), source=row.get("source", ""),
-                published_time=float(row["published_time"])
-                if _is_number(row.get("published_time", "")) else None,
-                published_source=row.get("published_source", ""),
-            )
-    return out
-
-
-def _is_number(s: str | None) -> bool:
     try:
-        float(s)  # type: ignore[arg-type]
-    except (TypeError, ValueError):
-        return False
-    return True
+        rows = list(reader)
+    except csv.Error as exc:
+        raise SuiteError(f"{path}: not a readable CSV file: {exc}") from None
+    for line, row in enumerate(rows, start=2):
+        at = f"{path}:{line}"
+        cell = {k: v.strip() if isinstance(v, str) else "" for k, v in row.items()}
+        obj, published = cell.get("objective", ""), cell.get("published_time", "")
+        out[cell["instance"]] = Reference(
+            objective=number(obj, "objective", where=at, text=True, error=SuiteError)
+            if obj else None,
+            status=cell["status"], source=cell.get("source", ""),
+            published_time=number(published, "published_time", where=at, text=True, lo=0,
+                                  error=SuiteError) if published else None,
+            published_source=cell.get("published_source", ""),
+        )
+    return out
 
 
 def machine() -> dict:
@@ -199,8 +278,13 @@ def run_suite(
     only: tuple[str, ...] | None = None,
     progress: Callable[[str], None] | None = None,
     on_row: Callable[[list[Row]], None] | None = None,
+    client=None,
 ) -> list[Row]:
     """Run every case × back end × strategy; each plan is re-verified here.
+
+    With a Dask `client` (`optimizer.cluster.dask_client`) the configurations run as
+    tasks on its workers, in parallel (times then include the contention of sharing
+    machines; the CSV's machine columns name the client's machine).
 
     `only` keeps the cases whose id matches one of its glob patterns; `on_row`
     sees the rows so far after each configuration, so a long run that is
@@ -216,9 +300,13 @@ def run_suite(
     problems = []  # every model is read before anything runs: bad input stops a run at once
     for case in cases:
         model = load_model(case.model)
-        problems.append(bind(model.with_areas(*case.areas) if case.areas else model))
+        if case.areas:
+            model = model.with_areas(*case.areas)
+        if case.regional_leads:
+            model = model.with_regional_leads(*case.regional_leads)
+        problems.append(bind(model))
+    configs = []
     for case, problem in zip(cases, problems, strict=True):
-        ref = references.get(case.id, Reference(None, "", ""))
         strats = strategies or case.strategies or suite.strategies
         if not problem.contiguity:
             strats = ("cuts",)
@@ -228,24 +316,53 @@ def run_suite(
                 say(f"{case.id}: back end {backend} not installed, skipped")
                 continue
             for strategy in strats:
-                runs = []
-                for _ in range(repeat or case.repeat or suite.repeat):
-                    say(f"{case.id} · {backend} · {strategy if problem.contiguity else 'none'}")
-                    try:
-                        sol = solve(problem, backend=backend, strategy=strategy,
-                                    time_limit=limit, threads=threads)
-                    except InfeasibleModelError as exc:
-                        runs.append((Status.INFEASIBLE, None, None, 0.0, None, str(exc)))
-                        continue
-                    ok = verify(problem, sol.plan).ok if sol.plan is not None else None
-                    runs.append((sol.status, sol.objective, sol.bound, sol.wall_time, ok,
-                                 sol.message))
-                rows.append(_row(case, problem, backend, strategy, runs, ref,
-                                 {**meta, "threads": threads or "default"},
-                                 versions=_version(backend)))
-                if on_row is not None:
-                    on_row(rows)
-    return rows
+                configs.append((case, problem, backend, strategy, limit,
+                                repeat or case.repeat or suite.repeat))
+
+    def row(k: int, runs: list) -> Row:
+        case, problem, backend, strategy, _, _ = configs[k]
+        return _row(case, problem, backend, strategy, runs,
+                    references.get(case.id, Reference(None, "", "")),
+                    {**meta, "threads": threads or "default"}, versions=_version(backend))
+
+    if client is None:
+        for k, (case, problem, backend, strategy, limit, times) in enumerate(configs):
+            say(f"{case.id} · {backend} · {strategy if problem.contiguity else 'none'}")
+            rows.append(row(k, run_configuration(problem, backend, strategy, limit, threads,
+                                                 times)))
+            if on_row is not None:
+                on_row(rows)
+        return rows
+    from distributed import as_completed
+
+    futures = {client.submit(run_configuration, problem, backend, strategy, limit, threads,
+                             times, pure=False): k
+               for k, (_, problem, backend, strategy, limit, times) in enumerate(configs)}
+    done: dict[int, Row] = {}
+    for fut in as_completed(futures):
+        k = futures[fut]
+        done[k] = row(k, fut.result())
+        say(f"{configs[k][0].id} · {configs[k][2]} · {configs[k][3]}: {done[k].status}")
+        if on_row is not None:
+            on_row([done[j] for j in sorted(done)])
+    return [done[k] for k in range(len(configs))]
+
+
+def run_configuration(problem, backend: str, strategy: str, limit: float,
+                      threads: int | None, times: int) -> list[tuple]:
+    """`times` solves of one configuration, each plan re-verified (a Dask task when the
+    suite runs on a cluster)."""
+    runs = []
+    for _ in range(times):
+        try:
+            sol = solve(problem, backend=backend, strategy=strategy, time_limit=limit,
+                        threads=threads)
+        except InfeasibleModelError as exc:
+            runs.append((Status.INFEASIBLE, None, None, 0.0, None, str(exc)))
+            continue
+        ok = verify(problem, sol.plan).ok if sol.plan is not None else None
+        runs.append((sol.status, sol.objective, sol.bound, sol.wall_time, ok, sol.message))
+    return runs
 
 
 def _version(backend: str) -> str:

@@ -19,8 +19,20 @@ class ModelError(InputError):
     """A planning-model file has an unknown key, a wrong type or a bad value."""
 
 
+class SuiteError(InputError):
+    """A benchmark suite or best-known-values file is missing or malformed."""
+
+
 class PlanError(InputError):
     """A plan file cannot be read (malformed rows, unknown columns)."""
+
+
+class CatalogueError(InputError):
+    """A service catalogue has a bad line: the message names the file, line and column."""
+
+
+class FinanceError(InputError):
+    """Finance input (subsidies, shares, keys) is missing or malformed."""
 
 
 class InfeasibleModelError(OptimizerError):

@@ -1,14 +1,19 @@
-"""Figures of a plan per area (sizes, travel, staff, cost), computed from the plan alone."""
+"""Figures of a plan per area (sizes, travel, staff, cost), computed from the plan alone.
+
+With an organiser, the plan's objective is the areas' costs plus the organiser's
+common cost; an area's cost is its production cost (the money) plus travel.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
 from .model import Problem
 from .plan import Plan
+from .terms import objective_value, term_values
 
 STANDARD_ATTRIBUTES = ("population", "labour_force", "jobseekers")
 
@@ -21,8 +26,14 @@ class AreaFigures:
     member_names: tuple[str, ...]
     totals: Mapping[str, float]
     travel: float | None
-    fte: int | None
+    fte: float | None
+    """Staff: whole FTEs (an int), or person-years when staffing.whole_fte is false."""
     cost: float | None
+    production_cost: float | None = None
+    role: str = ""
+    """'organiser' for the organiser's own area, 'outside' for a lead outside the instance."""
+    exempt: bool = False
+    """The plan declares an exemption for this area (it may miss the exemptable floors)."""
 
     def as_dict(self) -> dict:
         return {
@@ -30,6 +41,8 @@ class AreaFigures:
             "municipalities": len(self.members), "members": list(self.members),
             "member_names": list(self.member_names), **self.totals,
             "weighted_travel_km": self.travel, "fte": self.fte, "cost": self.cost,
+            "production_cost": self.production_cost, "role": self.role,
+            **({"exempt": True} if self.exempt else {}),
         }
 
 
@@ -39,6 +52,10 @@ class PlanFigures:
     attributes: tuple[str, ...]
     travel_weight: str
     objective: float | None
+    common_cost: float | None = None
+    """The organiser's yearly common cost (None without an organiser)."""
+    terms: Mapping[str, float | None] = field(default_factory=dict)
+    """Every objective term of the plan (`optimizer.terms`), weighted or not."""
 
     @property
     def travel(self) -> float | None:
@@ -49,7 +66,8 @@ class PlanFigures:
 def shown_attributes(problem: Problem) -> tuple[str, ...]:
     inst = problem.instance
     names = [a for a in STANDARD_ATTRIBUTES if a in inst.attributes]
-    names += [b.attribute for b in (*problem.floors, *problem.caps)]
+    names += [b.attribute for b in (*problem.floors, *problem.caps)
+              if b.attribute in inst.attributes]
     w = problem.model.objective.travel_weight
     if w:
         names.append(w)
@@ -61,25 +79,24 @@ def evaluate(problem: Problem, plan: Plan) -> PlanFigures:
     inst = problem.instance
     obj = problem.model.objective
     weight = inst.attribute(obj.travel_weight) if obj.travel_weight else np.ones(inst.n)
-    st = problem.staffing
     attrs = shown_attributes(problem)
     areas = []
-    for key, members in plan.areas().items():
+    plan_areas = plan.areas()
+    for key, members in plan_areas.items():
         m = np.asarray(members)
         code, name = plan.lead_label(key)
         totals = {a: float(inst.attribute(a)[m].sum()) for a in attrs}
         inside = isinstance(key, int)
         travel = float(weight[m] @ inst.distance[m, key]) if inside else None
-        fte = None
-        cost = None
-        if st is not None:
-            fte = problem.fte_needed(float(inst.attribute(st.attribute)[m].sum()))
-        if inside:
-            cost = problem.fixed_cost + float(problem.cost[m, key].sum())
-            if st is not None and st.cost_per_fte > 0:
-                cost += st.cost_per_fte * fte
+        fte = problem.fte_of(m)
+        production = problem.production_cost(m, key if inside else None)
+        cost = production + float(problem.cost[m, key].sum()) if inside else None
+        role = "outside" if not inside else "organiser" if key == problem.organiser else ""
         areas.append(AreaFigures(code, name, tuple(inst.codes[i] for i in m),
-                                 tuple(inst.names[i] for i in m), totals, travel, fte, cost))
-    costs = [a.cost for a in areas]
-    objective = None if any(c is None for c in costs) or not areas else float(sum(costs))
-    return PlanFigures(tuple(areas), attrs, obj.travel_weight or "unweighted", objective)
+                                 tuple(inst.names[i] for i in m), totals, travel, fte, cost,
+                                 production, role, key in plan.exempt))
+    common = problem.common_cost(plan_areas)
+    terms = term_values(problem, plan)
+    objective = objective_value(problem, terms) if areas else None
+    return PlanFigures(tuple(areas), attrs, obj.travel_weight or "unweighted", objective,
+                       common, terms)

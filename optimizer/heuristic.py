@@ -70,11 +70,13 @@ class _State:
         self.lead = lead
         bounds = [*problem.floors, *problem.caps]
         self.vals = np.array([b.values for b in bounds]).reshape(len(bounds), problem.n)
-        self.lo = np.array([b.limit for b in problem.floors] + [-np.inf] * len(problem.caps))
+        self.lo = np.array([b.member_limit for b in problem.floors]
+                           + [-np.inf] * len(problem.caps))
         self.hi = np.array([np.inf] * len(problem.floors) + [b.limit for b in problem.caps])
         self.tot = {}
         for j in np.unique(lead[lead >= 0]):
             self.tot[int(j)] = self.vals[:, lead == j].sum(axis=1)
+        self.apart = _partners(problem)
 
     def nb(self, i: int) -> np.ndarray:
         return self.adj.indices[self.adj.indptr[i]: self.adj.indptr[i + 1]]
@@ -118,11 +120,22 @@ class _State:
             return False
         if not any(self.lead[v] == to for v in self.nb(i)):
             return False
+        if any(self.lead[k] == to for k in self.apart.get(i, ())):
+            return False
         return self.connected_without(frm, i)
 
     def cost(self) -> float:
         c = self.p.cost[np.arange(self.p.n), self.lead].sum()
-        return float(c + self.p.fixed_cost * len(self.tot))
+        return float(c + self.p.lead_fixed[list(self.tot)].sum())
+
+
+def _partners(problem: Problem) -> dict[int, tuple[int, ...]]:
+    """Each municipality's separate partners (municipalities it may not share an area with)."""
+    out: dict[int, list[int]] = {}
+    for a, b in problem.separate:
+        out.setdefault(a, []).append(b)
+        out.setdefault(b, []).append(a)
+    return {k: tuple(v) for k, v in out.items()}
 
 
 def _pick_leads(problem: Problem, ok: np.ndarray, k: int, rng) -> list[int] | None:
@@ -139,7 +152,7 @@ def _pick_leads(problem: Problem, ok: np.ndarray, k: int, rng) -> list[int] | No
         with np.errstate(invalid="ignore"):
             gain = np.maximum(cur[:, None] - sub, 0).sum(axis=0)  # an infinite cost gains 0
         gain[np.isin(can, leads)] = -1.0
-        if gain.max() < 0:
+        if not gain.size or gain.max() < 0:  # no candidate left (e.g. every one over a cap)
             return None
         top = np.argsort(-gain)[: 1 if rng is None else 3]
         leads.append(int(can[top[0] if rng is None else rng.choice(top)]))
@@ -158,14 +171,18 @@ def _grow(problem: Problem, ok: np.ndarray, leads: list[int],
     n = problem.n
     lead = np.full(n, -1, dtype=np.int64) if start is None else start.copy()
     lead[leads] = leads
-    floors = [(b.values, b.limit) for b in problem.floors if b.limit > 0]
+    floors = [(b.values, b.member_limit) for b in problem.floors if b.member_limit > 0]
     have = {j: [float(v[lead == j].sum()) for v, _ in floors] for j in leads}
     heaps: dict[int, list[tuple[float, int]]] = {j: [] for j in leads}
+    apart = _partners(problem)
 
     def push(u: int, j: int) -> None:
         for v in adj.indices[adj.indptr[u]: adj.indptr[u + 1]]:
             if lead[v] < 0 and ok[v, j] and problem.locks.get(int(v), j) == j:
                 heapq.heappush(heaps[j], (problem.cost[v, j], int(v)))
+
+    def fits(u: int, j: int) -> bool:
+        return not any(lead[k] == j for k in apart.get(u, ()))
 
     def need(j: int) -> float:
         return max((lim - h) / lim for (_, lim), h in zip(floors, have[j], strict=True))
@@ -188,6 +205,8 @@ def _grow(problem: Problem, ok: np.ndarray, leads: list[int],
                 return None
             j = min(options)[1]
         _, u = heapq.heappop(heaps[j])
+        if not fits(u, j):
+            continue
         lead[u] = j
         for k, (v, _) in enumerate(floors):
             have[j][k] += float(v[u])
@@ -367,9 +386,7 @@ def repair_plan(problem: Problem, plan: Plan, *, time_limit: float | None = 1.0,
 
 
 def _staff_cost(problem: Problem, s: _State) -> float:
-    st = problem.staffing
-    if st is None or st.cost_per_fte <= 0:
+    price = problem.fte_price
+    if problem.staffing is None or not np.any(price > 0):
         return 0.0
-    values = problem.instance.attribute(st.attribute)
-    return float(sum(st.cost_per_fte * problem.fte_needed(values[s.lead == j].sum())
-                     for j in s.tot))
+    return float(sum(price[j] * problem.fte_of(np.flatnonzero(s.lead == j)) for j in s.tot))

@@ -46,10 +46,16 @@ def diagnose(problem: Problem) -> list[str]:
     if not served.all():
         reasons.append(f"no candidate lead may serve {names(np.flatnonzero(~served))} "
                        "(maximum distance or locks)")
+    alone = np.flatnonzero((problem.allowed.sum(axis=1) == 1) & problem.allowed.diagonal())
+    if len(alone) > problem.k_max:
+        reasons.append(f"{len(alone)} municipalities ({names(alone)}) can only be served by "
+                       f"themselves (maximum distance, candidates or locks), so each leads an "
+                       f"area, but at most {problem.k_max} areas")
 
-    for b in problem.floors:
+    hard = [b for b in problem.floors if not b.exemptable]  # an exemption may waive the rest
+    for b in hard:
         total = b.values.sum()
-        if total < problem.k_min * b.limit:
+        if total < problem.k_min * b.member_limit:
             reasons.append(f"{b.attribute} totals {total:,.0f}: not enough for "
                            f"{problem.k_min} areas with {b.label} {b.limit:,.0f}")
     for b in problem.caps:
@@ -61,6 +67,7 @@ def diagnose(problem: Problem) -> list[str]:
         if len(over):
             reasons.append(f"{names(over)} alone exceed(s) {b.label} {b.limit:,.0f}")
 
+    reasons += _two_tiers(problem, names)
     if problem.contiguity:
         comps = pieces(inst.adjacency, np.arange(inst.n))
         if len(comps) > problem.k_max:
@@ -71,10 +78,44 @@ def diagnose(problem: Problem) -> list[str]:
             for comp in comps:
                 if not problem.candidates[comp].any():
                     reasons.append(f"separate part {{{names(comp)}}} has no candidate lead")
-                for b in problem.floors:
-                    total = b.values[comp].sum()
+                for b in hard:
+                    total = b.values[comp].sum() + b.offset
                     if total < b.limit:
                         reasons.append(f"separate part {{{names(comp)}}} has {b.attribute} "
                                        f"{total:,.0f} < {b.label} {b.limit:,.0f}; it cannot "
                                        "form an area of its own")
     return reasons
+
+
+def _two_tiers(problem: Problem, names) -> list[str]:
+    """The organiser's area against the law; self-only fixed leads below a floor;
+    separate pairs that a lock joins."""
+    inst = problem.instance
+    out: list[str] = []
+    org = problem.organiser
+    if org is not None:
+        members = np.flatnonzero(problem.in_organiser_area)
+        for b in problem.organiser_floors:
+            total = b.values[members].sum()
+            if total < b.limit:
+                out.append(f"the organiser {inst.label(org)}'s area has {b.attribute} "
+                           f"{total:,.0f} < {b.limit:,.0f} (the law's floor)")
+        if problem.model.organiser.contiguous and problem.contiguity:
+            parts = pieces(inst.adjacency, members)
+            if len(parts) > 1:
+                stray = [i for p in parts if org not in p for i in p]
+                out.append(f"the organiser {inst.label(org)}'s area is not contiguous: "
+                           f"{names(stray)} cut off")
+    for j in problem.self_only:
+        if j not in problem.fixed:
+            continue
+        for b in problem.floors:
+            if b.values[j] + b.offset < b.limit:
+                out.append(f"{inst.label(j)} must produce alone but has {b.attribute} "
+                           f"{b.values[j] + b.offset:,.2f} < {b.label} {b.limit:,.2f}")
+    for a, b in problem.separate:
+        la, lb = problem.locks.get(a, a), problem.locks.get(b, b)
+        if la == lb and (a in problem.locks or b in problem.locks):
+            out.append(f"{inst.label(a)} and {inst.label(b)} must stay apart but locks put "
+                       f"both in the area of {inst.label(la)}")
+    return out

@@ -33,6 +33,8 @@ from .model import Problem
 from .plan import Plan
 from .precheck import diagnose
 from .stopping import Deadline, StopRequest
+from .terms import expand
+from .values import MAX_THREADS, integer, number
 from .verify import Verification, verify
 
 OBJECTIVE_TOL = 1e-6
@@ -71,6 +73,9 @@ class Solution:
     gap_limit: float
     time_limit: float | None
     message: str = ""
+    notes: tuple[str, ...] = ()
+    """What the user should know besides the status: a clamped area count, an unused
+    warm start and why, how a plan file was read."""
     node_limit: int | None = None
     deterministic: bool = False
     interrupted: str | None = None
@@ -89,7 +94,7 @@ class Solution:
             "contiguity": self.strategy, "cut_rounds": self.rounds, "cuts_added": self.cuts,
             "nodes": self.nodes, "node_limit": self.node_limit,
             "deterministic": self.deterministic, "interrupted": self.interrupted,
-            "message": self.message,
+            "message": self.message, "notes": list(self.notes),
         }
 
 
@@ -130,23 +135,35 @@ def solve(
     `reserve` seconds of the limit (at most half of it) are kept for the caller's work
     afterwards, such as writing the outputs.
     """
+    if (why := problem.needs_phases) is not None:
+        raise BackendError(f"model {problem.model.name!r} asks for {why}: solve it with "
+                           "optimizer.decisions.solve_model (the CLI's solve does)")
     opts = problem.model.solver
     strategy = strategy or opts.contiguity
     if strategy not in STRATEGIES:
         raise BackendError(f"unknown contiguity strategy {strategy!r} "
                            f"(choose from {', '.join(STRATEGIES)})")
-    limit = time_limit if time_limit is not None else opts.time_limit
+    limit = opts.time_limit if time_limit is None else number(
+        time_limit, "time_limit", lo=0, lo_open=True)
+    gap = opts.gap if gap is None else number(gap, "gap", lo=0, hi=1, hi_open=True)
+    threads = opts.threads if threads is None else integer(threads, "threads", lo=0,
+                                                           hi=MAX_THREADS)
     since = time.perf_counter() if since is None else since
     deadline = Deadline(None if limit is None else since + limit - min(reserve, limit / 2),
                         stop)
     node_limit = node_limit if node_limit is not None else opts.node_limit
     deterministic = opts.deterministic if deterministic is None else deterministic
+    notes = [*problem.notes, *(f"warm start: {note}" for note in
+                               (warm_start.notes if warm_start is not None else ()))]
     name = backend or opts.backend
     remove_stale_folders()
     with stop.cooperating() if stop is not None else nullcontext():
         if name == "heuristic":
-            return heuristic_solution(problem, time_limit=limit, say=progress, stop=stop,
-                                      deterministic=deterministic, since=since)
+            if warm_start is not None:
+                notes.append("the heuristic back end does not use a warm start")
+            sol = heuristic_solution(problem, time_limit=limit, say=progress, stop=stop,
+                                     deterministic=deterministic, since=since)
+            return replace(sol, notes=tuple(notes))
         engine = get_backend(name)
         if warm_start is not None:
             engine.require("warm_start", "start from a given plan")
@@ -154,16 +171,20 @@ def solve(
             engine.require("node_limit", "stop after a number of branch-and-bound nodes")
         run = _Run(
             engine=engine, strategy=strategy, start=since, deadline=deadline,
-            time_limit=limit, gap=opts.gap if gap is None else gap,
-            threads=threads if threads is not None else opts.threads,
-            heuristic=heuristic, log=log, say=progress or (lambda _msg: None),
+            time_limit=limit, gap=gap,
+            threads=threads or None,  # 0 asks for the back end's own default
+            heuristic=heuristic, log=log, say=progress or (lambda _msg: None), notes=notes,
             node_limit=node_limit, deterministic=deterministic,
         )
         reasons = diagnose(problem)
         if reasons:
             raise InfeasibleModelError("the model cannot be satisfied: " + "; ".join(reasons))
-        if problem.k_min == problem.k_max:
-            return run.one(problem, warm_start)
+        if problem.k_min == problem.k_max or expand(problem.objective_weights).get("areas"):
+            return run.one(problem, warm_start)  # one MIP when the count itself is weighed
+        if warm_start is not None and \
+                not problem.k_min <= len(warm_start.areas()) <= problem.k_max:
+            run.notes.append(f"the warm start has {len(warm_start.areas())} areas, outside "
+                             f"{problem.k_min}–{problem.k_max}, and was not used")
         parts = []
         for k in range(problem.k_min, problem.k_max + 1):
             sub = replace(problem, k_min=k, k_max=k, model=problem.model.with_areas(k))
@@ -171,7 +192,8 @@ def solve(
                 continue
             start = warm_start if warm_start is not None and len(warm_start.areas()) == k \
                 else None
-            run.say(f"{k} areas:")
+            run.say(f"{k - 1} regional leads:" if problem.organiser is not None
+                    else f"{k} areas:")
             parts.append(run.one(sub, start))
         return run.combine(problem, parts)
 
@@ -190,6 +212,8 @@ class _Run:
     heuristic: bool
     log: bool
     say: Callable[[str], None]
+    notes: list[str]
+    """Notes for the final solution, gathered over every area count."""
     node_limit: int | None = None
     deterministic: bool = False
     nodes_used: int = 0
@@ -210,13 +234,13 @@ class _Run:
             return f"node limit reached {what}"
         return f"stopped {what}"
 
-    def solution(self, problem, status, incumbent, bound, counts, message, notes=()):
+    def solution(self, problem, status, incumbent, bound, counts, message):
         plan = incumbent[1] if incumbent and status.has_solution else None
         figs = evaluate(problem, plan) if plan is not None else None
         final = bound if status is not Status.INFEASIBLE else None
         if final is not None and figs is not None:
             final = min(final, figs.objective)  # a bound never exceeds a known plan's value
-        notes = list(notes)
+        notes = list(self.notes)
         if self.deterministic and status is not Status.OPTIMAL and self.deadline.expired():
             notes.append("the wall clock ended this deterministic run, so a repeat may differ "
                          "(use a node limit for a reproducible stop)")
@@ -225,9 +249,10 @@ class _Run:
                         float(final) if final is not None and np.isfinite(final) else None,
                         time.perf_counter() - self.start, self.engine.name,
                         self.engine.version(), counts[0], counts[1], counts[2], counts[3],
-                        self.gap, self.time_limit, "; ".join([message, *notes]),
+                        self.gap, self.time_limit, message, tuple(dict.fromkeys(notes)),
                         self.node_limit, self.deterministic,
                         _signal(request) if self.deadline.stopped() else None)
+
     def combine(self, problem: Problem, parts: list[Solution]) -> Solution:
         """One certificate for a range of area counts from the per-count solutions."""
         found = [s for s in parts if s.plan is not None]
@@ -263,8 +288,8 @@ class _Run:
         engine = self.engine
         form = build(problem, self.strategy)
         milp = form.milp
-        notes: list[str] = []
         incumbent: tuple[float, Plan] | None = None
+        given = warm_start is not None
         if warm_start is None and self.heuristic and "warm_start" in engine.capabilities \
                 and not self.deadline.expired():
             if self.deterministic:
@@ -279,10 +304,13 @@ class _Run:
                 self.say(f"heuristic plan: {evaluate(problem, warm_start).objective:,.2f} "
                          f"({time.perf_counter() - self.start:.1f} s)")
         if warm_start is not None:
-            if verify(problem, warm_start).ok:
+            check = verify(problem, warm_start)
+            if check.ok:
                 incumbent = (evaluate(problem, warm_start).objective, warm_start)
             else:
-                notes.append("the warm start breaks a rule of the model and was not used")
+                if given:
+                    self.notes.append("the warm start breaks a rule of the model and was not "
+                                      f"used: {check.violations[0].message}")
                 warm_start = None
         x0 = form.start(warm_start) if warm_start is not None else None
         bound = -np.inf
@@ -290,7 +318,7 @@ class _Run:
 
         def finish(status: Status, message: str) -> Solution:
             return self.solution(problem, status, incumbent, bound,
-                                 (form.strategy, rounds, cuts, nodes), message, notes)
+                                 (form.strategy, rounds, cuts, nodes), message)
 
         def stopped(why: str) -> Solution:
             return finish(Status.FEASIBLE if incumbent else Status.NO_SOLUTION, why)
@@ -306,6 +334,16 @@ class _Run:
             res = engine.solve(milp, time_limit=remaining, gap=self.gap, warm_start=start_vec,
                                threads=self.threads, log=self.log, stop=self.deadline.request,
                                node_limit=self.nodes_left(), deterministic=self.deterministic)
+            if start_vec is not None and not _consistent(milp, res) \
+                    and res.status.has_solution and not self.deadline.expired():
+                # HiGHS has been seen to report the objective of its presolved start with the
+                # start's own values: solve the round again without the start.
+                self.notes.append("the back end's answer with the start did not match its "
+                                  "values; that round was solved again without the start")
+                res = engine.solve(milp, time_limit=self.remaining(), gap=self.gap,
+                                   threads=self.threads, log=self.log,
+                                   stop=self.deadline.request, node_limit=self.nodes_left(),
+                                   deterministic=self.deterministic)
             rounds += 1
             nodes += res.nodes or 0
             self.nodes_used += res.nodes or 0
@@ -389,7 +427,17 @@ def heuristic_solution(problem: Problem, *, time_limit: float | None = None,
         message = f"{stop.reason}; {message}"
     return Solution(problem, status, plan, figs, figs.objective if figs else None, bound,
                     time.perf_counter() - start, "heuristic", "heuristic", "heuristic", 0, 0, None,
-                    0.0, time_limit, message, None, deterministic, _signal(stop))
+                    0.0, time_limit, message, (), None, deterministic, _signal(stop))
+
+
+def _consistent(milp, res) -> bool:
+    """Whether a result's objective is what its values give (c·x + offset)."""
+    if res.values is None or res.objective is None:
+        return True
+    value = milp.objective(res.values)
+    return abs(value - res.objective) <= OBJECTIVE_TOL * max(1.0, abs(value))
+
+
 def _proves(value: float, bound: float, gap: float) -> bool:
     """Whether a lower bound certifies a plan of this value as optimal within the gap."""
     return bound >= value - max(gap * abs(value), OBJECTIVE_TOL * max(1.0, abs(value)))

@@ -47,14 +47,21 @@ def grid_instance(rows, cols, attrs, weight=None, name="grid") -> Instance:
                     edges=np.array(edges), matrix=d)
 
 
-def model_for(k, floors=None, caps=None, fixed=(), contiguity=True, **kw) -> PlanningModel:
-    from optimizer.model import Objective
+def model_for(k, floors=None, caps=None, fixed=(), contiguity=True, organiser=None,
+              own_area="alone", organiser_area=None, organiser_floors=None,
+              **kw) -> PlanningModel:
+    """A model in code; with an `organiser` (a code), k still counts every area (its own
+    area plus the regional leads)."""
+    from optimizer.model import Objective, Organiser
 
     kr = (k, k) if isinstance(k, int) else tuple(k)
+    org = None if organiser is None else Organiser(
+        organiser, None if organiser_area is None else tuple(organiser_area), own_area,
+        organiser_floors or {})
     return PlanningModel(name="test", instance_path=Path("unused"), areas=kr,
                          fixed_leads=tuple(fixed), floors=floors or {}, caps=caps or {},
                          objective=kw.pop("objective", Objective(travel_weight="w")),
-                         contiguity=contiguity, **kw)
+                         contiguity=contiguity, organiser=org, **kw)
 
 
 def brute_force(problem) -> float | None:
@@ -91,7 +98,7 @@ def strategy(request) -> str:
 def north_ostrobothnia():
     from optimizer.model import load_model
 
-    return load_model(ROOT / "models" / "pohjois-pohjanmaa.toml")
+    return load_model(ROOT / "models" / "pohjois-pohjanmaa-4-5-areas.toml")
 
 
 __all__ = ["ROOT", "bind", "brute_force", "grid_instance", "line_instance", "model_for"]

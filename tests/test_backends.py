@@ -62,7 +62,7 @@ def harder():
     the optimum of this MILP (HiGHS without a limit), to judge limited runs against."""
     from optimizer.heuristic import heuristic_plan
 
-    problem = bind(load_model(ROOT / "models" / "pohjois-pohjanmaa.toml").with_areas(5))
+    problem = bind(load_model(ROOT / "models" / "pohjois-pohjanmaa-4-5-areas.toml").with_areas(5))
     form = formulation.build(problem, "cuts")
     plan = heuristic_plan(problem, time_limit=None, steps=1000)
     assert plan is not None

@@ -67,3 +67,11 @@ def test_a_suite_repeating_an_id_is_bad_input(tmp_path):
     r = CliRunner().invoke(cli, ["bench", str(suite)])
     assert r.exit_code == 2
     assert "'a' appears twice" in r.stderr and "Traceback" not in r.output
+
+
+def test_a_case_counts_regional_leads_besides_the_organiser():
+    from optimizer.bench import load_suite
+
+    (case,) = [c for c in load_suite(SMOKE).cases if c.id == "pohjois-pohjanmaa-seed-r4"]
+    assert case.regional_leads == (4, 4) and case.areas is None
+    assert case.time_limit is None and case.repeat is None

@@ -163,4 +163,4 @@ def test_a_signalled_solve_leaves_nothing_behind(big_model, tmp_path, backend, s
         r = run_cli(["solve", small, "-b", backend, "--out", out, "--quiet"], tmpdir)
         assert r.returncode == 0, r.stderr
         assert not leftovers(tmpdir), where
-        assert set(leftovers(out)) == {"assignment.csv", "summary.json"}, where
+        assert set(leftovers(out)) == {"assignment.csv", "plan.csv", "summary.json"}, where

@@ -23,7 +23,7 @@ from optimizer.cli import cli
 from optimizer.files import STAGE_PREFIX
 from optimizer.outputs import OUTPUT_FILES
 
-NO_MODEL = ROOT / "models" / "pohjois-pohjanmaa.toml"
+NO_MODEL = ROOT / "models" / "pohjois-pohjanmaa-4-5-areas.toml"
 PATH_MODEL = ROOT / "benchmarks" / "models" / "smoke" / "path5-floor.toml"
 
 
@@ -56,7 +56,7 @@ def test_stale_plan_files_do_not_stay_beside_an_infeasible_summary(tmp_path):
     out = tmp_path / "out"
     first = invoke("solve", NO_MODEL, "--areas", "4", "--out", out, "--quiet")
     assert first.exit_code == 0, first.output
-    assert {p.name for p in out.iterdir()} == set(OUTPUT_FILES)
+    assert {p.name for p in out.iterdir()} == set(OUTPUT_FILES) - {"finance.csv", "report.html"}
     (out / "notes.txt").write_text("the planner's own file\n")
     second = invoke("solve", infeasible_copy(tmp_path), "--areas", "4", "--out", out)
     assert second.exit_code == 1, second.output
@@ -80,7 +80,7 @@ def test_a_killed_runs_staging_folder_is_removed_by_the_next_run(tmp_path):
     assert r.exit_code == 0, r.output
     assert not dead.exists() and alive.exists()
     assert sorted(p.name for p in out.iterdir()) == sorted(
-        [alive.name, "assignment.csv", "summary.json"])
+        [alive.name, "assignment.csv", "plan.csv", "summary.json"])
     assert [p.name for p in tmp_path.iterdir()] == ["out"]  # nothing staged beside OUT
 
 
@@ -113,7 +113,7 @@ def test_a_read_only_parent_is_fine_when_out_is_writable(tmp_path):
     with read_only(parent):
         r = invoke("solve", PATH_MODEL, "--out", out, "--quiet")
     assert r.exit_code == 0, r.output
-    assert {p.name for p in out.iterdir()} == {"assignment.csv", "summary.json"}
+    assert {p.name for p in out.iterdir()} == {"assignment.csv", "plan.csv", "summary.json"}
     assert [p.name for p in parent.iterdir()] == ["out"]
 
 

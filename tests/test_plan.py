@@ -15,7 +15,7 @@ from optimizer.verify import verify
 
 ROOT = Path(__file__).resolve().parents[1]
 REAL_INSTANCE = ROOT / "instances" / "finland" / "pohjois-pohjanmaa.json"
-REAL_MODEL = ROOT / "models" / "pohjois-pohjanmaa.toml"
+REAL_MODEL = ROOT / "models" / "pohjois-pohjanmaa-4-5-areas.toml"
 PLAN_2025 = ROOT / "instances" / "finland" / "employment_areas_2025.csv"
 
 # a..e at 0..4 on a line; populations make c the most populous, then b.

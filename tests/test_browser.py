@@ -1,0 +1,197 @@
+"""The report and map.html in a real headless browser (Debian's Chromium via chromedriver).
+
+Each page is loaded from disk with the network unused: the test asserts that
+the map and the tables render (element counts, a tooltip on hover), that the
+browser logged no error, and that every request the page made was for a file
+or data URI. Screenshots are kept in out/test-artifacts/ for a person to look at.
+`make test` installs the browser when it is missing (`make browser`); without
+it this file fails, it does not skip.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import tempfile
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from optimizer.cli import cli
+
+ROOT = Path(__file__).resolve().parents[1]
+MODEL = "models/pohjois-pohjanmaa-4-5-areas.toml"
+PLAN_2025 = "instances/finland/employment_areas_2025.csv"
+ARTIFACTS = ROOT / "out" / "test-artifacts"
+CHROMIUM_FLAGS = ("--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
+                  "--no-first-run", "--disable-background-networking",
+                  "--disable-component-update", "--disable-sync", "--disable-dev-shm-usage")
+
+
+def _binary(*names: str) -> str | None:
+    return next((p for n in names if (p := shutil.which(n))), None)
+
+
+@pytest.fixture(scope="module")
+def browser():
+    """A headless Chromium under chromedriver, logging console and network events."""
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+
+    chromium = _binary("chromium", "chromium-browser")
+    driver_path = _binary("chromedriver")
+    if chromium is None or driver_path is None:
+        pytest.fail("headless browser missing: run `make browser` (as root: apt-get install -y "
+                    "chromium chromium-driver); the report's browser test cannot run without it")
+    profile = tempfile.mkdtemp(prefix="optimizer-chromium-")
+    opts = webdriver.ChromeOptions()
+    opts.binary_location = chromium
+    for flag in (*CHROMIUM_FLAGS, f"--user-data-dir={profile}", "--window-size=1280,2200"):
+        opts.add_argument(flag)
+    opts.set_capability("goog:loggingPrefs", {"browser": "ALL", "performance": "ALL"})
+    driver = webdriver.Chrome(service=Service(driver_path), options=opts)
+    driver.set_page_load_timeout(60)
+    try:
+        yield driver
+    finally:
+        driver.quit()
+        shutil.rmtree(profile, ignore_errors=True)
+
+
+def _invoke(args) -> None:
+    result = CliRunner().invoke(cli, [str(a) for a in args])
+    assert result.exit_code in (0, 1), result.output
+    assert "Traceback" not in result.output
+
+
+@pytest.fixture(scope="module")
+def runs(tmp_path_factory, monkeypatch_module):
+    """A solve (4 areas) with its report against the 2025 areas, and the 2025 areas checked."""
+    base = tmp_path_factory.mktemp("browser")
+    monkeypatch_module.chdir(ROOT)
+    _invoke(["solve", MODEL, "--areas", "4", "--out", base / "solve", "--quiet"])
+    _invoke(["report", base / "solve", "--reference", PLAN_2025])
+    _invoke(["check", PLAN_2025, "--model", MODEL, "--out", base / "check"])
+    _invoke(["report", base / "check"])
+    return base
+
+
+@pytest.fixture(scope="module")
+def monkeypatch_module():
+    with pytest.MonkeyPatch.context() as mp:
+        yield mp
+
+
+def _load(driver, path: Path):
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    driver.get_log("browser")  # start each page with empty logs
+    driver.get_log("performance")
+    driver.get(path.resolve().as_uri())
+    WebDriverWait(driver, 30).until(
+        lambda d: d.execute_script("return document.readyState") == "complete")
+
+
+def _frame_ready(driver):
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    WebDriverWait(driver, 30).until(
+        lambda d: d.find_elements(By.CSS_SELECTOR, "path.leaflet-interactive"))
+
+
+def _problems(driver) -> list[str]:
+    """Console errors and any request for something other than a file or data URI."""
+    errors = [e["message"] for e in driver.get_log("browser") if e["level"] == "SEVERE"]
+    for entry in driver.get_log("performance"):
+        msg = json.loads(entry["message"])["message"]
+        if msg.get("method") == "Network.requestWillBeSent":
+            url = msg["params"]["request"]["url"]
+            if not url.startswith(("file:", "data:", "about:", "chrome:", "chrome-untrusted:")):
+                errors.append(f"network request: {url[:120]}")
+    return errors
+
+
+def _hover_tooltip(driver, selector: str) -> str:
+    from selenium.webdriver.common.action_chains import ActionChains
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    target = driver.find_elements(By.CSS_SELECTOR, selector)[0]
+    ActionChains(driver).move_to_element(target).perform()
+    WebDriverWait(driver, 10).until(
+        lambda d: d.find_elements(By.CSS_SELECTOR, ".leaflet-tooltip"))
+    return driver.find_element(By.CSS_SELECTOR, ".leaflet-tooltip").text
+
+
+def _screenshot(driver, name: str) -> Path:
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    path = ARTIFACTS / name
+    assert driver.save_screenshot(str(path)), path
+    assert path.stat().st_size > 20_000
+    return path
+
+
+def test_report_renders_map_tables_and_comparison_offline(browser, runs):
+    from selenium.webdriver.common.by import By
+
+    summary = json.loads((runs / "solve" / "summary.json").read_text(encoding="utf-8"))
+    _load(browser, runs / "solve" / "report.html")
+    text = browser.find_element(By.TAG_NAME, "body").text
+    assert "proven optimal" in browser.find_element(By.ID, "title").text
+    assert "every rule holds" in text
+    rows = browser.find_elements(By.CSS_SELECTOR, "#areas table tbody tr")
+    assert len(rows) == len(summary["areas"]) + 1  # one per area and the total
+    moved = browser.find_elements(By.CSS_SELECTOR, "#comparison table")[0]
+    n_moved = len(moved.find_elements(By.CSS_SELECTOR, "tbody tr"))
+    assert 0 < n_moved < 30
+    assert f"{n_moved} municipalities move" in text
+    assert "breaks 3 rules" in text  # the 2025 areas inside the region, as the check says
+    assert len(browser.find_elements(By.CSS_SELECTOR, "#municipalities tbody tr")) == 30
+    browser.switch_to.frame(browser.find_element(By.CSS_SELECTOR, "#map iframe"))
+    _frame_ready(browser)
+    leads = browser.find_elements(By.CSS_SELECTOR, "path.lead-marker")
+    paths = browser.find_elements(By.CSS_SELECTOR, "path.leaflet-interactive")
+    assert len(leads) == len(summary["areas"])
+    # every municipality of the shown plan, its leads, and the moved overlay's outlines
+    assert len(paths) == 30 + len(leads) + n_moved
+    radios = browser.find_elements(By.CSS_SELECTOR, ".leaflet-control-layers-base input")
+    assert len(radios) == 2  # the plan and the reference
+    tip = _hover_tooltip(browser, "path.leaflet-interactive:not(.lead-marker)")
+    assert "labour force" in tip and "area (lead)" in tip
+    browser.switch_to.default_content()
+    assert _problems(browser) == []
+    shot = _screenshot(browser, "report.png")
+    print(f"screenshot: {shot}")
+
+
+def test_report_of_a_check_names_the_lead_outside(browser, runs):
+    from selenium.webdriver.common.by import By
+
+    _load(browser, runs / "check" / "report.html")
+    text = browser.find_element(By.TAG_NAME, "body").text
+    assert "checked plan: breaks rules" in text
+    assert "Kajaani (205) — lead outside the instance" in text
+    assert len(browser.find_elements(By.CSS_SELECTOR, "#comparison")) == 0
+    browser.switch_to.frame(browser.find_element(By.CSS_SELECTOR, "#map iframe"))
+    _frame_ready(browser)
+    # Kajaani lies outside the region: three lead markers for four areas
+    assert len(browser.find_elements(By.CSS_SELECTOR, "path.lead-marker")) == 3
+    browser.switch_to.default_content()
+    assert _problems(browser) == []
+    _screenshot(browser, "report-check-2025.png")
+
+
+def test_map_html_alone_works_offline(browser, runs):
+    from selenium.webdriver.common.by import By
+
+    _load(browser, runs / "solve" / "map.html")
+    _frame_ready(browser)
+    assert len(browser.find_elements(By.CSS_SELECTOR, "path.leaflet-interactive")) == 30 + 4
+    legend = browser.find_element(By.CSS_SELECTOR, ".optimizer-legend").text
+    assert legend.count("municipalities") == 4
+    # the background map is offered but off: ticking nothing loads no tile
+    assert not browser.find_elements(By.CSS_SELECTOR, "img.leaflet-tile")
+    assert _problems(browser) == []
+    _screenshot(browser, "map.png")

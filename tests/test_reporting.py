@@ -1,0 +1,312 @@
+"""What planners open: plan.csv, areas.gpkg, map.html, the report, the terminal and the PNG.
+
+Hand-checkable cases on tiny instances, and one real solve of North
+Ostrobothnia (4 areas) shared by the checks that need geometry. The browser
+checks of the same files are in test_browser.py.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import re
+import shutil
+
+import numpy as np
+import pytest
+from click.testing import CliRunner
+from conftest import ROOT, line_instance
+
+from optimizer.cli import cli
+from optimizer.errors import InputError
+from optimizer.figures import evaluate
+from optimizer.model import bind, load_model
+from optimizer.plan import Plan, read_plan
+from optimizer.progress import ProgressLine
+from optimizer.report import area_table, members_list, plan_title, status_words
+from optimizer.reporting.comparison import compare
+from optimizer.reporting.html import report_html
+from optimizer.reporting.interactive import PlanLayer, map_html
+from optimizer.reporting.run import load_run
+from optimizer.solve import solve
+
+MODEL = ROOT / "models" / "pohjois-pohjanmaa-4-5-areas.toml"
+SCENARIO = "models/pohjois-pohjanmaa-4-5-areas.toml"  # the earlier reading: 4-5 areas in all
+PLAN_2025 = ROOT / "instances" / "finland" / "employment_areas_2025.csv"
+
+
+@pytest.fixture(scope="module")
+def north():
+    """The bundled model at 4 areas, solved once; its outputs written by the CLI."""
+    problem = bind(load_model(MODEL).with_areas(4))
+    return problem, solve(problem)
+
+
+@pytest.fixture(scope="module")
+def run_dir(tmp_path_factory):
+    out = tmp_path_factory.mktemp("run") / "solve"
+    with pytest.MonkeyPatch.context() as mp:
+        mp.chdir(ROOT)
+        result = CliRunner().invoke(cli, ["solve", SCENARIO, "-k", "4",
+                                          "--out", str(out), "--quiet"])
+    assert result.exit_code == 0, result.output
+    return out
+
+
+# -- plan.csv ------------------------------------------------------------------
+
+
+def test_plan_csv_reads_back_as_the_same_plan(tmp_path):
+    inst = line_instance([0, 1, 2, 3, 4], {"population": [5, 1, 1, 1, 9]})
+    plan = Plan.from_leads(inst, np.array([0, 0, 0, 4, 4]))
+    text = plan.to_area_csv()
+    assert text.splitlines() == ["code,area", "0,0", "1,0", "2,0", "3,4", "4,4"]
+    (tmp_path / "plan.csv").write_text(text, encoding="utf-8")
+    again = read_plan(tmp_path / "plan.csv", inst)
+    assert again.lead.tolist() == plan.lead.tolist()
+    assert again.notes == ()  # every area label is its lead's code: nothing inferred
+
+
+def test_plan_csv_of_a_solve_matches_its_assignment(run_dir):
+    inst = bind(load_model(MODEL)).instance
+    a = read_plan(run_dir / "assignment.csv", inst)
+    b = read_plan(run_dir / "plan.csv", inst)
+    assert a.lead.tolist() == b.lead.tolist()
+
+
+# -- areas.gpkg ----------------------------------------------------------------
+
+
+def test_geopackage_has_areas_and_municipalities(run_dir):
+    import geopandas as gpd
+    import pyogrio
+
+    assert sorted(name for name, _ in pyogrio.list_layers(run_dir / "areas.gpkg")) == [
+        "areas", "municipalities"]
+    summary = json.loads((run_dir / "summary.json").read_text(encoding="utf-8"))
+    areas = gpd.read_file(run_dir / "areas.gpkg", layer="areas")
+    munis = gpd.read_file(run_dir / "areas.gpkg", layer="municipalities")
+    assert len(areas) == len(summary["areas"]) == 4
+    assert len(munis) == 30 and munis["code"].is_unique
+    assert areas.crs == munis.crs and areas.crs.to_epsg() == 3067
+    lead_of = {c: a["lead_code"] for a in summary["areas"] for c in a["members"]}
+    assert dict(zip(munis["code"], munis["lead_code"], strict=True)) == lead_of
+    # the areas' totals are the sums of their municipalities
+    sums = munis.groupby("lead_code")["labour_force"].sum()
+    for row in areas.itertuples():
+        assert row.labour_force == pytest.approx(sums[row.lead_code])
+    assert set(munis.loc[munis["is_lead"], "code"]) == set(areas["lead_code"])
+    assert (munis.loc[munis["is_lead"], "km_to_lead"] == 0).all()
+
+
+# -- map.html ------------------------------------------------------------------
+
+
+def test_map_html_is_self_contained(run_dir):
+    text = (run_dir / "map.html").read_text(encoding="utf-8")
+    assert not re.search(r"<script[^>]+src=", text)
+    assert not re.search(r"<link[^>]+href=", text)
+    assert "url(images/" not in text  # Leaflet's images are inlined as data URIs
+    assert "Leaflet 1.9" in text  # Leaflet itself is in the file
+    assert text.count('"municipality":') == 30  # one tooltip record per municipality
+
+
+def test_map_html_of_two_plans_has_both_layers(north):
+    problem, sol = north
+    actual = read_plan(PLAN_2025, problem.instance)
+    cmp = compare(problem, sol.plan, actual, "2025")
+    text = map_html([PlanLayer("optimum", sol.plan, sol.figures,
+                               {m.index: m.name for m in cmp.moves}),
+                     PlanLayer("2025 areas", actual, evaluate(problem, actual))],
+                    title="<both & plans>")
+    assert text.count('"municipality":') == 60
+    assert "&lt;both &amp; plans&gt;" in text and "<both & plans>" not in text
+    assert 0 < len(cmp.moves) < 30
+    assert f"moved municipalities ({len(cmp.moves)})" in text
+
+
+def test_no_map_without_geometry():
+    inst = line_instance([0, 1, 2], {"population": [1, 1, 1]})
+    from conftest import model_for
+
+    problem = bind(model_for(1), inst)
+    plan = Plan.from_leads(inst, np.array([0, 0, 0]))
+    assert map_html([PlanLayer("p", plan, evaluate(problem, plan))], title="t") is None
+
+
+# -- comparison ----------------------------------------------------------------
+
+
+def test_moves_follow_matched_areas():
+    """Plan {a,b,c | d,e} against reference {a,b | c,d,e}: only c moves, though the
+    reference names its areas after other leads (b and e)."""
+    from conftest import model_for
+
+    inst = line_instance([0, 1, 2, 3, 4], {"population": [10, 10, 1, 10, 10]})
+    problem = bind(model_for(2), inst)
+    plan = Plan.from_leads(inst, np.array([0, 0, 0, 3, 3]))
+    reference = Plan.from_leads(inst, np.array([1, 1, 4, 4, 4]))
+    cmp = compare(problem, plan, reference, "ref")
+    assert cmp.matched == {"0": "1", "3": "4"}
+    assert [(m.name, m.before, m.after) for m in cmp.moves] == [("c", "e (4)", "a (0)")]
+    assert compare(problem, plan, plan, "same").moves == ()
+
+
+# -- the report ----------------------------------------------------------------
+
+
+def test_report_of_a_run_shows_certificate_areas_and_map(run_dir):
+    run = load_run(run_dir)
+    assert run.verification.ok and run.finance == ()
+    text = report_html(run)
+    assert "proven optimal" in text and "every rule holds" in text
+    assert text.count('<tr class="total">') == 1
+    assert 'srcdoc="' in text and "Money" not in text
+    assert not re.search(r"<script[^>]+src=", text)
+
+
+def test_report_shows_the_money_when_the_run_has_finance(run_dir, tmp_path):
+    copy = tmp_path / "run"
+    shutil.copytree(run_dir, copy)
+    (copy / "finance.csv").write_text(
+        "code,name,subsidy_eur,net_eur\n564,Oulu,1000.5,-20\n009,Alavieska,12,3\n",
+        encoding="utf-8")
+    text = report_html(load_run(copy))
+    section = text[text.index('<section id="finance">'):]
+    section = section[:section.index("</section>")]
+    assert section.count("<tr>") == 3  # the head and two rows
+    assert '<td class="num">1,000.50</td>' in section and "Alavieska" in section
+
+
+def test_report_refuses_a_run_the_model_no_longer_reproduces(run_dir, tmp_path):
+    copy = tmp_path / "run"
+    shutil.copytree(run_dir, copy)
+    summary = json.loads((copy / "summary.json").read_text(encoding="utf-8"))
+    summary["objective"] *= 0.9
+    (copy / "summary.json").write_text(json.dumps(summary), encoding="utf-8")
+    with pytest.raises(InputError, match="the model changed since the run"):
+        load_run(copy)
+
+
+def test_report_command_bad_input_is_one_line(tmp_path):
+    result = CliRunner().invoke(cli, ["report", str(tmp_path / "nowhere")])
+    assert result.exit_code == 2
+    assert result.stderr.startswith("error: ") and len(result.stderr.splitlines()) == 1
+    (tmp_path / "empty").mkdir()
+    result = CliRunner().invoke(cli, ["report", str(tmp_path / "empty")])
+    assert result.exit_code == 2 and "no summary.json" in result.stderr
+    assert list((tmp_path / "empty").iterdir()) == []
+
+
+def test_report_of_a_model_solves_and_writes_everything(tmp_path, monkeypatch):
+    monkeypatch.chdir(ROOT)
+    out = tmp_path / "pp"
+    result = CliRunner().invoke(cli, ["report", SCENARIO, "-k", "4",
+                                      "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    assert {"report.html", "summary.json", "map.html", "plan.csv"} <= {
+        p.name for p in out.iterdir()}
+    assert "proven optimal" in (out / "report.html").read_text(encoding="utf-8")
+
+
+# -- the terminal and the titles --------------------------------------------------
+
+
+def test_terminal_tables_fit_100_columns_and_sort_members(north):
+    problem, sol = north
+    actual = read_plan(PLAN_2025, problem.instance)
+    for figs in (sol.figures, evaluate(problem, actual)):
+        text = area_table(figs) + "\n" + members_list(figs)
+        assert max(map(len, text.splitlines())) <= 100
+        assert "€" in area_table(figs) and "km" in area_table(figs)
+        for line in members_list(figs).replace("\n    ", " ").splitlines():
+            names = line.split(": ", 1)[1].split(", ")
+            assert names == sorted(names)
+    assert "Kajaani (lead outside the instance)" in members_list(evaluate(problem, actual))
+
+
+@pytest.mark.parametrize("status", ["optimal", "feasible-at-limit", "infeasible",
+                                    "no-solution-at-limit", "error"])
+@pytest.mark.parametrize("backend", ["highs", "heuristic"])
+def test_only_an_optimal_status_is_called_optimal(status, backend):
+    words = status_words(status, 0.05, backend)
+    assert ("proven optimal" in words and "not" not in words) == (status == "optimal")
+
+
+def test_title_names_the_region_in_words(north):
+    problem, _ = north
+    title = plan_title(problem.instance, 4, status_words("optimal"), "model x")
+    assert title == "Pohjois-Pohjanmaa: 4 areas, proven optimal\nmodel x"
+
+
+# -- the static map's labels -------------------------------------------------------
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_map_labels_never_overlap(seed):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from optimizer.maps import _OFFSETS, _place_labels
+
+    rng = np.random.default_rng(seed)
+    fig, ax = plt.subplots(figsize=(4, 4), dpi=100)
+    ax.set_xlim(0, 10)
+    ax.set_ylim(0, 10)
+    fig.canvas.draw()
+    pts = rng.uniform(1, 9, size=(60, 2))
+    drawn = _place_labels(ax, [(x, y, f"Municipality {k}", {"fontsize": 7}, _OFFSETS)
+                               for k, (x, y) in enumerate(pts)], [])
+    renderer = fig.canvas.get_renderer()
+    boxes = [t.get_window_extent(renderer) for t in ax.texts]
+    assert len(boxes) == drawn and 0 < drawn < 60  # crowded: some names must give way
+    assert not any(a.overlaps(b) for i, a in enumerate(boxes) for b in boxes[i + 1:])
+    plt.close(fig)
+
+
+# -- progress --------------------------------------------------------------------
+
+
+def _console(terminal: bool):
+    from rich.console import Console
+
+    buf = io.StringIO()
+    return buf, Console(file=buf, force_terminal=terminal, width=100)
+
+
+def test_progress_line_on_a_terminal_and_plain_elsewhere():
+    buf, console = _console(True)
+    with ProgressLine(True, console=console, unit="configurations") as say:
+        say("NE · highs · cuts")
+        say.done(3)
+    assert "NE · highs · cuts" in buf.getvalue()
+    buf, console = _console(False)
+    with ProgressLine(True, console=console) as say:
+        say("round 1: [highs]")
+    assert buf.getvalue() == "round 1: [highs]\n"  # one plain line, markup left alone
+    buf, console = _console(True)
+    with ProgressLine(False, console=console) as say:
+        say("anything")
+        say.done(1)
+    assert buf.getvalue() == ""
+
+
+def test_quiet_and_json_solves_print_no_progress(monkeypatch):
+    monkeypatch.chdir(ROOT)
+    for flag in ("--quiet", "--json"):
+        result = CliRunner().invoke(cli, ["solve", SCENARIO, "-k", "4",
+                                          flag])
+        assert result.exit_code == 0 and result.stderr == "", (flag, result.stderr)
+
+
+def test_report_of_an_infeasible_model_says_so_and_exits_1(tmp_path, monkeypatch):
+    monkeypatch.chdir(ROOT)
+    out = tmp_path / "lappi"
+    result = CliRunner().invoke(cli, ["report", "benchmarks/models/finland/lappi.toml",
+                                      "-k", "4", "--out", str(out)])
+    assert result.exit_code == 1, result.output
+    assert sorted(p.name for p in out.iterdir()) == ["report.html", "summary.json"]
+    text = (out / "report.html").read_text(encoding="utf-8")
+    assert "Lappi: infeasible" in text and "srcdoc" not in text
