@@ -3,11 +3,14 @@
 #               and who pays what under that plan and under the 2025 areas
 #   make test   run ruff, the test suite (notebooks, the report in headless Chromium) and the
 #               smoke benchmark (fails on a wrong optimum)
+#   make test-busy  the same while two busy loops load the cores (the suite must not
+#                   depend on the machine's speed); the loops are stopped even on failure
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 
-.PHONY: demo test browser notebooks instances bench-finland bench-literature clean
+.PHONY: demo test test-busy browser notebooks instances bench-finland bench-literature \
+	bench-limits fuzz-long clean
 
 $(BIN)/optimizer: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -29,6 +32,20 @@ test: $(BIN)/optimizer browser
 	$(BIN)/ruff check optimizer tests benchmarks
 	$(BIN)/python -m pytest -q
 	$(BIN)/optimizer bench smoke --out out/bench-smoke.csv
+
+BUSY_WORKERS ?= 2
+
+test-busy: $(BIN)/optimizer
+	@pids=""; \
+	trap 'kill $$pids 2>/dev/null; wait $$pids 2>/dev/null' EXIT INT TERM; \
+	for i in $$(seq $(BUSY_WORKERS)); do \
+		$(BIN)/python -c 'while True: pass' & pids="$$pids $$!"; \
+	done; \
+	echo "busy loops running: $$pids"; \
+	$(MAKE) --no-print-directory test
+
+bench-limits: $(BIN)/optimizer
+	$(BIN)/python benchmarks/time_limits.py --busy --out benchmarks/results/time_limits.csv
 
 # The report's browser test needs Debian's Chromium and chromedriver (no browser download).
 browser:
@@ -52,6 +69,9 @@ bench-finland: $(BIN)/optimizer
 
 bench-literature: $(BIN)/optimizer
 	$(BIN)/optimizer bench literature --out benchmarks/results/literature.csv
+
+fuzz-long: $(BIN)/optimizer
+	FUZZ=long $(BIN)/python -m pytest -q tests/test_fuzz.py --hypothesis-show-statistics
 
 instances: $(BIN)/optimizer
 	$(BIN)/optimizer instances build

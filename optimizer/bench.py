@@ -12,6 +12,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import fnmatch
+import math
 import os
 import platform
 import statistics
@@ -21,14 +22,18 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from .backends import REGISTRY, Status
-from .errors import InfeasibleModelError, InputError, ModelError
+from .backends import NAMES, Status, available, version
+from .errors import InfeasibleModelError, InputError, SuiteError
+from .formulation import STRATEGIES
 from .model import bind, load_model
-from .solve import solve
+from .solve import Levers, solve
+from .values import integer, number, shown
 from .verify import verify
 
 REL_TOL = 1e-6
 """Relative tolerance when comparing an optimum with the best known value."""
+MAX_REPEAT = 1000
+"""Most runs per configuration a suite may ask for."""
 
 
 @dataclass(frozen=True)
@@ -105,74 +110,142 @@ def suite_path(name_or_path: str, root: Path | None = None) -> Path:
     return root / "benchmarks" / "suites" / f"{name_or_path}.toml"
 
 
+def _read_text(path: Path, what: str) -> str:
+    try:
+        return path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise SuiteError(f"{what} not found: {path}") from None
+    except UnicodeDecodeError as exc:
+        raise SuiteError(f"{path}: not UTF-8 text ({exc.reason} at byte {exc.start})") from None
+    except (OSError, ValueError) as exc:
+        raise SuiteError(f"cannot read {what} {path}: {exc}") from None
+
+
+def _names(value, key: str, where: str, known: tuple[str, ...] | None = None
+           ) -> tuple[str, ...]:
+    """A list of names (back ends, strategies), each one of `known` when given."""
+    if not isinstance(value, list) or not value or not all(isinstance(v, str) for v in value):
+        raise SuiteError(f"{where}: '{key}' must be a non-empty list of names, "
+                         f"got {shown(value)}")
+    for v in value:
+        if known is not None and v not in known:
+            raise SuiteError(f"{where}: '{key}': unknown name {v!r} "
+                             f"(known: {', '.join(known)})")
+    return tuple(value)
+
+
+def _string(value, key: str, where: str) -> str:
+    if not isinstance(value, str) or not value:
+        raise SuiteError(f"{where}: '{key}' must be a non-empty string, got {shown(value)}")
+    return value
+
+
+BACKEND_NAMES = NAMES
+
+
 def load_suite(path: Path) -> Suite:
+    """Read and check a suite file: every key, type and number, with its name in the message."""
     path = Path(path)
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise ModelError(f"suite file not found: {path}") from None
+        data = tomllib.loads(_read_text(path, "suite file"))
     except tomllib.TOMLDecodeError as exc:
-        raise ModelError(f"{path}: invalid TOML: {exc}") from None
+        raise SuiteError(f"{path}: invalid TOML: {exc}") from None
     unknown = set(data) - SUITE_KEYS
     if unknown:
-        raise ModelError(f"{path}: unknown key '{sorted(unknown)[0]}'")
+        raise SuiteError(f"{path}: unknown key '{sorted(unknown)[0]}'")
+    entries = data.get("instances", [])
+    if not isinstance(entries, list) or not entries:
+        raise SuiteError(f"{path}: 'instances' must be a non-empty list of [[instances]] "
+                         f"tables, got {shown(entries)}")
+    limit = dict(lo=0, lo_open=True, where=str(path), error=SuiteError)
     cases = []
-    for k, case in enumerate(data.get("instances", [])):
+    for k, case in enumerate(entries):
+        at = f"instances[{k}]"
+        if not isinstance(case, dict):
+            raise SuiteError(f"{path}: '{at}' must be a table with 'model', got {shown(case)}")
         bad = set(case) - CASE_KEYS
         if bad or "model" not in case:
-            raise ModelError(f"{path}: instances[{k}] needs 'model' and only "
+            raise SuiteError(f"{path}: '{at}' needs 'model' and only "
                              f"{sorted(CASE_KEYS)} (got {sorted(case)})")
-        model = (path.parent / case["model"]).resolve()
+        model = (path.parent / _string(case["model"], f"{at}.model", str(path))).resolve()
         areas = case.get("areas")
         if areas is not None:
-            areas = (areas, areas) if isinstance(areas, int) else tuple(areas)
+            areas = _area_range(areas, f"{at}.areas", str(path))
         leads = case.get("regional_leads")
         if leads is not None:
-            leads = (leads, leads) if isinstance(leads, int) else tuple(leads)
-        listed = {key: tuple(case[key]) for key in ("backends", "contiguity") if key in case}
-        case_id = case.get("id", model.stem)
+            leads = _area_range(leads, f"{at}.regional_leads", str(path), least=0)
+        case_id = _string(case.get("id", model.stem), f"{at}.id", str(path))
         if any(c.id == case_id for c in cases):
-            raise ModelError(f"{path}: instance id {case_id!r} appears twice (ids key the "
+            raise SuiteError(f"{path}: instance id {case_id!r} appears twice (ids key the "
                              "best-known values and the results)")
-        cases.append(Case(case_id, model, areas, listed.get("backends"),
-                          listed.get("contiguity"), case.get("repeat"), case.get("time_limit"),
-                          regional_leads=leads))
-    backends = tuple(data.get("backends", ["highs", "cbc", "cpsat", "scip"]))
-    for b in backends + tuple(x for c in cases for x in c.backends or ()):
-        if b not in REGISTRY and b != "heuristic":
-            raise ModelError(f"{path}: unknown back end {b!r} in 'backends'")
+        cases.append(Case(
+            case_id, model, areas,
+            _names(case["backends"], f"{at}.backends", str(path), BACKEND_NAMES)
+            if "backends" in case else None,
+            _names(case["contiguity"], f"{at}.contiguity", str(path), STRATEGIES)
+            if "contiguity" in case else None,
+            integer(case["repeat"], f"{at}.repeat", where=str(path), lo=1, hi=MAX_REPEAT,
+                    error=SuiteError) if "repeat" in case else None,
+            number(case["time_limit"], f"{at}.time_limit", **limit)
+            if "time_limit" in case else None,
+            regional_leads=leads,
+        ))
     return Suite(
-        name=data.get("name", path.stem), cases=tuple(cases), backends=backends,
-        strategies=tuple(data.get("contiguity", ["cuts", "flow"])),
-        time_limit=float(data.get("time_limit", 600)), repeat=int(data.get("repeat", 1)),
-        description=data.get("description", ""),
+        name=_string(data.get("name", path.stem), "name", str(path)), cases=tuple(cases),
+        backends=_names(data.get("backends", ["highs", "cbc", "cpsat", "scip"]), "backends",
+                        str(path), BACKEND_NAMES),
+        strategies=_names(data.get("contiguity", ["cuts", "flow"]), "contiguity", str(path),
+                          STRATEGIES),
+        time_limit=number(data.get("time_limit", 600), "time_limit", **limit),
+        repeat=integer(data.get("repeat", 1), "repeat", where=str(path), lo=1, hi=MAX_REPEAT,
+                       error=SuiteError),
+        description=_string(data["description"], "description", str(path))
+        if data.get("description") else "",
     )
 
 
+def _area_range(value, key: str, where: str, least: int = 1) -> tuple[int, int]:
+    if isinstance(value, list) and len(value) == 2:
+        lo, hi = (integer(v, key, where=where, lo=least, error=SuiteError) for v in value)
+        if lo > hi:
+            raise SuiteError(f"{where}: '{key}' needs min <= max, got {value!r}")
+        return lo, hi
+    k = integer(value, key, where=where, lo=least, error=SuiteError)
+    return k, k
+
+
+REFERENCE_COLUMNS = ("instance", "objective", "status")
+
+
 def load_references(path: Path) -> dict[str, Reference]:
-    """Best known values and published times per instance id."""
-    if not Path(path).exists():
+    """Best known values and published times per instance id (none if the file is absent)."""
+    path = Path(path)
+    if not path.exists():
         return {}
+    text = _read_text(path, "best-known file")
+    reader = csv.DictReader(line for line in text.splitlines() if not line.startswith("#"))
+    missing = [c for c in REFERENCE_COLUMNS if c not in (reader.fieldnames or ())]
+    if missing:
+        raise SuiteError(f"{path}: best-known file needs the columns "
+                         f"{', '.join(REFERENCE_COLUMNS)} (missing: {', '.join(missing)})")
     out = {}
-    with open(path, encoding="utf-8") as fh:
-        for row in csv.DictReader(line for line in fh if not line.startswith("#")):
-            obj = row.get("objective", "")
-            out[row["instance"]] = Reference(
-                objective=float(obj) if _is_number(obj) else None,
-                status=row.get("status", ""), source=row.get("source", ""),
-                published_time=float(row["published_time"])
-                if _is_number(row.get("published_time", "")) else None,
-                published_source=row.get("published_source", ""),
-            )
-    return out
-
-
-def _is_number(s: str | None) -> bool:
     try:
-        float(s)  # type: ignore[arg-type]
-    except (TypeError, ValueError):
-        return False
-    return True
+        rows = list(reader)
+    except csv.Error as exc:
+        raise SuiteError(f"{path}: not a readable CSV file: {exc}") from None
+    for line, row in enumerate(rows, start=2):
+        at = f"{path}:{line}"
+        cell = {k: v.strip() if isinstance(v, str) else "" for k, v in row.items()}
+        obj, published = cell.get("objective", ""), cell.get("published_time", "")
+        out[cell["instance"]] = Reference(
+            objective=number(obj, "objective", where=at, text=True, error=SuiteError)
+            if obj else None,
+            status=cell["status"], source=cell.get("source", ""),
+            published_time=number(published, "published_time", where=at, text=True, lo=0,
+                                  error=SuiteError) if published else None,
+            published_source=cell.get("published_source", ""),
+        )
+    return out
 
 
 def machine() -> dict:
@@ -207,6 +280,7 @@ def run_suite(
     progress: Callable[[str], None] | None = None,
     on_row: Callable[[list[Row]], None] | None = None,
     client=None,
+    levers_off: str | None = None,
 ) -> list[Row]:
     """Run every case × back end × strategy; each plan is re-verified here.
 
@@ -216,10 +290,12 @@ def run_suite(
 
     `only` keeps the cases whose id matches one of its glob patterns; `on_row`
     sees the rows so far after each configuration, so a long run that is
-    stopped still leaves its finished rows behind.
+    stopped still leaves its finished rows behind. `levers_off` names the speed-ups
+    switched off (`solve.Levers.parse`: root, fixing, incumbent), for the ablation.
     """
     say = progress or (lambda _m: None)
-    meta = machine()
+    off = ",".join(sorted(Levers.parse(levers_off).off()))
+    meta = {**machine(), "levers_off": off or "none"}
     rows: list[Row] = []
     cases = [c for c in suite.cases
              if not only or any(fnmatch.fnmatchcase(c.id, pat) for pat in only)]
@@ -240,7 +316,7 @@ def run_suite(
             strats = ("cuts",)
         limit = time_limit or case.time_limit or suite.time_limit
         for backend in backends or case.backends or suite.backends:
-            if backend != "heuristic" and not REGISTRY[backend].available():
+            if not available(backend):
                 say(f"{case.id}: back end {backend} not installed, skipped")
                 continue
             for strategy in strats:
@@ -257,14 +333,14 @@ def run_suite(
         for k, (case, problem, backend, strategy, limit, times) in enumerate(configs):
             say(f"{case.id} · {backend} · {strategy if problem.contiguity else 'none'}")
             rows.append(row(k, run_configuration(problem, backend, strategy, limit, threads,
-                                                 times)))
+                                                 times, levers_off)))
             if on_row is not None:
                 on_row(rows)
         return rows
     from distributed import as_completed
 
     futures = {client.submit(run_configuration, problem, backend, strategy, limit, threads,
-                             times, pure=False): k
+                             times, levers_off, pure=False): k
                for k, (_, problem, backend, strategy, limit, times) in enumerate(configs)}
     done: dict[int, Row] = {}
     for fut in as_completed(futures):
@@ -277,14 +353,15 @@ def run_suite(
 
 
 def run_configuration(problem, backend: str, strategy: str, limit: float,
-                      threads: int | None, times: int) -> list[tuple]:
+                      threads: int | None, times: int, levers_off: str | None = None
+                      ) -> list[tuple]:
     """`times` solves of one configuration, each plan re-verified (a Dask task when the
     suite runs on a cluster)."""
     runs = []
     for _ in range(times):
         try:
             sol = solve(problem, backend=backend, strategy=strategy, time_limit=limit,
-                        threads=threads)
+                        threads=threads, levers=Levers.parse(levers_off))
         except InfeasibleModelError as exc:
             runs.append((Status.INFEASIBLE, None, None, 0.0, None, str(exc)))
             continue
@@ -294,7 +371,7 @@ def run_configuration(problem, backend: str, strategy: str, limit: float,
 
 
 def _version(backend: str) -> str:
-    return "heuristic" if backend == "heuristic" else REGISTRY[backend].version()
+    return version(backend)
 
 
 def _row(case, problem, backend, strategy, runs, ref: Reference, meta, versions) -> Row:
@@ -375,13 +452,27 @@ def table(rows: list[Row]) -> str:
     fmt = lambda cells: "  ".join(  # noqa: E731
         c.ljust(w) if i in left else c.rjust(w) for i, (c, w) in enumerate(zip(cells, widths,
                                                                               strict=True)))
-    return "\n".join([fmt(head), "  ".join("-" * w for w in widths), *map(fmt, body)])
+    lines = [fmt(head), "  ".join("-" * w for w in widths), *map(fmt, body)]
+    for config, (mean, count) in geometric_means(rows).items():
+        lines.append(f"{config}: geometric mean of ours/published {mean:.2f}× over {count} "
+                     "proven instance(s)")
+    return "\n".join(lines)
+
+
+def geometric_means(rows: list[Row]) -> dict[str, tuple[float, int]]:
+    """Per back end · formulation: the geometric mean of (our time / published time) over
+    the instances with a published time that the run proved (optimal or infeasible)."""
+    ratios: dict[str, list[float]] = {}
+    for r in rows:
+        if r.time_ratio and r.status in ("optimal", "infeasible"):
+            ratios.setdefault(f"{r.backend} · {r.formulation}", []).append(r.time_ratio)
+    return {c: (math.exp(sum(map(math.log, v)) / len(v)), len(v)) for c, v in ratios.items()}
 
 
 def write_csv(rows: list[Row], path: Path) -> None:
     """Rows plus the machine, versions and commit in every line."""
     fields = [*COLUMNS, "verified", "best_status", "times", "message", "version", "threads",
-              "date", "cpu", "cores", "python", "commit"]
+              "levers_off", "date", "cpu", "cores", "python", "commit"]
     Path(path).parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(path).with_name(f".{Path(path).name}.tmp")
     with open(tmp, "w", newline="", encoding="utf-8") as fh:

@@ -1,30 +1,38 @@
 """The `optimizer` command: a thin layer over the Python API.
 
 Exit codes: 0 success, 1 infeasible / no solution / a plan that breaks rules,
-2 bad input (one line naming the file, key or municipality; no traceback).
+2 bad input (one line naming the file, key or municipality; no traceback),
+130 / 143 stopped by SIGINT / SIGTERM (128 + the signal's number).
 """
 
 from __future__ import annotations
 
+import contextlib
 import functools
+import inspect
 import json
+import os
 import re
+import signal
 import sys
 import textwrap
+import time
+from contextlib import nullcontext
 from dataclasses import replace
 from pathlib import Path
 
 import click
 
 from . import __version__
-from .backends import Status
+from .backends import NAMES, Status
 from .economics.finance import settle
 from .economics.tables import area_money_table, finance_text
-from .errors import BackendError, InfeasibleModelError, InputError, OptimizerError
+from .errors import BackendError, InfeasibleModelError, InputError, Interrupted, OptimizerError
 from .figures import evaluate
+from .files import OutputDir, write_text_atomically
 from .formulation import STRATEGIES
 from .model import EXEMPTION_MODES, PlanningModel, bind, load_model
-from .outputs import preload_map_modules, write_outputs
+from .outputs import output_seconds, prepare_outputs, write_outputs
 from .plan import UNASSIGNED, read_plan
 from .progress import ProgressLine
 from .report import (
@@ -38,6 +46,8 @@ from .report import (
     verification_json,
     verification_text,
 )
+from .stopping import StopRequest, process_age, stop_on_signals
+from .values import MAX_THREADS, describe, number
 from .verify import verify
 
 
@@ -54,12 +64,27 @@ def _fail(message: str, code: int) -> None:
 
 
 def handles_errors(fn):
-    """Turn the toolkit's named errors into one line on stderr and an exit code."""
+    """Turn the toolkit's named errors into one line on stderr and an exit code.
+
+    SIGINT and SIGTERM go to a `StopRequest` (passed to the command as `stop` when it
+    takes one): a solve in progress stops and keeps its best plan; anywhere else (or on
+    a second signal) the command ends at once, its staged files removed, with 128 + the
+    signal's number.
+    """
+
+    wants_stop = "stop" in inspect.signature(fn).parameters
 
     @functools.wraps(fn)
     def wrapper(*args, **kwargs):
+        stop = StopRequest()
+        if wants_stop:
+            kwargs["stop"] = stop
         try:
-            return fn(*args, **kwargs)
+            with stop_on_signals(stop):
+                return fn(*args, **kwargs)
+        except Interrupted as exc:
+            click.echo(f"{exc} before the run finished; no partial file was kept", err=True)
+            sys.exit(128 + exc.signum)
         except (InputError, BackendError) as exc:
             _fail(str(exc), 2)
         except InfeasibleModelError as exc:
@@ -68,6 +93,52 @@ def handles_errors(fn):
             _fail(str(exc), 1)
 
     return wrapper
+
+
+class _OneLineErrors:
+    """Usage errors (a bad option value, a missing argument) as one `error:` line with
+    exit 2, like every other bad input, instead of click's usage block."""
+
+    def parse_args(self, ctx, args):
+        try:
+            return super().parse_args(ctx, args)
+        except click.UsageError as exc:
+            raise _UsageError(exc.format_message(), exc.ctx) from None
+
+    def resolve_command(self, ctx, args):
+        try:
+            return super().resolve_command(ctx, args)
+        except click.UsageError as exc:
+            raise _UsageError(exc.format_message(), exc.ctx) from None
+
+
+class _UsageError(click.UsageError):
+    def show(self, file=None) -> None:
+        click.echo(f"error: {self.message}", err=True)
+
+
+class _Command(_OneLineErrors, click.Command):
+    pass
+
+
+class _Group(_OneLineErrors, click.Group):
+    command_class = _Command
+    group_class = type  # sub-groups are _Group too
+
+
+class _Number(click.ParamType):
+    """A finite number in a range (click's FloatRange lets NaN through)."""
+
+    name = "number"
+
+    def __init__(self, **limits) -> None:
+        self.limits = limits
+
+    def convert(self, value, param, ctx) -> float:
+        try:
+            return number(value, "value", text=True, **self.limits)
+        except InputError:
+            self.fail(f"must be {describe(**self.limits)}, got {value!r}", param, ctx)
 
 
 def _area_range(value: str | None, flag: str = "--areas", least: int = 1):
@@ -108,7 +179,7 @@ def _regional_option(fn=None, *, short: bool = True):
     return deco if fn is None else deco(fn)
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="optimizer")
 def cli() -> None:
     """Design contiguous production areas (employment areas) exactly, with free MIP solvers."""
@@ -163,11 +234,11 @@ def _move_steps(text: str | None) -> list[int] | None:
 
 @cli.command()
 @click.argument("model", type=click.Path(dir_okay=False, path_type=Path))
-@click.option("--backend", "-b",
+@click.option("--backend", "-b", type=click.Choice(NAMES),
               help="highs, cbc, cpsat, scip, or heuristic (default: the model's, else highs).")
-@click.option("--time-limit", "-t", type=click.FloatRange(min=0, min_open=True),
+@click.option("--time-limit", "-t", type=_Number(lo=0, lo_open=True),
               help="Wall-clock seconds; a stopped run is reported as feasible, never optimal.")
-@click.option("--gap", type=click.FloatRange(0, 1, max_open=True),
+@click.option("--gap", type=_Number(lo=0, hi=1, hi_open=True),
               help="Relative gap accepted as optimal (default: the model's).")
 @click.option("--contiguity", type=click.Choice(STRATEGIES),
               help="Exact contiguity strategy (default: the model's).")
@@ -190,27 +261,37 @@ def _move_steps(text: str | None) -> list[int] | None:
 @_regional_option
 @click.option("--warm-start", type=click.Path(dir_okay=False, path_type=Path),
               help="Start from a plan file (assignment or code,area format).")
-@click.option("--out", "-o", type=click.Path(file_okay=False, path_type=Path),
-              help="Write assignment.csv, summary.json, areas.geojson and map.png (and "
-                   "finance.csv with [finance]) here.")
+@click.option("--out", "-o", type=click.Path(path_type=Path),
+              help="Write assignment.csv, plan.csv, summary.json, areas.geojson, areas.gpkg, "
+                   "map.png and map.html (and finance.csv with [finance]) here.")
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON only.")
 @click.option("--quiet", "-q", is_flag=True, help="Print only the solver line.")
-@click.option("--log", is_flag=True, help="Show the solver's own log.")
+@click.option("--log", is_flag=True, help="Show the solver's own log (on stderr).")
+@click.option("--node-limit", type=click.IntRange(min=1),
+              help="Stop after this many branch-and-bound nodes (a work limit: the same "
+                   "answer at any speed; not CP-SAT).")
+@click.option("--deterministic", is_flag=True, default=None,
+              help="Budget the heuristic in steps, not seconds, for the same answer on a busy "
+                   "and a quiet machine (default: the model's solver.deterministic).")
 @handles_errors
 def solve(model, backend, time_limit, gap, contiguity, areas, leads, exemptions, hard_floor,
           exemption_mode, reference, max_moves, cost_per_move, warm_start, out, as_json, quiet,
-          log):
+          log, node_limit, deterministic, stop):
     """Solve a planning MODEL (TOML) and print the areas and the solver's certificate.
 
     With [exemptions] (or --exemptions) the fewest areas needing an exemption are found
     first; with -k max the largest number of areas; with --reference and --max-moves the
-    best plan moving at most N municipalities (N1,N2,...: the curve)."""
+    best plan moving at most N municipalities (N1,N2,...: the curve).
+
+    SIGINT (Ctrl-C) or SIGTERM stops the solve: the best verified plan found so far is
+    written (as feasible-at-limit) and the exit code is 130 or 143.
+    """
     from .decisions import SolveOptions, explain_infeasible, solve_model
     from .decisions.exemptions import exempted_areas, shortfall_summary
 
+    begun = _STARTED or time.perf_counter()
     if out is not None:
-        preload_map_modules()
-
+        prepare_outputs()  # the map libraries load while the model is read and solved
     steps = _move_steps(max_moves)
     if (steps is not None or cost_per_move is not None) and reference is None \
             and load_model(model).reference is None:
@@ -221,47 +302,64 @@ def solve(model, backend, time_limit, gap, contiguity, areas, leads, exemptions,
                               cost_per_move)
     problem = bind(planning)
     if steps is not None and len(steps) > 1:
-        return _moves_curve(problem, steps, model, out, backend, contiguity, time_limit, gap,
-                            log, as_json, quiet)
+        return _moves_curve(problem, steps, out, backend, contiguity, time_limit, gap,
+                            log, as_json, quiet, stop)
     start = read_plan(warm_start, problem.instance) if warm_start else None
     talk = not (as_json or quiet)
-    with ProgressLine(talk, first=f"solving {planning.name}",
-                      console=None if not log else _plain_console()) as progress:
-        options = SolveOptions(backend=backend, strategy=contiguity, time_limit=time_limit,
-                               gap=gap, log=log, progress=progress)
-        try:
-            decision = solve_model(problem, options, warm_start=start)
-        except InfeasibleModelError as exc:
-            progress("explaining why no plan exists")
-            raise InfeasibleModelError(explain_infeasible(problem, str(exc),
-                                                          backend=backend)) from None
-        sol = decision.solution
-        explanation = None
-        if sol.status is Status.INFEASIBLE and problem.exemptions is None:
-            progress("explaining why no plan exists")
-            explanation = explain_infeasible(problem, "no plan satisfies every rule",
-                                             backend=backend)
-    final = sol.problem
-    exempt = exempted_areas(final, sol.plan) if sol.plan is not None else ()
-    summary = {"model": planning.name, "model_file": str(model),
-               "instance": problem.instance.name, **decision.summary()}
-    fin = None
-    if sol.figures is not None:
-        summary.update(figures_json(sol.figures))
-        summary["terms"] = dict(sol.figures.terms)
-        summary["verification"] = verification_json(verify(final, sol.plan))
-        if planning.finance is not None:
-            fin = settle(final, sol.plan)
-            summary["finance"] = fin.summary()
-    if problem.exemptions is not None:
-        summary["exempted_areas"] = [x.as_dict() for x in exempt]
-    if out is not None:
-        title = plan_title(problem.instance, len(sol.figures.areas) if sol.figures else 0,
-                           _decision_words(decision), f"model {planning.name} ({model.name})")
-        write_outputs(out, sol.plan, sol.figures, summary, title,
-                      {"finance.csv": fin.to_csv()} if fin is not None else None)
+    outdir = OutputDir.open(out) if out is not None else None  # writable? before any work
+    with outdir or nullcontext():
+        with ProgressLine(talk, first=f"solving {planning.name}",
+                          console=None if not log else _plain_console()) as progress:
+            options = SolveOptions(
+                backend=backend, strategy=contiguity, time_limit=time_limit, gap=gap, log=log,
+                progress=progress, started=begun, stop=stop, node_limit=node_limit,
+                deterministic=deterministic,
+                reserve=output_seconds(problem.instance) if outdir else 0.0)
+            try:
+                decision = solve_model(problem, options, warm_start=start)
+            except InfeasibleModelError as exc:
+                progress("explaining why no plan exists")
+                message = explain_infeasible(problem, str(exc), backend=backend, stop=stop)
+                if outdir is not None:  # the folder says so too, instead of an older plan
+                    write_outputs(outdir, None, None, {
+                        "model": planning.name, "model_file": str(model),
+                        "instance": problem.instance.name, "status": "infeasible",
+                        "message": message}, planning.name)
+                raise InfeasibleModelError(message) from None
+            sol = decision.solution
+            explanation = None
+            if sol.status is Status.INFEASIBLE and problem.exemptions is None:
+                progress("explaining why no plan exists")
+                explanation = explain_infeasible(problem, "no plan satisfies every rule",
+                                                 backend=backend, stop=stop)
+        final = sol.problem
+        exempt = exempted_areas(final, sol.plan) if sol.plan is not None else ()
+        if not as_json:
+            for note in decision.all_notes:
+                click.echo(f"note: {note}", err=True)
+        summary = {"model": planning.name, "model_file": str(model),
+                   "instance": problem.instance.name, **decision.summary()}
+        fin = None
+        if sol.figures is not None:
+            summary.update(figures_json(sol.figures))
+            summary["terms"] = dict(sol.figures.terms)
+            summary["verification"] = verification_json(verify(final, sol.plan))
+            if planning.finance is not None:
+                fin = settle(final, sol.plan)
+                summary["finance"] = fin.summary()
+        if problem.exemptions is not None:
+            summary["exempted_areas"] = [x.as_dict() for x in exempt]
+        written = False
+        if outdir is not None and (sol.interrupted is None or sol.plan is not None):
+            title = plan_title(problem.instance, len(sol.figures.areas) if sol.figures else 0,
+                               _decision_words(decision),
+                               f"model {planning.name} ({model.name})")
+            write_outputs(outdir, sol.plan, sol.figures, summary, title,
+                          {"finance.csv": fin.to_csv()} if fin is not None else None)
+            written = True
+            stop.cooperative = True  # a signal from here on only changes the exit code
     if as_json:
-        click.echo(json.dumps(summary, indent=2, ensure_ascii=False))
+        click.echo(json.dumps(summary, indent=2, ensure_ascii=False, allow_nan=False))
     else:
         if talk and sol.figures is not None:
             click.echo(area_table(sol.figures))
@@ -290,10 +388,27 @@ def solve(model, backend, time_limit, gap, contiguity, areas, leads, exemptions,
         if problem.reference is not None and sol.figures is not None and talk:
             click.echo(f"{sol.figures.terms['moves']:.0f} municipalities move from "
                        f"{problem.model.reference.path.name}")
-        if out is not None and talk:
+        if written and talk:
             click.echo(f"outputs written to {out}/")
+    if stop.signum is not None:
+        click.echo(_interrupted_line(sol, stop, out if written else None), err=True)
+        sys.exit(128 + stop.signum)
     if not sol.status.has_solution:
         sys.exit(1)
+
+
+def _interrupted_line(sol, stop: StopRequest, out: Path | None) -> str:
+    """How far an interrupted solve got, in one line."""
+    if sol.interrupted is None:
+        return f"{stop.reason} after the run had finished" + (
+            f"; its outputs are complete in {out}/" if out is not None else "")
+    head = f"{stop.reason} after {sol.wall_time:.1f} s: "
+    if sol.plan is None:
+        return head + "no plan found yet; nothing written"
+    gap = "" if sol.gap is None else f", gap {100 * sol.gap:.2f} %"
+    found = f"the best plan found so far (objective {sol.objective:,.2f}{gap})"
+    return head + (f"{found} is written to {out}/ as {sol.status}" if out is not None
+                   else f"{found} is shown above as {sol.status}")
 
 
 def _phase_line(name: str, sol) -> str:
@@ -331,18 +446,20 @@ def _decision_words(decision) -> str:
     return words
 
 
-def _moves_curve(problem, steps, model, out, backend, contiguity, time_limit, gap, log,
-                 as_json, quiet) -> None:
-    """`--max-moves N1,N2,...`: one solve per bound, the curve as a table, CSV and PNG."""
+def _moves_curve(problem, steps, out, backend, contiguity, time_limit, gap, log,
+                 as_json, quiet, stop) -> None:
+    """`--max-moves N1,N2,...`: one solve per bound (the time limit is each point's), the
+    curve as a table, CSV and PNG."""
     from .decisions import SolveOptions
     from .decisions.moves import curve_csv, curve_table, is_proven, moves_curve, write_curve
 
     talk = not (as_json or quiet)
+    out = out or Path("out") / f"{problem.model.name}-moves"
+    OutputDir.open(out).discard()  # writable? before any work
     with ProgressLine(talk, first=f"moves curve of {problem.model.name}") as progress:
         curve = moves_curve(problem, steps, SolveOptions(
             backend=backend, strategy=contiguity, time_limit=time_limit, gap=gap, log=log,
-            progress=progress))
-    out = out or Path("out") / f"{problem.model.name}-moves"
+            progress=progress, stop=stop))
     title = (f"{problem.model.name}: cost against municipalities moved from "
              f"{problem.model.reference.path.name}")
     write_curve(curve, out, title)
@@ -367,7 +484,7 @@ def _moves_curve(problem, steps, model, out, backend, contiguity, time_limit, ga
 @click.option("--exemptions", "exemptions", is_flag=False, flag_value="any", default=None,
               metavar="[N]", help="The model's floors may be missed by exempted areas (at most "
               "N); a plan without an 'exempt' column has its short areas taken as exempted.")
-@click.option("--out", "-o", type=click.Path(file_okay=False, path_type=Path),
+@click.option("--out", "-o", type=click.Path(path_type=Path),
               help="Write summary.json (and the map when the plan has geometry) here.")
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON only.")
 @handles_errors
@@ -387,8 +504,9 @@ def check(plan, model, areas, leads, exemptions, out, as_json):
                               "area(s) below an exemptable floor are taken as exempted"))
     figs = evaluate(problem, p)
     v = verify(problem, p)
+    notes = [*problem.notes, *p.notes]
     summary = {"model": planning.name, "model_file": str(model), "plan_file": str(plan),
-               "instance": problem.instance.name, "notes": list(p.notes),
+               "instance": problem.instance.name, "notes": notes,
                **figures_json(figs), "verification": verification_json(v)}
     if out is not None:
         complete = bool((p.lead != UNASSIGNED).all())
@@ -398,9 +516,9 @@ def check(plan, model, areas, leads, exemptions, out, as_json):
                            f"{plan.name} checked against model {planning.name}")
         write_outputs(out, p if complete else None, figs, summary, title)
     if as_json:
-        click.echo(json.dumps(summary, indent=2, ensure_ascii=False))
+        click.echo(json.dumps(summary, indent=2, ensure_ascii=False, allow_nan=False))
     else:
-        for note in p.notes:
+        for note in notes:
             click.echo(f"note: {note}")
         click.echo(area_table(figs))
         click.echo()
@@ -423,7 +541,7 @@ def check(plan, model, areas, leads, exemptions, out, as_json):
               type=click.Path(dir_okay=False, path_type=Path),
               help="Planning model (TOML) with a [finance] table.")
 @_regional_option
-@click.option("--out", "-o", type=click.Path(file_okay=False, path_type=Path),
+@click.option("--out", "-o", type=click.Path(path_type=Path),
               help="Write finance.csv and summary.json here.")
 @click.option("--json", "as_json", is_flag=True, help="Print the settlement as JSON only.")
 @handles_errors
@@ -471,7 +589,7 @@ def finance(plan, model, leads, out, as_json):
                    "summary.json names).")
 @click.option("--reference", "-r", type=click.Path(dir_okay=False, path_type=Path),
               help="A plan to compare with: moved municipalities and both plans' figures.")
-@click.option("--out", "-o", type=click.Path(file_okay=False, path_type=Path),
+@click.option("--out", "-o", type=click.Path(path_type=Path),
               help="Directory for report.html (default: the run directory; for a MODEL "
                    "out/<model name>, where the solve's files go too).")
 @click.option("--backend", "-b", help="For a MODEL: the back end (default: the model's).")
@@ -544,7 +662,7 @@ def _plan_names(a: Path, b: Path) -> tuple[str, str]:
 @click.argument("plan_b", type=click.Path(path_type=Path))
 @click.option("--model", "-m", "model", required=True,
               type=click.Path(dir_okay=False, path_type=Path), help="Planning model (TOML).")
-@click.option("--out", "-o", type=click.Path(file_okay=False, path_type=Path),
+@click.option("--out", "-o", type=click.Path(path_type=Path),
               help="Write compare.csv, compare.md, map.html and map.png here.")
 @click.option("--json", "as_json", is_flag=True, help="Print the comparison as JSON only.")
 @handles_errors
@@ -592,7 +710,7 @@ def compare_command(plan_a, plan_b, model, out, as_json):
 @click.option("--backend", "-b", help="Back end (default: the model's).")
 @click.option("--time-limit", "-t", type=click.FloatRange(min=0, min_open=True),
               help="Wall-clock seconds for the whole front; points stopped by it are marked.")
-@click.option("--out", "-o", type=click.Path(file_okay=False, path_type=Path),
+@click.option("--out", "-o", type=click.Path(path_type=Path),
               help="Write pareto.csv, pareto.png and plans/ here (default: "
                    "out/<model>-pareto).")
 @click.option("--json", "as_json", is_flag=True, help="Print the points as JSON only.")
@@ -639,7 +757,7 @@ def pareto(model, x_term, y_term, points, areas, backend, time_limit, out, as_js
 @click.option("--set", "sets", multiple=True, required=True, metavar="KEY=V1,V2,...",
               help="A model key and its values (repeat for a grid), e.g. "
                    "floors.labour_force=16000,18000 or areas.count=4,5.")
-@click.option("--out", "-o", required=True, type=click.Path(file_okay=False, path_type=Path),
+@click.option("--out", "-o", required=True, type=click.Path(path_type=Path),
               help="One folder per scenario, summary.csv and summary.png here.")
 @click.option("--scheduler", metavar="ADDRESS",
               help="An existing Dask cluster (tcp://host:8786); default: a local cluster.")
@@ -683,11 +801,11 @@ def sweep(model, sets, out, scheduler, workers, sequential, backend, time_limit,
 @click.argument("suite")
 @click.option("--backends", help="Comma-separated back ends (default: the suite's).")
 @click.option("--contiguity", help="Comma-separated strategies: cuts,flow (default: the suite's).")
-@click.option("--time-limit", "-t", type=click.FloatRange(min=0, min_open=True),
+@click.option("--time-limit", "-t", type=_Number(lo=0, lo_open=True),
               help="Wall-clock seconds per solve (default: the suite's).")
 @click.option("--repeat", "-r", type=click.IntRange(min=1), help="Runs per configuration.")
-@click.option("--threads", type=click.IntRange(min=1),
-              help="Solver threads (default: each back end's own).")
+@click.option("--threads", type=click.IntRange(0, MAX_THREADS),
+              help="Solver threads (0 or unset: each back end's own default).")
 @click.option("--only", help="Comma-separated instance ids or glob patterns (e.g. 'NH,*-hess').")
 @click.option("--out", "-o", type=click.Path(dir_okay=False, path_type=Path),
               help="Write the table as CSV (with machine, versions and commit), "
@@ -700,9 +818,12 @@ def sweep(model, sets, out, scheduler, workers, sequential, backend, time_limit,
               help="Run them on a local Dask cluster with this many workers (times then "
                    "include the contention).")
 @click.option("--quiet", "-q", is_flag=True, help="No progress line, only the table.")
+@click.option("--levers-off", metavar="NAMES",
+              help="Switch speed-ups off for an ablation: root, fixing, incumbent "
+                   "(comma-separated).")
 @handles_errors
 def bench(suite, backends, contiguity, time_limit, repeat, threads, only, out, best_known,
-          scheduler, workers, quiet):
+          scheduler, workers, quiet, levers_off):
     """Run a benchmark SUITE (a name in benchmarks/suites/ or a TOML path).
 
     Every plan is verified. Exits 1 when a plan fails verification, an optimum
@@ -711,9 +832,12 @@ def bench(suite, backends, contiguity, time_limit, repeat, threads, only, out, b
     from . import bench as b
 
     s = b.load_suite(b.suite_path(suite))
+    from .solve import Levers
+
+    Levers.parse(levers_off)  # a bad name is bad input before anything runs
     split = lambda v: tuple(x.strip() for x in v.split(",") if x.strip()) if v else None  # noqa: E731
     for name in split(backends) or ():
-        if name not in b.REGISTRY and name != "heuristic":
+        if name not in NAMES:
             raise InputError(f"--backends: unknown back end {name!r}")
     for name in split(contiguity) or ():
         if name not in STRATEGIES:
@@ -733,7 +857,7 @@ def bench(suite, backends, contiguity, time_limit, repeat, threads, only, out, b
         rows = b.run_suite(s, b.load_references(best_known), backends=split(backends),
                            strategies=split(contiguity), time_limit=time_limit, repeat=repeat,
                            threads=threads, only=split(only), progress=progress,
-                           on_row=finished, client=client)
+                           on_row=finished, client=client, levers_off=levers_off)
     click.echo(b.table(rows))
     meta = b.machine()
     click.echo(f"\n{meta['date']} · {meta['cpu']} · {meta['cores']} cores · Python "
@@ -754,13 +878,13 @@ def instances() -> None:
 
 
 @instances.command("build")
-@click.option("--raw", type=click.Path(file_okay=False, path_type=Path),
+@click.option("--raw", type=click.Path(path_type=Path),
               default=Path("instances/finland/raw"), show_default=True,
               help="Folder with the official raw files.")
-@click.option("--out", type=click.Path(file_okay=False, path_type=Path),
+@click.option("--out", type=click.Path(path_type=Path),
               default=Path("instances/finland"), show_default=True)
 @handles_errors
-def build_instances(raw, out):
+def build_instances(raw, out, stop):
     """Build mainland.json, one instance per region and the 2025 plan (reproducibly)."""
     from .finland import build_finland
 
@@ -769,5 +893,50 @@ def build_instances(raw, out):
                f"{len(rep.files)} files written to {out}/")
 
 
+@instances.command("random")
+@click.option("--n", "n", type=click.IntRange(min=3), required=True,
+              help="Number of municipalities.")
+@click.option("--seed", type=click.IntRange(min=0), default=0, show_default=True)
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), required=True,
+              help="Instance file to write (node-link JSON).")
+@click.option("--model", type=click.Path(dir_okay=False, path_type=Path),
+              help="Also write a planning model for it (n // 7 areas, labour force >= 20,000).")
+@handles_errors
+def random_instance(n, seed, out, model, stop):
+    """Write a seeded random planar instance: Delaunay neighbours of random points in a box
+    of Finland's size, Finnish-like attributes; the same N and seed give the same file."""
+    from .generate import random_model, random_planar
+    from .instance import instance_json
+
+    write_text_atomically(out, instance_json(random_planar(n, seed)))
+    if model is not None:
+        rel = os.path.relpath(Path(out).resolve(), Path(model).resolve().parent)
+        write_text_atomically(model, random_model(Path(rel).as_posix(), n))
+    click.echo(f"random planar instance, {n} municipalities, seed {seed}: {out}"
+               + (f"; model {model}" if model is not None else ""))
+
+
+_STARTED: float | None = None
+"""When this process started (`time.perf_counter` scale), set by `main`: a time limit
+counts from here, so start-up and reading the files count too."""
+
+
 def main() -> None:
-    cli(prog_name="optimizer")
+    global _STARTED
+    _STARTED = time.perf_counter() - process_age()
+    code: int | str | None = 0
+    try:
+        cli(prog_name="optimizer")
+    except SystemExit as exc:
+        code = exc.code
+    # The run is over: a late signal no longer changes its outcome, and the process
+    # leaves at once rather than tear the interpreter down around a solver thread that
+    # may still be running in C++ (see backends.base.ABANDONED).
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, signal.SIG_IGN)
+    if isinstance(code, str):
+        print(code, file=sys.stderr)
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(OSError, ValueError):  # a closed pipe
+            stream.flush()
+    os._exit(code if isinstance(code, int) else 0 if code is None else 1)

@@ -1,5 +1,7 @@
 """Named error types: every message names the file, key or municipality at fault."""
 
+import signal
+
 
 class OptimizerError(Exception):
     """Base class of all errors the toolkit raises on purpose."""
@@ -15,6 +17,10 @@ class InstanceError(InputError):
 
 class ModelError(InputError):
     """A planning-model file has an unknown key, a wrong type or a bad value."""
+
+
+class SuiteError(InputError):
+    """A benchmark suite or best-known-values file is missing or malformed."""
 
 
 class PlanError(InputError):
@@ -35,3 +41,19 @@ class InfeasibleModelError(OptimizerError):
 
 class BackendError(OptimizerError):
     """A solver back end is missing, failed, or cannot honour a request."""
+
+
+class Interrupted(OptimizerError):
+    """A signal (SIGINT, SIGTERM) ended the run; the CLI exits with 128 + its number."""
+
+    def __init__(self, signum: int, message: str = "") -> None:
+        super().__init__(message or f"interrupted by {signal_name(signum)}")
+        self.signum = signum
+
+
+def signal_name(signum: int | None) -> str:
+    """SIGINT, SIGTERM, ... for messages."""
+    try:
+        return signal.Signals(signum).name
+    except (TypeError, ValueError):
+        return f"signal {signum}"

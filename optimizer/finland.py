@@ -20,6 +20,8 @@ from __future__ import annotations
 import csv
 import os
 import unicodedata
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -66,14 +68,39 @@ def slug(name: str) -> str:
     return "-".join(ascii_name.lower().replace("-", " ").split())
 
 
-def _read_rda(path: Path):
+def _read_rda(path: Path, columns: tuple[str, ...]):
+    """The data frame of an .rda file, with the columns the build needs."""
     import pyreadr
 
     try:
         frames = pyreadr.read_r(str(path))
-    except (OSError, pyreadr.custom_errors.PyreadrError) as exc:
-        raise InstanceError(f"cannot read {path}: {exc}") from None
-    return next(iter(frames.values()))
+    except Exception as exc:  # pyreadr raises LibrdataError, PyreadrError, OSError...
+        raise InstanceError(f"cannot read {path}: {exc or type(exc).__name__}") from None
+    if not frames:
+        raise InstanceError(f"{path}: holds no data frame")
+    frame = next(iter(frames.values()))
+    _require_columns(frame, columns, path)
+    return frame
+
+
+def _require_columns(frame, columns: tuple[str, ...], path: Path) -> None:
+    missing = [c for c in columns if c not in frame.columns]
+    if missing:
+        raise InstanceError(f"{path}: no column {', '.join(map(repr, missing))} "
+                            f"(has {len(frame)} rows, columns {list(frame.columns)[:8]})")
+    if not len(frame):
+        raise InstanceError(f"{path}: no rows")
+
+
+@contextmanager
+def _reading(path: Path) -> Iterator[None]:
+    """Name the raw file when its content is not what the build expects (a bad code,
+    a non-numeric figure)."""
+    try:
+        yield
+    except (KeyError, ValueError, TypeError, OverflowError) as exc:
+        raise InstanceError(f"{path}: unexpected content: {type(exc).__name__}: {exc}"
+                            ) from None
 
 
 def _code(value) -> str:
@@ -84,34 +111,41 @@ def _municipality_table(raw: Path):
     """One row per mainland 2025 municipality with all attributes (a pandas frame)."""
     import pandas as pd
 
-    key = _read_rda(raw / RAW_FILES["key"])
-    key = key[key["maakunta_code"].astype(int) != ALAND].copy()
-    key["code"] = key["kunta"].map(_code)
-    table = pd.DataFrame(
-        {
-            "code": key["code"],
-            "name": key["municipality_name_fi"].astype(str),
-            "region": key["maakunta_code"].astype(int),
-            "region_name": key["maakunta_name_fi"].astype(str),
-            "area_2025": key["tyollisyysalue_code"].astype(int),
-            "area_2025_name": key["tyollisyysalue_name_fi"].astype(str),
-        }
-    ).sort_values("code", kind="stable").reset_index(drop=True)
+    path = raw / RAW_FILES["key"]
+    key = _read_rda(path, ("maakunta_code", "kunta", "municipality_name_fi", "maakunta_name_fi",
+                           "tyollisyysalue_code", "tyollisyysalue_name_fi"))
+    with _reading(path):
+        key = key[key["maakunta_code"].astype(int) != ALAND].copy()
+        key["code"] = key["kunta"].map(_code)
+        table = pd.DataFrame(
+            {
+                "code": key["code"],
+                "name": key["municipality_name_fi"].astype(str),
+                "region": key["maakunta_code"].astype(int),
+                "region_name": key["maakunta_name_fi"].astype(str),
+                "area_2025": key["tyollisyysalue_code"].astype(int),
+                "area_2025_name": key["tyollisyysalue_name_fi"].astype(str),
+            }
+        ).sort_values("code", kind="stable").reset_index(drop=True)
 
-    pop = _read_rda(raw / RAW_FILES["population"])
-    pop = pop[pop["year"].astype(int) == 2022]
+    path = raw / RAW_FILES["population"]
+    pop = _read_rda(path, ("year", "municipality_code", "primary.value"))
     pop_by_code: dict[str, int] = {}
-    for c, v in zip(pop["municipality_code"], pop["primary.value"], strict=True):
-        c = MERGED_CODES.get(_code(c), _code(c))
-        pop_by_code[c] = pop_by_code.get(c, 0) + int(v)
+    with _reading(path):
+        pop = pop[pop["year"].astype(int) == 2022]
+        for c, v in zip(pop["municipality_code"], pop["primary.value"], strict=True):
+            c = MERGED_CODES.get(_code(c), _code(c))
+            pop_by_code[c] = pop_by_code.get(c, 0) + int(v)
 
-    lab = _read_rda(raw / RAW_FILES["labour"])
-    when = pd.to_datetime(lab["time"])
-    lab = lab.assign(year=when.dt.year, kunta=lab["kunta"].astype(str).replace(MERGERS))
-    lf = lab[lab["year"] == 2020].groupby(["kunta", "time"])["Tyovoima"].sum()
-    lf = lf.groupby(level=0).max()
-    months = lab[lab["year"] == 2019].groupby(["kunta", "time"])["Tyottomat"].sum()
-    js = months.groupby(level=0).agg(["mean", "count"])
+    path = raw / RAW_FILES["labour"]
+    lab = _read_rda(path, ("time", "kunta", "Tyovoima", "Tyottomat"))
+    with _reading(path):
+        when = pd.to_datetime(lab["time"])
+        lab = lab.assign(year=when.dt.year, kunta=lab["kunta"].astype(str).replace(MERGERS))
+        lf = lab[lab["year"] == 2020].groupby(["kunta", "time"])["Tyovoima"].sum()
+        lf = lf.groupby(level=0).max()
+        months = lab[lab["year"] == 2019].groupby(["kunta", "time"])["Tyottomat"].sum()
+        js = months.groupby(level=0).agg(["mean", "count"])
 
     rows = []
     for rec in table.itertuples(index=False):
@@ -144,9 +178,11 @@ def _geometry(raw: Path, codes: list[str]):
         gdf = gpd.read_file(path)
     except Exception as exc:  # pyogrio raises several types; name the file
         raise InstanceError(f"cannot read polygons {path}: {exc}") from None
-    gdf = gdf.set_crs("EPSG:4326", allow_override=True)
-    gdf["code"] = gdf["NATCODE"].astype(str).map(lambda c: MERGED_CODES.get(c, c))
-    gdf = gdf[["code", "geometry"]].dissolve(by="code").to_crs(CRS_METRIC)
+    _require_columns(gdf, ("NATCODE", "geometry"), path)
+    with _reading(path):
+        gdf = gdf.set_crs("EPSG:4326", allow_override=True)
+        gdf["code"] = gdf["NATCODE"].astype(str).map(lambda c: MERGED_CODES.get(c, c))
+        gdf = gdf[["code", "geometry"]].dissolve(by="code").to_crs(CRS_METRIC)
     missing = sorted(set(codes) - set(gdf.index))
     if missing:
         raise InstanceError(f"{path}: no polygon for municipalities {missing}")
@@ -172,11 +208,13 @@ def _adjacency(geoms) -> dict[tuple[int, int], float]:
 def _coordinates(raw: Path, codes: list[str], geoms) -> tuple[np.ndarray, np.ndarray]:
     import geopandas as gpd
 
-    centres = _read_rda(raw / RAW_FILES["centres"])
-    by_code = {
-        _code(c): (float(x), float(y))
-        for c, x, y in zip(centres["kuntatunnus"], centres["X"], centres["Y"], strict=True)
-    }
+    path = raw / RAW_FILES["centres"]
+    centres = _read_rda(path, ("kuntatunnus", "X", "Y"))
+    with _reading(path):
+        by_code = {
+            _code(c): (float(x), float(y))
+            for c, x, y in zip(centres["kuntatunnus"], centres["X"], centres["Y"], strict=True)
+        }
     reps = gpd.GeoSeries(geoms.representative_point(), crs=CRS_METRIC).to_crs("EPSG:4326")
     lon = np.empty(len(codes))
     lat = np.empty(len(codes))

@@ -48,16 +48,17 @@ class Root:
 
 
 def root_relaxation(milp: MILP, *, rounds: int = ROOT_ROUNDS, time_limit: float | None = None,
-                    threads: int | None = None) -> Root | None:
+                    threads: int | None = None, deadline=None) -> Root | None:
     """Solve the LP relaxation, adding violated lazy rows for up to `rounds` rounds.
 
-    None when the LP is infeasible or stops at the limit (nothing can be said then)."""
+    None when the LP is infeasible or stops at the limit or the `deadline` (a
+    `stopping.Deadline`, also ended by a stop request): nothing can be said then."""
     import time
 
     from .backends.highs import HighsRelaxation
 
     start = time.perf_counter()
-    lp = HighsRelaxation(milp, threads=threads)
+    lp = HighsRelaxation(milp, threads=threads, deadline=deadline)
     added = RowBlock()
     value = -np.inf
     done = 0

@@ -572,6 +572,8 @@ def _term_vectors(problem, n_cols, P, pair_i, pair_j, lead_col, leads, fte_col, 
 
 def _neighbourhood_cuts(rows, inst, col_of, pair_i, pair_j, off) -> None:
     """x_ij ≤ Σ_{u ∈ N(i)} x_uj for i not adjacent to j: N(i) separates i from j."""
+    if not len(off):  # nobody may be served by another lead (e.g. a tiny maximum distance)
+        return
     adj = inst.adjacency
     i, j = pair_i[off], pair_j[off]
     far = ~np.asarray(adj[i, j]).ravel().astype(bool)

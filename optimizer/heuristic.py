@@ -7,12 +7,14 @@ from the leads cheapest-first (so they are contiguous), move boundary
 municipalities until every floor and cap holds, then improve by boundary
 moves and re-centring leads. Several seeded starts per area count; the best
 plan the verifier accepts wins. Nothing here claims optimality.
+
+The work is bounded by a `Budget`: a wall-clock deadline, or (for runs that
+must give the same plan on a busy and a quiet machine) a number of steps.
 """
 
 from __future__ import annotations
 
 import heapq
-import time
 
 import numpy as np
 from scipy.sparse.csgraph import connected_components
@@ -20,7 +22,42 @@ from scipy.sparse.csgraph import connected_components
 from .formulation import candidate_pairs
 from .model import Problem
 from .plan import Plan
+from .stopping import Deadline
 from .verify import verify
+
+CHECK_EVERY = 32
+"""Municipalities examined between two looks at the clock within an improvement pass."""
+
+
+class Budget:
+    """How much the heuristic may do: until a deadline, for a number of steps, or both.
+
+    A step is one repair move or one improvement pass, so a step budget gives the
+    same plan at any speed; a deadline gives whatever fits in the time.
+    """
+
+    def __init__(self, deadline: Deadline | None = None, steps: int | None = None):
+        self.deadline = deadline or Deadline()
+        self.steps = steps
+        self.used = 0
+
+    @classmethod
+    def of(cls, time_limit: float | None = None, deadline: Deadline | None = None,
+           steps: int | None = None) -> Budget:
+        """`time_limit` seconds from now, cut short by `deadline`, and/or `steps` steps."""
+        return cls((deadline or Deadline()).sooner(time_limit), steps)
+
+    def left(self) -> bool:
+        return not self.deadline.expired() and (self.steps is None or self.used < self.steps)
+
+    def out_of_time(self) -> bool:
+        """The deadline alone (looked at within a step; steps are counted between them)."""
+        return self.deadline.expired()
+
+    def spend(self) -> bool:
+        """Count one step; whether the budget allows another."""
+        self.used += 1
+        return self.left()
 
 
 class _State:
@@ -107,12 +144,15 @@ def _pick_leads(problem: Problem, ok: np.ndarray, k: int, rng) -> list[int] | No
         return None
     cost = np.where(ok, problem.cost, np.inf)
     can = np.flatnonzero(np.diag(ok))
+    sub = cost[:, can]
+    big = cost[np.isfinite(cost)].max(initial=0) * 2 + 1  # stands in for "not served yet"
     while len(leads) < k:
         cur = cost[:, leads].min(axis=1) if leads else np.full(problem.n, np.inf)
-        cur = np.where(np.isfinite(cur), cur, cost[np.isfinite(cost)].max(initial=0) * 2 + 1)
-        gain = np.array([np.maximum(cur - cost[:, j], 0)[np.isfinite(cost[:, j])].sum()
-                         if j not in leads else -1.0 for j in can])
-        if gain.max() < 0:
+        cur = np.where(np.isfinite(cur), cur, big)
+        with np.errstate(invalid="ignore"):
+            gain = np.maximum(cur[:, None] - sub, 0).sum(axis=0)  # an infinite cost gains 0
+        gain[np.isin(can, leads)] = -1.0
+        if not gain.size or gain.max() < 0:  # no candidate left (e.g. every one over a cap)
             return None
         top = np.argsort(-gain)[: 1 if rng is None else 3]
         leads.append(int(can[top[0] if rng is None else rng.choice(top)]))
@@ -174,14 +214,16 @@ def _grow(problem: Problem, ok: np.ndarray, leads: list[int],
     return lead
 
 
-def _repair(s: _State, deadline: float) -> bool:
+def _repair(s: _State, budget: Budget) -> bool:
     """Move boundary municipalities, most violation removed first, until every bound holds."""
-    while time.perf_counter() < deadline:
+    while budget.spend():
         bad = [j for j in s.tot if s.deficit(j) > 1e-9]
         if not bad:
             return True
         best = None
         for j in bad:
+            if budget.out_of_time():
+                return False
             moves = set()
             for i in s.members(j):
                 for v in s.nb(i):
@@ -206,13 +248,15 @@ def _repair(s: _State, deadline: float) -> bool:
     return False
 
 
-def _improve(s: _State, deadline: float) -> None:
+def _improve(s: _State, budget: Budget) -> None:
     """Boundary moves and lead re-centring while the cost drops and every rule holds."""
     p = s.p
     improved = True
-    while improved and time.perf_counter() < deadline:
+    while improved and budget.spend():
         improved = False
         for i in range(p.n):
+            if i % CHECK_EVERY == 0 and budget.out_of_time():
+                return
             frm = int(s.lead[i])
             for to in {int(s.lead[v]) for v in s.nb(i)} - {frm}:
                 if p.cost[i, to] < p.cost[i, frm] - 1e-12 and s.can_move(i, to):
@@ -251,7 +295,7 @@ RESEEDS = 12
 
 
 def _construct(problem: Problem, ok: np.ndarray, leads: list[int],
-               deadline: float) -> _State | None:
+               budget: Budget) -> _State | None:
     """Grow and repair; if an area stays short, move its lead into the richest area."""
     pinned = set(problem.fixed) | set(problem.locks.values())
     for _ in range(RESEEDS):
@@ -259,10 +303,10 @@ def _construct(problem: Problem, ok: np.ndarray, leads: list[int],
         if lead is None:
             return None
         s = _State(problem, ok, lead)
-        if _repair(s, deadline):
+        if _repair(s, budget):
             return s
         short = [j for j in s.tot if s.deficit(j) > 1e-9 and j not in pinned]
-        if not short or not len(s.lo) or time.perf_counter() > deadline:
+        if not short or not len(s.lo) or not budget.left():
             return None
         worst = max(short, key=s.deficit)
         floors = np.isfinite(s.lo) & (s.lo > 0)
@@ -279,23 +323,28 @@ def _construct(problem: Problem, ok: np.ndarray, leads: list[int],
 
 
 def heuristic_plan(problem: Problem, *, seed: int = 0, starts: int = 6,
-                   time_limit: float = 5.0) -> Plan | None:
-    """The best verified plan found from several seeded starts, or None."""
-    deadline = time.perf_counter() + time_limit
+                   time_limit: float | None = 5.0, deadline: Deadline | None = None,
+                   steps: int | None = None) -> Plan | None:
+    """The best verified plan found from several seeded starts, or None.
+
+    The work stops at `time_limit` seconds, at `deadline`, or after `steps` steps
+    (with `time_limit=None` and no deadline: the same plan on any machine).
+    """
+    budget = Budget.of(time_limit, deadline, steps)
     ok = candidate_pairs(problem)
     best: tuple[float, Plan] | None = None
     rng = np.random.default_rng(seed)
     for k in range(problem.k_min, problem.k_max + 1):
         for start in range(starts):
-            if time.perf_counter() > deadline:
+            if not budget.left():
                 break
             leads = _pick_leads(problem, ok, k, None if start == 0 else rng)
             if leads is None:
                 break
-            s = _construct(problem, ok, leads, deadline)
+            s = _construct(problem, ok, leads, budget)
             if s is None:
                 continue
-            _improve(s, deadline)
+            _improve(s, budget)
             plan = Plan.from_leads(problem.instance, s.lead)
             if not verify(problem, plan).ok:
                 continue
@@ -305,13 +354,15 @@ def heuristic_plan(problem: Problem, *, seed: int = 0, starts: int = 6,
     return None if best is None else best[1]
 
 
-def repair_plan(problem: Problem, plan: Plan, *, time_limit: float = 1.0) -> Plan | None:
+def repair_plan(problem: Problem, plan: Plan, *, time_limit: float | None = 1.0,
+                deadline: Deadline | None = None, steps: int | None = None) -> Plan | None:
     """A verified plan close to `plan`: pieces cut off from their lead join a neighbouring
     area, then bounds are repaired and the cost improved. None if that fails.
 
     The cut loop uses it to turn each relaxed (non-contiguous) optimum into an incumbent.
+    The budget is as for `heuristic_plan`.
     """
-    deadline = time.perf_counter() + time_limit
+    budget = Budget.of(time_limit, deadline, steps)
     ok = candidate_pairs(problem)
     lead = np.array(plan.lead, dtype=np.int64)
     leads = sorted({int(j) for j in lead if j >= 0 and lead[j] == j})
@@ -327,9 +378,9 @@ def repair_plan(problem: Problem, plan: Plan, *, time_limit: float = 1.0) -> Pla
     if grown is None:
         return None
     s = _State(problem, ok, grown)
-    if not _repair(s, deadline):
+    if not _repair(s, budget):
         return None
-    _improve(s, deadline)
+    _improve(s, budget)
     result = Plan.from_leads(problem.instance, s.lead)
     return result if verify(problem, result).ok else None
 

@@ -102,8 +102,10 @@ class Instance:
             if arr.shape != (n,):
                 raise InstanceError(f"instance {self.name!r}: attribute {key!r} has wrong length")
             if not np.all(np.isfinite(arr)):
-                bad = self.names[int(np.flatnonzero(~np.isfinite(arr))[0])]
-                raise InstanceError(f"instance {self.name!r}: attribute {key!r} missing for {bad}")
+                i = int(np.flatnonzero(~np.isfinite(arr))[0])
+                raise InstanceError(f"instance {self.name!r}: attribute {key!r} missing for "
+                                    f"{self.names[i]} ({self.codes[i]}): {arr[i]} is not a "
+                                    "finite number")
             attrs[key] = _readonly(arr)
         object.__setattr__(self, "attributes", attrs)
         edges = np.asarray(self.edges, dtype=np.int64).reshape(-1, 2)
@@ -138,6 +140,15 @@ class Instance:
             raise InstanceError(
                 f"instance {self.name!r}: needs 'lon' and 'lat' attributes or a distance matrix"
             )
+        if metric != "matrix":
+            for key, limit in (("lat", 90.0), ("lon", 180.0)):
+                out = np.flatnonzero(np.abs(attrs[key]) > limit)
+                if len(out):
+                    i = int(out[0])
+                    raise InstanceError(
+                        f"instance {self.name!r}: {key!r} of {self.names[i]} ({self.codes[i]}) "
+                        f"is {attrs[key][i]:g}, outside [-{limit:g}, {limit:g}] degrees"
+                    )
 
     # -- nouns -------------------------------------------------------------
 
@@ -259,9 +270,14 @@ def _json_number(v: float) -> int | float:
     return int(f) if f.is_integer() and abs(f) < 2**53 else f
 
 
+def instance_json(inst: Instance, edge_data=None) -> str:
+    """The node-link JSON text of an instance (the same bytes for the same instance)."""
+    data = to_node_link(inst, edge_data)
+    return json.dumps(data, ensure_ascii=False, indent=1, sort_keys=True) + "\n"
+
+
 def write_instance(inst: Instance, path: Path, edge_data=None) -> None:
-    text = json.dumps(to_node_link(inst, edge_data), ensure_ascii=False, indent=1, sort_keys=True)
-    Path(path).write_text(text + "\n", encoding="utf-8")
+    Path(path).write_text(instance_json(inst, edge_data), encoding="utf-8")
 
 
 def load_instance(
@@ -351,7 +367,7 @@ def from_node_link(
     for key, vals in columns.items():
         numeric = [_is_number(v) for v in vals]
         if all(numeric):
-            attributes[key] = np.array(vals, dtype=float)
+            attributes[key] = np.array([_float(v) for v in vals])
         elif all(ok or v is None for ok, v in zip(numeric, vals, strict=True)):
             k = vals.index(None)
             if key in ("lon", "lat", lon_key, lat_key):
@@ -382,18 +398,37 @@ def from_node_link(
     matrix = graph_attrs.pop("distance_matrix", None)
     own_metric = graph_attrs.pop("distance_metric", None)
     name = str(graph_attrs.pop("name", default_name) or default_name)
-    return Instance(
-        name=name,
-        codes=tuple(codes),
-        names=tuple(names),
-        attributes=attributes,
-        edges=np.array(edges, dtype=np.int64).reshape(-1, 2),
-        matrix=None if matrix is None else np.asarray(matrix, dtype=float),
-        metadata=graph_attrs,
-        geometry_path=geometry_path,
-        metric=metric if metric is not None else own_metric,
-        partial=partial,
-    )
+    try:
+        return Instance(
+            name=name,
+            codes=tuple(codes),
+            names=tuple(names),
+            attributes=attributes,
+            edges=np.array(edges, dtype=np.int64).reshape(-1, 2),
+            matrix=None if matrix is None else _matrix(matrix),
+            metadata=graph_attrs,
+            geometry_path=geometry_path,
+            metric=metric if metric is not None else own_metric,
+            partial=partial,
+        )
+    except InstanceError as exc:  # the constructor's checks: say which file
+        raise InstanceError(f"{source}: {exc}") from None
+
+
+def _matrix(value: Any) -> np.ndarray:
+    """A distance matrix from JSON; anything that is not a numeric table gives NaN (refused)."""
+    try:
+        return np.asarray(value, dtype=float)
+    except (TypeError, ValueError, OverflowError):
+        return np.full((1, 1), np.nan)
+
+
+def _float(v: int | float) -> float:
+    """A JSON number as a float; an integer beyond the double range becomes inf (refused)."""
+    try:
+        return float(v)
+    except OverflowError:
+        return float("inf")
 
 
 def _is_number(v: Any) -> bool:
@@ -410,7 +445,7 @@ def _coordinate(values: list | None, key: str, codes: list[str], source: str) ->
             if isinstance(v, bool) or v is None:
                 raise ValueError
             out[k] = float(v)
-        except (TypeError, ValueError):
+        except (TypeError, ValueError, OverflowError):
             raise InstanceError(
                 f"{source}: node {codes[k]!r} has no numeric coordinate {key!r} (got {v!r})"
             ) from None

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import time
 from collections import deque
+from collections.abc import Callable
 
 import numpy as np
 
@@ -132,7 +133,7 @@ def grow_balanced(problem: Problem, ok: np.ndarray, leads: list[int]) -> np.ndar
 
 
 def tabu_search(problem: Problem, ok: np.ndarray, lead: np.ndarray, *, time_limit: float,
-                seed: int = 0) -> np.ndarray | None:
+                seed: int = 0, halt: Callable[[], bool] = lambda: False) -> np.ndarray | None:
     """A contiguous assignment meeting every floor and cap, from a contiguous `lead`
     (each area keeps its lead), or None when the time runs out first."""
     deadline = time.perf_counter() + time_limit
@@ -142,7 +143,7 @@ def tabu_search(problem: Problem, ok: np.ndarray, lead: np.ndarray, *, time_limi
     tabu: dict[int, int] = {}
     step = 0
     while current > 1e-12:
-        if time.perf_counter() > deadline:
+        if time.perf_counter() > deadline or halt():
             return None
         step += 1
         best = None
@@ -202,10 +203,11 @@ def _best_swap(s: _Areas, tabu: dict, step: int, rng):
 
 
 def search_plan(problem: Problem, weight: np.ndarray | None, *, time_limit: float,
-                seed: int = 0) -> np.ndarray | None:
+                seed: int = 0, halt: Callable[[], bool] = lambda: False) -> np.ndarray | None:
     """A lead per municipality meeting every rule the search knows (contiguity, floors,
     caps, separate pairs, locks), from lead sets chosen by `weight` (the root LP's x_jj:
-    its k heaviest first, then samples), or None. Callers verify it."""
+    its k heaviest first, then samples), or None. Callers verify it. `halt()` true
+    (a stop request, the deadline) ends the search at once."""
     from .formulation import candidate_pairs
 
     deadline = time.perf_counter() + time_limit
@@ -220,7 +222,7 @@ def search_plan(problem: Problem, weight: np.ndarray | None, *, time_limit: floa
         return None
     w = np.ones(problem.n) if weight is None else np.asarray(weight, dtype=float)
     tries = 0
-    while time.perf_counter() < deadline:
+    while time.perf_counter() < deadline and not halt():
         if tries == 0:
             free = can[np.argsort(-w[can], kind="stable")[:need]]
         else:
@@ -233,7 +235,7 @@ def search_plan(problem: Problem, weight: np.ndarray | None, *, time_limit: floa
             continue
         left = deadline - time.perf_counter()
         found = tabu_search(problem, ok, grown, time_limit=min(left, max(left / 3, 0.5)),
-                            seed=seed + tries)
+                            seed=seed + tries, halt=halt)
         if found is not None:
             return found
     return None

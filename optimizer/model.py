@@ -17,6 +17,7 @@ from typing import Any
 
 import numpy as np
 
+from .backends import NAMES
 from .economics.catalogue import Catalogue, read_catalogue
 from .economics.cents import to_cents
 from .economics.costs import CostRates, cost_rates
@@ -26,6 +27,7 @@ from .economics.terms import DeficitBound, FinanceTerms, parse_finance
 from .errors import InstanceError, ModelError
 from .instance import FORMATS, METRICS, Instance, load_instance
 from .plan import UNASSIGNED, Plan
+from .values import LARGEST, MAX_THREADS, integer, number
 
 CONTIGUITY_METHODS = ("flow", "cuts")
 OWN_AREA = ("alone", "lead")
@@ -146,6 +148,8 @@ class SolverOptions:
     gap: float = 0.0
     contiguity: str = "cuts"
     threads: int | None = None
+    node_limit: int | None = None
+    deterministic: bool = False
 
 
 @dataclass(frozen=True)
@@ -240,7 +244,7 @@ SCHEMA: dict[str, dict[str, Any]] = {
                    "mode": str},
     "reference": {"plan": str, "max_moves": int, "cost_per_move": _Num},
     "solver": {"backend": str, "time_limit": _Num, "gap": _Num, "contiguity": str,
-               "threads": int},
+               "threads": int, "node_limit": int, "deterministic": bool},
 }
 
 
@@ -269,13 +273,22 @@ def _type_name(t) -> str:
     return " or ".join(names[x] for x in _as_tuple(t))
 
 
+def model_number(table: Mapping[str, Any], key: str, source: str, default: float | None = None,
+                 **limits) -> float | None:
+    """`table[key]` checked by `values.number` (finite, in range) under its dotted name.
+
+    `key` is dotted ('staffing.caseload'); its last part is looked up in `table`.
+    """
+    name = key.rsplit(".", 1)[-1]
+    if name not in table:
+        return default
+    return number(table[name], key, where=source, error=ModelError, **limits)
+
+
 def _number_table(table: Mapping[str, Any], section: str, source: str) -> dict[str, float]:
-    out = {}
-    for key, value in table.items():
-        if isinstance(value, bool) or not isinstance(value, _Num):
-            raise ModelError(f"{source}: '{section}.{key}' must be a number, got {value!r}")
-        out[key] = float(value)
-    return out
+    """Floors, caps, lead costs: finite, non-negative numbers named `section.key`."""
+    return {key: number(value, f"{section}.{key}", where=source, lo=0, error=ModelError)
+            for key, value in table.items()}
 
 
 def _area_range(count, key: str, source: str) -> tuple[int, int]:
@@ -290,6 +303,8 @@ def _area_range(count, key: str, source: str) -> tuple[int, int]:
     else:
         raise ModelError(f"{source}: '{key}' must be an integer, [min, max] or \"max\", "
                          f"got {count!r}")
+    if lo == hi and lo < 1:
+        raise ModelError(f"{source}: '{key}' must be at least 1, got {lo}")
     if not 1 <= lo <= hi:
         raise ModelError(f"{source}: '{key}' needs 1 <= min <= max, got {list(count)!r}")
     return int(lo), int(hi)
@@ -398,31 +413,30 @@ def parse_model(data: Mapping[str, Any], *, base: Path, source: str) -> Planning
         st = data["staffing"]
         if "caseload" not in st:
             raise ModelError(f"{source}: missing key 'staffing.caseload'")
-        staffing = Staffing(**{k: (v if isinstance(v, str | bool) else float(v))
-                               for k, v in st.items()})
-        if staffing.caseload <= 0 or staffing.min_fte < 0 or staffing.cost_per_fte < 0:
-            raise ModelError(f"{source}: 'staffing' values must be positive")
+        staffing = Staffing(
+            caseload=model_number(st, "staffing.caseload", source, lo=0, lo_open=True),
+            min_fte=model_number(st, "staffing.min_fte", source, 0.0, lo=0),
+            cost_per_fte=model_number(st, "staffing.cost_per_fte", source, 0.0, lo=0),
+            attribute=st.get("attribute", "jobseekers"),
+            whole_fte=st.get("whole_fte", True),
+        )
 
     obj = data.get("objective", {})
     objective = Objective(
-        **{k: (float(v) if k in ("cost_per_weighted_km", "fixed_cost_per_area",
-                                 "max_deficit_per_key") else v)
-           for k, v in obj.items()}
+        travel_weight=obj.get("travel_weight", "jobseekers"),
+        cost_per_weighted_km=model_number(obj, "objective.cost_per_weighted_km", source, 1.0,
+                                          lo=0),
+        fixed_cost_per_area=model_number(obj, "objective.fixed_cost_per_area", source, 0.0,
+                                         lo=0),
+        distance_power=obj.get("distance_power", 1),
+        max_deficit_per_key=model_number(obj, "objective.max_deficit_per_key", source),
     )
     if objective.distance_power not in (1, 2):
         raise ModelError(f"{source}: 'objective.distance_power' must be 1 or 2")
-    if objective.cost_per_weighted_km < 0 or objective.fixed_cost_per_area < 0:
-        raise ModelError(f"{source}: 'objective' costs must not be negative")
-    if objective.max_deficit_per_key is not None:
-        if not math.isfinite(objective.max_deficit_per_key):
-            raise ModelError(f"{source}: 'objective.max_deficit_per_key' must be finite")
-        if "finance" not in data:
-            raise ModelError(f"{source}: 'objective.max_deficit_per_key' bounds the deficits "
-                             "of the [finance] table, which the model lacks")
+    if objective.max_deficit_per_key is not None and "finance" not in data:
+        raise ModelError(f"{source}: 'objective.max_deficit_per_key' bounds the deficits "
+                         "of the [finance] table, which the model lacks")
     lead_costs = _number_table(data.get("lead_costs", {}), "lead_costs", source)
-    for key, value in lead_costs.items():
-        if value < 0 or not math.isfinite(value):
-            raise ModelError(f"{source}: 'lead_costs.{key}' must be a finite number >= 0")
 
     cont = data.get("contiguity", {})
     links = []
@@ -437,19 +451,27 @@ def parse_model(data: Mapping[str, Any], *, base: Path, source: str) -> Planning
         if not isinstance(value, str):
             raise ModelError(f"{source}: 'locks.{key}' must be the code of a lead municipality")
 
-    solver = SolverOptions(**{k: (float(v) if k in ("time_limit", "gap") else v)
-                              for k, v in data.get("solver", {}).items()})
+    sv = data.get("solver", {})
+    threads = sv.get("threads")
+    solver = SolverOptions(
+        backend=sv.get("backend", "highs"),
+        time_limit=model_number(sv, "solver.time_limit", source, lo=0, lo_open=True),
+        gap=model_number(sv, "solver.gap", source, 0.0, lo=0, hi=1, hi_open=True),
+        contiguity=sv.get("contiguity", "cuts"),
+        threads=None if threads is None else integer(threads, "solver.threads", where=source,
+                                                     lo=0, hi=MAX_THREADS, error=ModelError),
+        node_limit=None if sv.get("node_limit") is None else integer(
+            sv["node_limit"], "solver.node_limit", where=source, lo=1, error=ModelError),
+        deterministic=sv.get("deterministic", False),
+    )
+    if solver.backend not in NAMES:
+        raise ModelError(f"{source}: 'solver.backend' must be one of "
+                         f"{', '.join(NAMES)}, got {solver.backend!r}")
     if solver.contiguity not in CONTIGUITY_METHODS:
         raise ModelError(
             f"{source}: 'solver.contiguity' must be one of {', '.join(CONTIGUITY_METHODS)}"
         )
-    if solver.time_limit is not None and solver.time_limit <= 0:
-        raise ModelError(f"{source}: 'solver.time_limit' must be positive")
-    if not 0 <= solver.gap < 1:
-        raise ModelError(f"{source}: 'solver.gap' must be in [0, 1)")
-    max_d = areas.get("max_distance_km")
-    if max_d is not None and max_d <= 0:
-        raise ModelError(f"{source}: 'areas.max_distance_km' must be positive")
+    max_d = model_number(areas, "areas.max_distance_km", source, lo=0, lo_open=True)
 
     most = areas.get("count") == "max"
     return PlanningModel(
@@ -471,7 +493,7 @@ def parse_model(data: Mapping[str, Any], *, base: Path, source: str) -> Planning
         contiguity=cont.get("enabled", True),
         links=tuple(links),
         locks=dict(locks),
-        max_distance_km=None if max_d is None else float(max_d),
+        max_distance_km=max_d,
         solver=solver,
         source=source,
         organiser=organiser,
@@ -507,9 +529,7 @@ def _balance(table: Mapping[str, Any], source: str) -> Balance:
     for key in ("attribute", "tolerance"):
         if key not in table:
             raise ModelError(f"{source}: missing key 'balance.{key}'")
-    tol = float(table["tolerance"])
-    if not 0 <= tol < 1:
-        raise ModelError(f"{source}: 'balance.tolerance' must be in [0, 1), got {tol:g}")
+    tol = model_number(table, "balance.tolerance", source, lo=0, hi=1, hi_open=True)
     return Balance(attribute=table["attribute"], tolerance=tol)
 
 
@@ -559,12 +579,8 @@ def _limits(table: Mapping[str, Any], source: str) -> dict[str, float]:
 
 
 def _finite(value: Any, key: str, source: str, lo: float | None = None) -> float:
-    """A finite number ≥ `lo`, named by its dotted key when it is not."""
-    if isinstance(value, bool) or not isinstance(value, _Num) or not math.isfinite(value) \
-            or (lo is not None and value < lo):
-        want = "a finite number" + (f" ≥ {lo:g}" if lo is not None else "")
-        raise ModelError(f"{source}: '{key}' must be {want}, got {value!r}")
-    return float(value)
+    """A finite number ≥ `lo`, named by its dotted key when it is not (`values.number`)."""
+    return number(value, key, where=source, lo=lo, error=ModelError)
 
 
 def load_model(path: str | Path, overrides: Mapping[str, Any] | None = None) -> PlanningModel:
@@ -672,7 +688,10 @@ class Problem:
     rates: CostRates | None = None
     subsidy: np.ndarray | None = None
     deficit_bound: DeficitBound | None = None
-    """Two tiers, per-lead costs, self-only leads, separate pairs and money (see `bind`):
+    notes: tuple[str, ...] = ()
+    """`notes`: what binding changed or assumed (an area count cut to the candidates).
+    The fields above: two tiers, per-lead costs, self-only leads, separate pairs and money
+    (see `bind`):
     `lead_base[j]` is the cost of running an area from j itself (`lead_costs`, else the
     fixed cost per area), `rates` the catalogue's cost rates, `subsidy` cents per
     municipality (with [finance])."""
@@ -892,20 +911,14 @@ def bind(model: PlanningModel, instance: Instance | None = None) -> Problem:
         if org.own_area == "alone":
             self_only.append(organiser)
         for attr, limit in org.floors.items():
-            try:
-                values = inst.attribute(attr)
-            except InstanceError as exc:
-                raise ModelError(f"{src}: 'organiser.floors.{attr}': {exc}") from None
+            values = _amounts(inst, attr, f"organiser.floors.{attr}", src)
             organiser_floors.append(Bound(attr, values, limit, f"organiser floor {attr}"))
     rates = cost_rates(model.catalogue, inst, organiser_area, f"{src}: 'services.catalogue'")
 
     def bounds(table: Mapping[str, float], kind: str) -> list[Bound]:
         out = []
         for attr, limit in table.items():
-            try:
-                values = inst.attribute(attr)
-            except InstanceError as exc:
-                raise ModelError(f"{src}: '{kind}.{attr}': {exc}") from None
+            values = _amounts(inst, attr, f"{kind}.{attr}", src)
             out.append(Bound(attr, values, limit, f"{kind[:-1]} {attr}"))
         return out
 
@@ -918,10 +931,13 @@ def bind(model: PlanningModel, instance: Instance | None = None) -> Problem:
         caps.append(cap)
     st = model.staffing
     if st is not None:
-        try:
-            values = inst.attribute(st.attribute)
-        except InstanceError as exc:
-            raise ModelError(f"{src}: 'staffing.attribute': {exc}") from None
+        values = _amounts(inst, st.attribute, "staffing.attribute", src)
+        _within(float(values.sum()) / st.caseload, "staffing.caseload",
+                "makes the staff of all areas", src)
+        _within(st.min_fte * st.caseload, "staffing.min_fte", "times the caseload is", src)
+        most_fte = values.sum() / st.caseload + n * (st.min_fte + 1)  # Σ over ≤ n areas
+        _within(st.cost_per_fte * most_fte, "staffing.cost_per_fte",
+                "makes a staff cost of up to", src)
     elif rates.has_area_staff or rates.area_per_fte or rates.common_per_fte:
         raise ModelError(f"{src}: 'services.catalogue': its production-area services need "
                          "staff or are priced per FTE, which needs a [staffing] table")
@@ -942,12 +958,14 @@ def bind(model: PlanningModel, instance: Instance | None = None) -> Problem:
     if obj.travel_weight is None or obj.travel_weight == "":
         weight = np.ones(n)
     else:
-        try:
-            weight = inst.attribute(obj.travel_weight)
-        except InstanceError as exc:
-            raise ModelError(f"{src}: 'objective.travel_weight': {exc}") from None
+        weight = _amounts(inst, obj.travel_weight, "objective.travel_weight", src)
     dist = inst.distance
     cost = obj.cost_per_weighted_km * weight[:, None] * dist**obj.distance_power
+    _within(float(cost.max()), "objective.cost_per_weighted_km",
+            "gives a travel cost (× weight × distance) of", src)
+    _within(float(lead_base.max()) * n, "objective.fixed_cost_per_area",
+            "(or a lead cost) gives fixed costs of up to", src)
+    k_min, k_max, notes = _clamped_count(model, int(candidates.sum()))
 
     allowed = np.repeat(candidates[None, :], n, axis=0)
     if model.max_distance_km is not None:
@@ -969,7 +987,7 @@ def bind(model: PlanningModel, instance: Instance | None = None) -> Problem:
         limits["moves"] = float(model.reference.max_moves)
     subsidy, bound, available = _money(model, inst, rates, organiser_area)
     return Problem(
-        model=model, instance=inst, k_min=model.areas[0], k_max=min(model.areas[1], n),
+        model=model, instance=inst, k_min=k_min, k_max=k_max, notes=notes,
         candidates=candidates, fixed=fixed, locks=locks, floors=tuple(floors), caps=tuple(caps),
         allowed=allowed, cost=cost, fixed_cost=obj.fixed_cost_per_area,
         contiguity=model.contiguity, organiser=organiser, organiser_area=organiser_area,
@@ -978,6 +996,42 @@ def bind(model: PlanningModel, instance: Instance | None = None) -> Problem:
         subsidy=subsidy, deficit_bound=bound, exemptions=exemptions, reference=reference,
         limits=limits, available=available,
     )
+
+
+def _amounts(inst: Instance, attr: str, key: str, src: str) -> np.ndarray:
+    """An attribute that a rule sums (floor, cap, staffing, weight): finite and ≥ 0 everywhere."""
+    try:
+        values = inst.attribute(attr)
+    except InstanceError as exc:
+        raise ModelError(f"{src}: '{key}': {exc}") from None
+    for bad, what in ((values < 0, "negative"), (values > LARGEST, f"above {LARGEST:g}")):
+        if bad.any():
+            i = int(np.flatnonzero(bad)[0])
+            raise ModelError(f"{src}: '{key}': instance {inst.name!r} has a {what} {attr!r} "
+                             f"({values[i]:g}) for {inst.label(i)}; a summed amount must be "
+                             f"0 to {LARGEST:g}")
+    return values
+
+
+def _within(value: float, key: str, what: str, src: str) -> None:
+    """Refuse a setting whose derived figure leaves the range solvers handle exactly."""
+    if not value <= LARGEST:
+        raise ModelError(f"{src}: '{key}' {what} {value:g}, more than {LARGEST:g}: "
+                         "rescale the units")
+
+
+def _clamped_count(model: PlanningModel, candidates: int) -> tuple[int, int, tuple[str, ...]]:
+    """The area range with its maximum cut to the number of candidate leads (each area
+    needs its own lead); a minimum above it is kept, for the precheck to explain. Said in
+    a note unless the model asks for the most areas ("max")."""
+    k_min, k_max = model.areas
+    top = max(k_min, candidates)
+    if k_max <= top:
+        return k_min, k_max, ()
+    if model.most_areas:
+        return k_min, top, ()
+    return k_min, top, (f"the area count allows up to {k_max} areas but only {candidates} "
+                        f"municipalities may lead one: at most {top} areas are tried",)
 
 
 def _bind_exemptions(model: PlanningModel, inst: Instance, floors: list[Bound]) -> Exemptions:
@@ -1036,12 +1090,20 @@ def _money(model: PlanningModel, inst: Instance, rates: CostRates,
                                    or terms.sanction_per_excess_jobseeker):
         raise ModelError(f"{model.source}: 'finance.incentives' pay surpluses and sanctions "
                          "to the organiser, but the model has no [organiser]")
+    st = model.staffing
+    if st is not None:  # sanctions in cents must fit an int64 however the plan falls
+        need = float(inst.attribute(st.attribute).sum())
+        _within(terms.sanction_per_missing_fte * inst.n * (st.min_fte + 1),
+                "finance.incentives.sanction_per_missing_fte", "gives sanctions of up to",
+                model.source)
+        _within(terms.sanction_per_excess_jobseeker * need,
+                "finance.incentives.sanction_per_excess_jobseeker",
+                "gives sanctions of up to", model.source)
     subsidy = subsidies(terms.subsidy, inst, model.source)
     equal = finance_key(model, inst, terms.equalise_by, "finance.equalisation.key", subsidy)
     if terms.share_key is not None:
         finance_key(model, inst, terms.share_key, "finance.organiser_share.key", subsidy)
     limit = model.objective.max_deficit_per_key
-    st = model.staffing
     varies = rates.common_per_area or rates.common_per_fte or (
         rates.common_staff_per_area and st is not None and st.cost_per_fte)
     if terms.share_key is not None and varies:
@@ -1072,10 +1134,7 @@ def _balance_bounds(model: PlanningModel, inst: Instance) -> tuple[Bound, Bound]
     if k_min != k_max:
         raise ModelError(f"{src}: 'balance' needs a fixed area count, but 'areas.count' is "
                          f"[{k_min}, {k_max}]")
-    try:
-        values = inst.attribute(bal.attribute)
-    except InstanceError as exc:
-        raise ModelError(f"{src}: 'balance.attribute': {exc}") from None
+    values = _amounts(inst, bal.attribute, "balance.attribute", src)
     lo, hi = bal.limits(float(values.sum()), k_min)
     if lo > hi:
         raise ModelError(f"{src}: 'balance.tolerance' {bal.tolerance:g} leaves no whole value "

@@ -11,13 +11,20 @@ from __future__ import annotations
 
 import multiprocessing as mp
 import os
+import signal
+import time
 from collections.abc import Callable, Sequence
 from multiprocessing.connection import wait
 from typing import TypeVar
 
+from .stopping import Deadline, die_with_parent
+
 T = TypeVar("T")
 
 POLL_SECONDS = 0.05
+GRACE_SECONDS = 3.0
+"""Seconds a child gets past the deadline (or after being told to stop) to hand back its
+best plan before it is killed."""
 
 
 def cores() -> int:
@@ -37,7 +44,15 @@ def _reset_solvers() -> None:
     highspy.Highs.resetGlobalScheduler(True)
 
 
-def _child(conn, task: Callable[[], T]) -> None:
+def _child(conn, task: Callable[[], T], parent: int, deadline: Deadline | None) -> None:
+    die_with_parent(parent)
+    # Ctrl-C reaches the whole process group: the parent decides, and tells the children
+    # with SIGTERM, which only asks this solve to stop and keep its best plan.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    request = deadline.request if deadline is not None else None
+    if request is not None:
+        request.cooperative = True
+        signal.signal(signal.SIGTERM, lambda signum, _frame: request.set(signum))
     _reset_solvers()
     try:
         conn.send(("ok", task()))
@@ -51,11 +66,17 @@ def _child(conn, task: Callable[[], T]) -> None:
 
 
 def run_all(tasks: Sequence[Callable[[], T]], *, workers: int,
-            done: Callable[[int, T], bool] | None = None) -> list[T | None]:
+            done: Callable[[int, T], bool] | None = None,
+            deadline: Deadline | None = None) -> list[T | None]:
     """Run every task, at most `workers` at a time, each in a forked child; results in
     task order. `done(i, result)` is called as each finishes; if it returns True, the
     tasks still running or waiting are abandoned (killed) and their results are None.
-    An exception in a task is raised here after the other children are killed."""
+    An exception in a task is raised here after the other children are killed.
+
+    With a `deadline`, a stop request is passed on to the children (SIGTERM: stop and
+    hand back the best plan), tasks not yet started are skipped, and a child still
+    running `GRACE_SECONDS` after the deadline or the stop is killed (its result None).
+    Children die with this process (PR_SET_PDEATHSIG)."""
     if workers <= 1 or len(tasks) <= 1 or "fork" not in mp.get_all_start_methods():
         results: list[T | None] = [None] * len(tasks)
         for i, task in enumerate(tasks):
@@ -67,12 +88,23 @@ def run_all(tasks: Sequence[Callable[[], T]], *, workers: int,
     results = [None] * len(tasks)
     waiting = list(range(len(tasks)))
     running: dict[object, tuple[int, mp.Process]] = {}
+    told: float | None = None  # when the children were told to stop
     try:
         while waiting or running:
+            ending = deadline is not None and deadline.expired()
+            if ending:
+                waiting.clear()
+                if deadline.stopped() and told is None:
+                    for _, proc in running.values():
+                        os.kill(proc.pid, signal.SIGTERM)
+                told = told or time.perf_counter()
+                if time.perf_counter() - told > GRACE_SECONDS:
+                    return results  # the finally block kills the rest
             while waiting and len(running) < workers:
                 i = waiting.pop(0)
                 parent, child = ctx.Pipe(duplex=False)
-                proc = ctx.Process(target=_child, args=(child, tasks[i]), daemon=True)
+                proc = ctx.Process(target=_child, args=(child, tasks[i], os.getpid(), deadline),
+                                   daemon=True)
                 proc.start()
                 child.close()
                 running[parent] = (i, proc)

@@ -9,8 +9,10 @@ verifier rather than refused.
 
 from __future__ import annotations
 
+import codecs
 import csv
 import io
+from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -19,6 +21,7 @@ import numpy as np
 
 from .errors import PlanError
 from .instance import Instance
+from .values import shown
 
 OUTSIDE = -1
 """`Plan.lead` value: the lead municipality is not in the instance."""
@@ -126,21 +129,69 @@ normalise_code = _norm
 """Public name of the code normalisation, for other files keyed by municipality code."""
 
 
+ENCODINGS = ("utf-8", "cp1252")
+"""Tried in order after a byte-order mark: what Finnish spreadsheets export."""
+DELIMITERS = {",": "comma", ";": "semicolon", "\t": "tab"}
+
+
+def _decode(data: bytes, path: Path) -> tuple[str, str]:
+    """The text and the name of its encoding: a BOM (UTF-8/16) wins, else UTF-8, else cp1252."""
+    for bom, name in ((codecs.BOM_UTF8, "utf-8-sig"), (codecs.BOM_UTF16_LE, "utf-16"),
+                      (codecs.BOM_UTF16_BE, "utf-16")):
+        if data.startswith(bom):
+            try:
+                return data.decode(name), name.upper().replace("-SIG", " with BOM")
+            except UnicodeDecodeError as exc:
+                raise PlanError(f"{path}: not valid {name} despite its byte-order mark: "
+                                f"{exc.reason} at byte {exc.start}") from None
+    for name in ENCODINGS:
+        try:
+            return data.decode(name), name.upper()
+        except UnicodeDecodeError:
+            continue
+    raise PlanError(f"{path}: neither UTF-8 nor cp1252 text; save it as CSV UTF-8")
+
+
+def _delimiter(first_line: str) -> str:
+    """The delimiter that splits the header into the most columns, one being 'code'."""
+    best, width = ",", 0
+    for d in DELIMITERS:
+        try:
+            cells = [c.strip().lower() for c in next(csv.reader([first_line], delimiter=d), [])]
+        except csv.Error:  # e.g. a NUL: the full read below names the file
+            continue
+        if "code" in cells and len(cells) > width:
+            best, width = d, len(cells)
+    return best
+
+
 def read_plan(path: str | Path, instance: Instance) -> Plan:
-    """Read a plan file for `instance`; rows for municipalities outside it are ignored."""
+    """Read a plan file for `instance`; rows for municipalities outside it are ignored.
+
+    The encoding (UTF-8 with or without BOM, UTF-16 with BOM, cp1252) and the
+    delimiter (comma, semicolon, tab) are detected; anything but plain UTF-8 with
+    commas is said in the plan's notes.
+    """
     path = Path(path)
     try:
-        text = path.read_text(encoding="utf-8-sig")
+        data = path.read_bytes()
     except FileNotFoundError:
         raise PlanError(f"plan file not found: {path}") from None
-    except (OSError, UnicodeDecodeError) as exc:
+    except (OSError, ValueError) as exc:
         raise PlanError(f"cannot read plan file {path}: {exc}") from None
-    rows = list(csv.reader(io.StringIO(text)))
+    text, encoding = _decode(data, path)
+    if "\x00" in text:
+        raise PlanError(f"{path}: contains NUL characters; not a text CSV file")
+    delimiter = _delimiter((text.splitlines() or [""])[0])
+    try:
+        rows = list(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter))
+    except csv.Error as exc:
+        raise PlanError(f"{path}: not a readable CSV file: {exc}") from None
     if not rows:
         raise PlanError(f"{path}: empty plan file")
     header = [h.strip().lower() for h in rows[0]]
     if "code" not in header:
-        raise PlanError(f"{path}: header must have a 'code' column (got {rows[0]})")
+        raise PlanError(f"{path}: header must have a 'code' column (got {shown(rows[0], 80)})")
     if "lead_code" in header:
         plan = _read_assignment(path, header, rows[1:], instance)
     elif "area" in header:
@@ -148,9 +199,12 @@ def read_plan(path: str | Path, instance: Instance) -> Plan:
     else:
         raise PlanError(f"{path}: header needs 'lead_code' (assignment format) or 'area' "
                         "(code,area)")
-    if "exempt" not in header:
+    if "exempt" in header:
+        plan = plan.with_exempt(_exempt_areas(path, header, rows[1:], plan))
+    if (encoding, delimiter) == ("UTF-8", ","):
         return plan
-    return plan.with_exempt(_exempt_areas(path, header, rows[1:], plan))
+    how = f"read as {encoding}, {DELIMITERS[delimiter]}-separated"
+    return replace(plan, notes=(how, *plan.notes))
 
 
 EXEMPT_WORDS = {"yes": True, "true": True, "1": True, "x": True,
@@ -258,7 +312,8 @@ def _read_assignment(path, header, rows, instance: Instance) -> Plan:
 
 
 def _read_areas(path, header, rows, instance: Instance) -> Plan:
-    """`code,area`: the lead is the member whose code is the area label, else the most populous."""
+    """`code,area`: the lead is the member whose code or name is the area label, else the
+    most populous member."""
     recs, notes = _records(path, header, rows, instance, "area")
     members: dict[str, list[int]] = {}
     for i, value, _ in recs:
@@ -266,9 +321,12 @@ def _read_areas(path, header, rows, instance: Instance) -> Plan:
     size = instance.attributes.get("population", np.zeros(instance.n))
     lead = np.full(instance.n, UNASSIGNED, dtype=np.int64)
     inferred = []
+    folded = Counter(nm.casefold() for nm in instance.names)
+    by_name = {nm.casefold(): i for i, nm in enumerate(instance.names)
+               if folded[nm.casefold()] == 1}
     for label, idx in members.items():
         code = _norm(label, instance)
-        j = instance.index.get(code)
+        j = instance.index.get(code, by_name.get(label.casefold()))
         if j is None or j not in idx:
             j = max(idx, key=lambda i: (size[i], -i))
             inferred.append(f"{label}→{instance.names[j]}")

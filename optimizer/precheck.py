@@ -46,6 +46,11 @@ def diagnose(problem: Problem) -> list[str]:
     if not served.all():
         reasons.append(f"no candidate lead may serve {names(np.flatnonzero(~served))} "
                        "(maximum distance or locks)")
+    alone = np.flatnonzero((problem.allowed.sum(axis=1) == 1) & problem.allowed.diagonal())
+    if len(alone) > problem.k_max:
+        reasons.append(f"{len(alone)} municipalities ({names(alone)}) can only be served by "
+                       f"themselves (maximum distance, candidates or locks), so each leads an "
+                       f"area, but at most {problem.k_max} areas")
 
     hard = [b for b in problem.floors if not b.exemptable]  # an exemption may waive the rest
     for b in hard:

@@ -3,20 +3,30 @@
 This is the one entry point that the Python API and the CLI share. A plan
 leaves only after the independent verifier accepts it; a run stopped by a
 limit is never reported as optimal.
+
+The time limit is a promise for the whole call: one `Deadline` bounds the
+heuristic, every solver call, the repairs between cut rounds and the rounds
+themselves, and a `StopRequest` (set by a signal handler) ends the run the
+same way, keeping the best verified plan found so far. In deterministic mode
+the heuristic and the repairs count steps instead of seconds, so the answer is
+the same on a busy and a quiet machine unless the wall clock cuts it short.
 """
 
 from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from contextlib import nullcontext
 from dataclasses import dataclass, replace
 from functools import partial
 
 import numpy as np
 
+from .backends import PORTFOLIO as BACKEND_PORTFOLIO
 from .backends import Status, get_backend
 from .backends.base import relative_gap
-from .errors import BackendError, InfeasibleModelError
+from .backends.cbc import remove_stale_folders
+from .errors import BackendError, InfeasibleModelError, signal_name
 from .figures import PlanFigures, evaluate
 from .fixing import reduced_cost_fixing, root_relaxation
 from .formulation import STRATEGIES, build
@@ -27,7 +37,9 @@ from .model import Problem
 from .parallel import cores, run_all
 from .plan import Plan
 from .precheck import diagnose
+from .stopping import Deadline, StopRequest
 from .terms import expand
+from .values import MAX_THREADS, integer, number
 from .verify import Verification, verify
 
 OBJECTIVE_TOL = 1e-6
@@ -49,6 +61,8 @@ LOCAL_SECONDS = 5.0
 """Most time the tabu search (localsearch.py) may take when the heuristic finds no plan."""
 LOCAL_SHARE = 0.1
 """Share of a time limit the tabu search may take."""
+LOCAL_MIN_N = 40
+"""Fewer municipalities than this: no tabu search (the MIP finds a first plan sooner)."""
 HEURISTIC_SECONDS_BEFORE_DESCENT = 1.0
 """Most time the heuristic may take when the lead-set descent can follow."""
 DESCENT_GAP = 0.01
@@ -81,12 +95,21 @@ class Levers:
                                f"{', '.join(cls.__dataclass_fields__)})")
         return cls(**dict.fromkeys(names, False))
 
+    def off(self) -> tuple[str, ...]:
+        """The names of the levers switched off."""
+        return tuple(n for n in self.__dataclass_fields__ if not getattr(self, n))
+
 
 NO_LEVERS = Levers(root=False, fixing=False, incumbent=False)
 
-PORTFOLIO = (("highs", "cuts"), ("scipopt", "cuts"))
+PORTFOLIO = tuple((b, "cuts") for b in BACKEND_PORTFOLIO)
 """The entrants of `backend="portfolio"`: (back end, contiguity strategy), raced in
 parallel processes; the first to prove wins."""
+HEURISTIC_STEPS = 1000
+"""Deterministic mode: the heuristic's budget in steps (repair moves and improvement
+passes) instead of seconds; enough for every instance measured to finish its starts."""
+REPAIR_STEPS = 200
+"""Deterministic mode: steps spent turning one relaxed optimum into a contiguous plan."""
 
 
 @dataclass(frozen=True, eq=False)
@@ -109,6 +132,13 @@ class Solution:
     gap_limit: float
     time_limit: float | None
     message: str = ""
+    notes: tuple[str, ...] = ()
+    """What the user should know besides the status: a clamped area count, an unused
+    warm start and why, how a plan file was read."""
+    node_limit: int | None = None
+    deterministic: bool = False
+    interrupted: str | None = None
+    """The signal (SIGINT, SIGTERM) that stopped the run early, if one did."""
 
     @property
     def gap(self) -> float | None:
@@ -121,7 +151,9 @@ class Solution:
             "gap": self.gap, "gap_limit": self.gap_limit, "wall_time_s": self.wall_time,
             "time_limit_s": self.time_limit, "backend": self.backend, "version": self.version,
             "contiguity": self.strategy, "cut_rounds": self.rounds, "cuts_added": self.cuts,
-            "nodes": self.nodes, "message": self.message,
+            "nodes": self.nodes, "node_limit": self.node_limit,
+            "deterministic": self.deterministic, "interrupted": self.interrupted,
+            "message": self.message, "notes": list(self.notes),
         }
 
 
@@ -139,6 +171,11 @@ def solve(
     progress: Callable[[str], None] | None = None,
     levers: Levers | None = None,
     workers: int | None = None,
+    stop: StopRequest | None = None,
+    node_limit: int | None = None,
+    deterministic: bool | None = None,
+    since: float | None = None,
+    reserve: float = 0.0,
 ) -> Solution:
     """Solve `problem` exactly (unless a limit stops it). Options default to the model's.
 
@@ -149,8 +186,19 @@ def solve(
     counts is solved one count at a time (each is far easier than the range);
     the best plan wins and the bound is the smallest of the counts' bounds.
 
+    `time_limit` (wall-clock seconds for the whole call) is kept to within a
+    second or so; `stop`, once set, ends the run early the same way (the first
+    signal only sets it while the solve runs). `node_limit` bounds the solver's
+    branch-and-bound nodes over the whole run (a work limit); `deterministic`
+    budgets the heuristic in steps instead of seconds. `since` is the
+    `time.perf_counter()` instant the limit and the reported wall time count from
+    (default: now; the CLI passes its own start, so reading the files counts too);
+    `reserve` seconds of the limit (at most half of it) are kept for the caller's work
+    afterwards, such as writing the outputs.
+
     `workers` processes (default: one per core) solve the counts of a range side by
-    side; `backend="portfolio"` races the `PORTFOLIO` entrants and keeps the first proof.
+    side (one at a time under a node limit, which the counts share);
+    `backend="portfolio"` races the `PORTFOLIO` entrants and keeps the first proof.
     """
     if (why := problem.needs_phases) is not None:
         raise BackendError(f"model {problem.model.name!r} asks for {why}: solve it with "
@@ -160,52 +208,87 @@ def solve(
     if strategy not in STRATEGIES:
         raise BackendError(f"unknown contiguity strategy {strategy!r} "
                            f"(choose from {', '.join(STRATEGIES)})")
+    limit = opts.time_limit if time_limit is None else number(
+        time_limit, "time_limit", lo=0, lo_open=True)
+    gap = opts.gap if gap is None else number(gap, "gap", lo=0, hi=1, hi_open=True)
+    threads = opts.threads if threads is None else integer(threads, "threads", lo=0,
+                                                           hi=MAX_THREADS)
+    since = time.perf_counter() if since is None else since
+    deadline = Deadline(None if limit is None else since + limit - min(reserve, limit / 2),
+                        stop)
+    node_limit = node_limit if node_limit is not None else opts.node_limit
+    deterministic = opts.deterministic if deterministic is None else deterministic
+    notes = [*problem.notes, *(f"warm start: {note}" for note in
+                               (warm_start.notes if warm_start is not None else ()))]
     name = backend or opts.backend
+    remove_stale_folders()
+    levers = Levers() if levers is None else levers
     workers = cores() if workers is None else max(1, int(workers))
-    if name == "portfolio":
-        return race(problem, PORTFOLIO, workers=workers, time_limit=time_limit, gap=gap,
-                    warm_start=warm_start, heuristic=heuristic, levers=levers,
-                    progress=progress)
-    if name == "heuristic":
-        return heuristic_solution(problem, time_limit=time_limit or opts.time_limit,
-                                  say=progress)
-    engine = get_backend(name)
-    if warm_start is not None:
-        engine.require("warm_start", "start from a given plan")
-    run = _Run(
-        engine=engine, strategy=strategy, start=time.perf_counter(),
-        time_limit=time_limit if time_limit is not None else opts.time_limit,
-        gap=opts.gap if gap is None else gap,
-        threads=threads if threads is not None else opts.threads,
-        heuristic=heuristic, log=log, say=progress or (lambda _msg: None),
-        levers=Levers() if levers is None else levers,
-    )
-    reasons = diagnose(problem)
-    if reasons:
-        raise InfeasibleModelError("the model cannot be satisfied: " + "; ".join(reasons))
-    if problem.k_min == problem.k_max or expand(problem.objective_weights).get("areas"):
-        return run.one(problem, warm_start)  # one MIP when the count itself is weighed
-    subs = []
-    for k in range(problem.k_min, problem.k_max + 1):
-        sub = replace(problem, k_min=k, k_max=k, model=problem.model.with_areas(k))
-        if not diagnose(sub):
-            start = warm_start if warm_start is not None and len(warm_start.areas()) == k \
-                else None
-            subs.append((sub, start))
-    workers = min(workers, len(subs))
-    if workers > 1:
-        run.say(f"{len(subs)} area counts in {workers} parallel processes")
-        alone = replace(run, say=lambda _msg: None,
-                        threads=1 if "threads" in engine.capabilities else run.threads)
-        parts = run_all([partial(alone.one, sub, start) for sub, start in subs],
-                        workers=workers)
+    if node_limit is not None:
+        workers = 1
+    with stop.cooperating() if stop is not None else nullcontext():
+        if name == "portfolio":
+            return race(problem, PORTFOLIO, workers=workers, time_limit=limit, gap=gap,
+                        warm_start=warm_start, heuristic=heuristic, levers=levers,
+                        progress=progress, stop=stop, deterministic=deterministic,
+                        since=since, reserve=reserve)
+        if name == "heuristic":
+            if warm_start is not None:
+                notes.append("the heuristic back end does not use a warm start")
+            sol = heuristic_solution(problem, time_limit=limit, say=progress, stop=stop,
+                                     deterministic=deterministic, since=since)
+            return replace(sol, notes=tuple(notes))
+        engine = get_backend(name)
+        if warm_start is not None:
+            engine.require("warm_start", "start from a given plan")
+        if node_limit is not None:
+            engine.require("node_limit", "stop after a number of branch-and-bound nodes")
+        run = _Run(
+            engine=engine, strategy=strategy, start=since, deadline=deadline,
+            time_limit=limit, gap=gap,
+            threads=threads or None,  # 0 asks for the back end's own default
+            heuristic=heuristic, log=log, say=progress or (lambda _msg: None), notes=notes,
+            node_limit=node_limit, deterministic=deterministic, levers=levers,
+        )
+        reasons = diagnose(problem)
+        if reasons:
+            raise InfeasibleModelError("the model cannot be satisfied: " + "; ".join(reasons))
+        if problem.k_min == problem.k_max or expand(problem.objective_weights).get("areas"):
+            return run.one(problem, warm_start)  # one MIP when the count itself is weighed
+        if warm_start is not None and \
+                not problem.k_min <= len(warm_start.areas()) <= problem.k_max:
+            run.notes.append(f"the warm start has {len(warm_start.areas())} areas, outside "
+                             f"{problem.k_min}–{problem.k_max}, and was not used")
+        subs = []
+        for k in range(problem.k_min, problem.k_max + 1):
+            sub = replace(problem, k_min=k, k_max=k, model=problem.model.with_areas(k))
+            if not diagnose(sub):
+                start = warm_start if warm_start is not None and len(warm_start.areas()) == k \
+                    else None
+                subs.append((sub, start))
+        workers = min(workers, len(subs))
+        if workers > 1:
+            run.say(f"{len(subs)} area counts in {workers} parallel processes")
+            alone = replace(run, say=lambda _msg: None,
+                            threads=1 if "threads" in engine.capabilities else run.threads)
+            parts = run_all([partial(alone.one, sub, start) for sub, start in subs],
+                            workers=workers, deadline=deadline)
+            sol = run.combine(problem, [p for p in parts if p is not None])
+            lost = [sub.k_min for (sub, _), p in zip(subs, parts, strict=True) if p is None]
+            if lost and sol.status is not Status.ERROR:  # no bound for those counts
+                sol = replace(sol, bound=None,
+                              status=Status.FEASIBLE if sol.plan is not None
+                              else Status.NO_SOLUTION,
+                              message=f"{sol.message}; no answer for "
+                                      f"{', '.join(map(str, lost))} area(s) in time")
+            return sol
+        parts = []
+        for sub, start in subs:
+            k = sub.k_min
+            run.say(f"{k - 1} regional leads:" if problem.organiser is not None
+                    else f"{k} areas:")
+            parts.append(run.one(sub, start))
         return run.combine(problem, parts)
-    parts = []
-    for sub, start in subs:
-        k = sub.k_min
-        run.say(f"{k - 1} regional leads:" if problem.organiser is not None else f"{k} areas:")
-        parts.append(run.one(sub, start))
-    return run.combine(problem, parts)
 
 
 def race(problem: Problem, entrants, *, workers: int, progress=None, **options) -> Solution:
@@ -239,35 +322,59 @@ def race(problem: Problem, entrants, *, workers: int, progress=None, **options) 
 
 @dataclass
 class _Run:
-    """Options and clock shared by the solves of one `solve` call."""
+    """Options, clock and work counters shared by the solves of one `solve` call."""
 
     engine: object
     strategy: str
     start: float
+    deadline: Deadline
     time_limit: float | None
     gap: float
     threads: int | None
     heuristic: bool
     log: bool
     say: Callable[[str], None]
+    notes: list[str]
+    """Notes for the final solution, gathered over every area count."""
+    node_limit: int | None = None
+    deterministic: bool = False
+    nodes_used: int = 0
     levers: Levers = NO_LEVERS
 
     def remaining(self) -> float | None:
-        if self.time_limit is None:
-            return None
-        return self.time_limit - (time.perf_counter() - self.start)
+        return self.deadline.remaining()
 
-    def solution(self, problem, status, incumbent, bound, counts, message, notes=()):
+    def nodes_left(self) -> int | None:
+        return None if self.node_limit is None else max(self.node_limit - self.nodes_used, 0)
+
+    def why(self, what: str) -> str:
+        """Why a run stopped early: a signal, or the time (or node) limit, and where."""
+        if self.deadline.stopped():
+            return f"{self.deadline.request.reason} {what}"
+        if self.deadline.expired():
+            return f"time limit reached {what}"
+        if self.node_limit is not None:
+            return f"node limit reached {what}"
+        return f"stopped {what}"
+
+    def solution(self, problem, status, incumbent, bound, counts, message):
         plan = incumbent[1] if incumbent and status.has_solution else None
         figs = evaluate(problem, plan) if plan is not None else None
         final = bound if status is not Status.INFEASIBLE else None
         if final is not None and figs is not None:
             final = min(final, figs.objective)  # a bound never exceeds a known plan's value
+        notes = list(self.notes)
+        if self.deterministic and status is not Status.OPTIMAL and self.deadline.expired():
+            notes.append("the wall clock ended this deterministic run, so a repeat may differ "
+                         "(use a node limit for a reproducible stop)")
+        request = self.deadline.request
         return Solution(problem, status, plan, figs, figs.objective if figs else None,
                         float(final) if final is not None and np.isfinite(final) else None,
                         time.perf_counter() - self.start, self.engine.name,
                         self.engine.version(), counts[0], counts[1], counts[2], counts[3],
-                        self.gap, self.time_limit, "; ".join([message, *notes]))
+                        self.gap, self.time_limit, message, tuple(dict.fromkeys(notes)),
+                        self.node_limit, self.deterministic,
+                        _signal(request) if self.deadline.stopped() else None)
 
     def combine(self, problem: Problem, parts: list[Solution]) -> Solution:
         """One certificate for a range of area counts from the per-count solutions."""
@@ -297,13 +404,14 @@ class _Run:
                                  f"proven optimal over every area count ({per_k})")
         status = Status.FEASIBLE if best else Status.NO_SOLUTION
         return self.solution(problem, status, incumbent, bound, counts,
-                             f"time limit reached ({per_k})")
+                             self.why(f"({per_k})"))
 
     def local_search(self, problem: Problem, form, root) -> Plan | None:
         """A first plan by the tabu search of localsearch.py, verified, or None."""
         left = self.remaining()
         budget = LOCAL_SECONDS if left is None else min(LOCAL_SECONDS, LOCAL_SHARE * left)
-        lead = search_plan(problem, _lead_weight(problem, form, root), time_limit=budget)
+        lead = search_plan(problem, _lead_weight(problem, form, root), time_limit=budget,
+                           halt=self.deadline.expired)
         if lead is None:
             return None
         plan = Plan.from_leads(problem.instance, lead)
@@ -318,8 +426,11 @@ class _Run:
         weight = _lead_weight(problem, form, root)
 
         def solve_for_leads(sub: Problem, seconds: float) -> Plan | None:
+            if self.deadline.expired():
+                return None
             run = replace(self, start=time.perf_counter(), time_limit=seconds, heuristic=False,
-                          levers=NO_LEVERS, say=lambda _msg: None)
+                          levers=NO_LEVERS, say=lambda _msg: None, notes=[],
+                          deadline=self.deadline.sooner(seconds))
             try:
                 sol = run.one(sub, None)
             except InfeasibleModelError:
@@ -334,40 +445,54 @@ class _Run:
         engine = self.engine
         form = build(problem, self.strategy)
         milp = form.milp
-        notes: list[str] = []
         incumbent: tuple[float, Plan] | None = None
+        given = warm_start is not None
         if warm_start is not None:
-            if verify(problem, warm_start).ok:
+            check = verify(problem, warm_start)
+            if check.ok:
                 incumbent = (evaluate(problem, warm_start).objective, warm_start)
             else:
-                notes.append("the warm start breaks a rule of the model and was not used")
+                if given:
+                    self.notes.append("the warm start breaks a rule of the model and was not "
+                                      f"used: {check.violations[0].message}")
                 warm_start = None
         bound = -np.inf
         rounds = cuts = nodes = 0
         root = None
-        if self.levers.root and problem.k_max > 1:
+        fixed = ""  # the share of pairs fixed, said in the message
+        if self.levers.root and problem.k_max > 1 and not self.deadline.expired():
             left = self.remaining()
-            root = root_relaxation(milp, time_limit=None if left is None else ROOT_SHARE * left,
-                                   threads=self.threads)
+            root = root_relaxation(
+                milp, time_limit=None if left is None or self.deterministic else ROOT_SHARE * left,
+                threads=self.threads, deadline=self.deadline)
             if root is not None:
                 bound = root.bound
                 self.say(f"root LP bound {root.bound:,.2f} after {root.rounds} rounds, "
                          f"{len(root.rows)} separator rows "
                          f"({time.perf_counter() - self.start:.1f} s)")
         starts = "warm_start" in engine.capabilities
-        descent = self.levers.incumbent and problem.k_max > 1 and starts
-        if warm_start is None and self.heuristic and starts:
-            left = self.remaining()
-            budget = HEURISTIC_SECONDS if left is None else min(HEURISTIC_SECONDS,
-                                                                HEURISTIC_SHARE * left)
-            if descent:
-                budget = min(budget, HEURISTIC_SECONDS_BEFORE_DESCENT)
-            warm_start = heuristic_plan(problem, time_limit=budget)
+        # the descent and the tabu search are budgeted in seconds: not in deterministic mode
+        descent = self.levers.incumbent and problem.k_max > 1 and starts \
+            and not self.deterministic
+        if warm_start is None and self.heuristic and starts and not self.deadline.expired():
+            if self.deterministic:
+                warm_start = heuristic_plan(problem, time_limit=None, deadline=self.deadline,
+                                            steps=HEURISTIC_STEPS)
+            else:
+                left = self.remaining()
+                budget = HEURISTIC_SECONDS if left is None else min(HEURISTIC_SECONDS,
+                                                                    HEURISTIC_SHARE * left)
+                if descent:
+                    budget = min(budget, HEURISTIC_SECONDS_BEFORE_DESCENT)
+                warm_start = heuristic_plan(problem, time_limit=budget, deadline=self.deadline)
             if warm_start is not None:
                 incumbent = (evaluate(problem, warm_start).objective, warm_start)
                 self.say(f"heuristic plan: {incumbent[0]:,.2f} "
                          f"({time.perf_counter() - self.start:.1f} s)")
-        if incumbent is None and descent and (problem.floors or problem.caps):
+        if self.levers.root and root is None:
+            descent = False  # the LP is infeasible (so is the model) or out of time
+        if incumbent is None and descent and (problem.floors or problem.caps) \
+                and problem.n >= LOCAL_MIN_N:
             found = self.local_search(problem, form, root)
             if found is not None:
                 warm_start = found
@@ -391,14 +516,15 @@ class _Run:
                 fixing = reduced_cost_fixing(milp, root, incumbent[0], _extra_cost(milp))
                 milp = fixing.apply(milp)
                 share = fixing.share(np.arange(form.num_pairs))
-                notes.append(f"{100 * share:.0f} % of the assignment pairs fixed")
+                fixed = f"{100 * share:.0f} % of the assignment pairs fixed"
                 self.say(f"fixed {100 * share:.1f} % of {form.num_pairs} pairs")
             milp = milp.with_rows(root.rows)
         x0 = form.start(warm_start) if warm_start is not None else None
 
         def finish(status: Status, message: str) -> Solution:
             return self.solution(problem, status, incumbent, bound,
-                                 (form.strategy, rounds, cuts, nodes), message, notes)
+                                 (form.strategy, rounds, cuts, nodes),
+                                 f"{message}; {fixed}" if fixed else message)
 
         def stopped(why: str) -> Solution:
             return finish(Status.FEASIBLE if incumbent else Status.NO_SOLUTION, why)
@@ -406,22 +532,27 @@ class _Run:
         while True:
             remaining = self.remaining()
             if remaining is not None and remaining <= 0:
-                return stopped("time limit reached " + ("between cut rounds" if rounds
-                                                        else "before the first solve"))
+                return stopped(self.why("between cut rounds" if rounds
+                                        else "before the first solve"))
             start_vec = x0 if x0 is not None and milp.is_feasible(x0) else None
             self.say(f"round {rounds + 1}: {engine.name} on {milp.num_cols} columns, "
                      f"{milp.num_rows} rows ({time.perf_counter() - self.start:.1f} s)")
             res = engine.solve(milp, time_limit=remaining, gap=self.gap, warm_start=start_vec,
-                               threads=self.threads, log=self.log)
-            if start_vec is not None and not _consistent(milp, res):
+                               threads=self.threads, log=self.log, stop=self.deadline.request,
+                               node_limit=self.nodes_left(), deterministic=self.deterministic)
+            if start_vec is not None and not _consistent(milp, res) \
+                    and res.status.has_solution and not self.deadline.expired():
                 # HiGHS has been seen to report the objective of its presolved start with the
                 # start's own values: solve the round again without the start.
-                notes.append("the back end's answer with the start did not match its values; "
-                             "that round was solved again without the start")
+                self.notes.append("the back end's answer with the start did not match its "
+                                  "values; that round was solved again without the start")
                 res = engine.solve(milp, time_limit=self.remaining(), gap=self.gap,
-                                   threads=self.threads, log=self.log)
+                                   threads=self.threads, log=self.log,
+                                   stop=self.deadline.request, node_limit=self.nodes_left(),
+                                   deterministic=self.deterministic)
             rounds += 1
             nodes += res.nodes or 0
+            self.nodes_used += res.nodes or 0
             if res.bound is not None:
                 bound = max(bound, res.bound)
             if res.status is Status.ERROR:
@@ -431,12 +562,15 @@ class _Run:
                 return finish(Status.INFEASIBLE,
                               "the solver proved that no plan satisfies every rule")
             if res.status is Status.NO_SOLUTION:
-                return stopped("time limit reached before the solver found a plan")
+                return stopped(self.why(f"before the solver found a plan ({res.message})"))
             plan = form.plan(res.values)
             new_cuts = (milp.lazy.violated(res.values, integral=True)
                         if milp.lazy is not None else None)
             if new_cuts is not None and len(new_cuts):
-                repaired = repair_plan(problem, plan, time_limit=REPAIR_SECONDS)
+                repaired = repair_plan(
+                    problem, plan, deadline=self.deadline,
+                    time_limit=None if self.deterministic else REPAIR_SECONDS,
+                    steps=REPAIR_STEPS if self.deterministic else None)
                 if repaired is not None:
                     value = evaluate(problem, repaired).objective
                     if incumbent is None or value < incumbent[0] - 1e-9:
@@ -444,8 +578,8 @@ class _Run:
                         x0 = form.start(repaired)
                         self.say(f"repaired plan: {value:,.2f}")
                 if res.status is not Status.OPTIMAL:
-                    return stopped("time limit reached before a contiguous plan was proven "
-                                   "optimal")
+                    return stopped(self.why("before a contiguous plan was proven optimal "
+                                            f"({res.message})"))
                 if incumbent is not None and _proves(incumbent[0], bound, self.gap):
                     return finish(Status.OPTIMAL, "proven optimal: the relaxation's bound "
                                   "meets the best contiguous plan")
@@ -460,7 +594,11 @@ class _Run:
                 incumbent = (res.objective, plan)
             if res.status is Status.OPTIMAL:
                 return finish(Status.OPTIMAL, "proven optimal")
-            return stopped(f"stopped before proving optimality ({res.message})")
+            return stopped(self.why(f"before proving optimality ({res.message})"))
+
+
+def _signal(request: StopRequest | None) -> str | None:
+    return signal_name(request.signum) if request is not None and request.signum else None
 
 
 def _lead_weight(problem: Problem, form, root) -> np.ndarray | None:
@@ -479,23 +617,39 @@ def _extra_cost(milp):
 
 
 def heuristic_solution(problem: Problem, *, time_limit: float | None = None,
-                       say: Callable[[str], None] | None = None) -> Solution:
-    """The heuristic's plan as a solution: never optimal; bound from the LP relaxation."""
-    start = time.perf_counter()
+                       say: Callable[[str], None] | None = None,
+                       stop: StopRequest | None = None,
+                       deterministic: bool = False, since: float | None = None) -> Solution:
+    """The heuristic's plan as a solution: never optimal; bound from the LP relaxation.
+
+    Within a time limit the heuristic takes 80 % of it and the LP bound the rest; in
+    deterministic mode the heuristic counts steps instead."""
+    start = time.perf_counter() if since is None else since
+    deadline = Deadline(None if time_limit is None else start + time_limit, stop)
     reasons = diagnose(problem)
     if reasons:
         raise InfeasibleModelError("the model cannot be satisfied: " + "; ".join(reasons))
-    budget = HEURISTIC_SECONDS * 2.5 if time_limit is None else time_limit
-    plan = heuristic_plan(problem, time_limit=budget, starts=HEURISTIC_STARTS_ALONE)
-    lp = get_backend("highs").solve(build(problem, "cuts").milp.relaxation())
+    if deterministic:
+        plan = heuristic_plan(problem, time_limit=None, deadline=deadline,
+                              steps=HEURISTIC_STEPS * 5, starts=HEURISTIC_STARTS_ALONE)
+    else:
+        left = deadline.remaining()
+        budget = HEURISTIC_SECONDS * 2.5 if left is None else 0.8 * left
+        plan = heuristic_plan(problem, time_limit=budget, deadline=deadline,
+                              starts=HEURISTIC_STARTS_ALONE)
+    lp = get_backend("highs").solve(build(problem, "cuts").milp.relaxation(),
+                                    time_limit=deadline.remaining(), stop=stop)
     bound = lp.objective if lp.status is Status.OPTIMAL else None
     if say is not None:
         say(f"heuristic: {'a plan' if plan else 'no plan'} in {time.perf_counter() - start:.2f} s")
     figs = evaluate(problem, plan) if plan is not None else None
     status = Status.FEASIBLE if plan is not None else Status.NO_SOLUTION
+    message = "heuristic plan; bound from the LP relaxation"
+    if deadline.stopped():
+        message = f"{stop.reason}; {message}"
     return Solution(problem, status, plan, figs, figs.objective if figs else None, bound,
                     time.perf_counter() - start, "heuristic", "heuristic", "heuristic", 0, 0, None,
-                    0.0, time_limit, "heuristic plan; bound from the LP relaxation")
+                    0.0, time_limit, message, (), None, deterministic, _signal(stop))
 
 
 def _consistent(milp, res) -> bool:

@@ -141,12 +141,14 @@ def test_sweep_on_a_local_cluster_keeps_failures_apart_and_skips_finished(tmp_pa
     from optimizer.decisions.sweep import SweepOptions, run_sweep
 
     out = tmp_path / "sweep"
-    scenarios = grid(["areas.count=4,7", "solver.backend=highs,nonesuch"])
-    sweep = run_sweep(REGION, scenarios, out, options=SweepOptions(time_limit=60),
-                      workers=2, processes=False)
+    # an unknown back end is a bad key that stops the sweep before it runs; a failure at run
+    # time is SCIP asked for two threads (it runs on one and refuses)
+    scenarios = grid(["areas.count=4,7", "solver.backend=highs,scip"])
+    options = SweepOptions(time_limit=60, threads=2)
+    sweep = run_sweep(REGION, scenarios, out, options=options, workers=2, processes=False)
     status = {r.scenario.id: r.status for r in sweep.results}
     assert status == {"count=4+backend=highs": "optimal", "count=7+backend=highs": "infeasible",
-                      "count=4+backend=nonesuch": "error", "count=7+backend=nonesuch": "error"}
+                      "count=4+backend=scip": "error", "count=7+backend=scip": "error"}
     assert "local cluster, 2 workers" in sweep.where
     done = out / "count=4+backend=highs"
     assert (done / "assignment.csv").exists() and (done / "map.png").exists()
@@ -156,7 +158,7 @@ def test_sweep_on_a_local_cluster_keeps_failures_apart_and_skips_finished(tmp_pa
     assert [r["status"] for r in rows] == [r.status for r in sweep.results]
     assert (out / "summary.png").exists()
     # a rerun keeps the finished scenarios and tries the failed ones again
-    again = run_sweep(REGION, scenarios, out, sequential=True)
+    again = run_sweep(REGION, scenarios, out, options=options, sequential=True)
     assert [r.skipped for r in again.results] == [True, False, True, False]
     assert [r.status for r in again.results] == [r.status for r in sweep.results]
 

@@ -15,6 +15,31 @@ REGISTRY: dict[str, type[Backend]] = {
 }
 
 
+PORTFOLIO = ("highs", "scipopt")
+"""The back ends `portfolio` races (solve.py), one process each."""
+NAMES = (*REGISTRY, "heuristic", "portfolio")
+"""Every name a model, the command line or a suite may give as back end: the solvers, the
+heuristic alone, and the portfolio."""
+
+
+def available(name: str) -> bool:
+    """Whether the back end (or every entrant of the portfolio) is installed here."""
+    if name == "heuristic":
+        return True
+    if name == "portfolio":
+        return all(REGISTRY[b].available() for b in PORTFOLIO)
+    return name in REGISTRY and REGISTRY[name].available()
+
+
+def version(name: str) -> str:
+    """The back end's solver and version, as results record it."""
+    if name == "heuristic":
+        return "heuristic"
+    if name == "portfolio":
+        return "portfolio: " + " / ".join(REGISTRY[b].version() for b in PORTFOLIO)
+    return REGISTRY[name].version()
+
+
 def get_backend(name: str) -> Backend:
     """An instance of the back end called `name`; a clear error if unknown or not installed."""
     try:
@@ -32,4 +57,5 @@ def installed_backends() -> list[str]:
     return [name for name, cls in REGISTRY.items() if cls.available()]
 
 
-__all__ = ["REGISTRY", "Backend", "SolverResult", "Status", "get_backend", "installed_backends"]
+__all__ = ["NAMES", "PORTFOLIO", "REGISTRY", "Backend", "SolverResult", "Status", "available",
+           "get_backend", "installed_backends", "version"]

@@ -4,16 +4,32 @@ from __future__ import annotations
 
 import importlib.util
 import math
+import os
+import sys
+import threading
+import time
 from abc import ABC, abstractmethod
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from enum import StrEnum
 from functools import cache
-from typing import ClassVar
+from typing import ClassVar, TypeVar
 
 import numpy as np
 
 from ..errors import BackendError
 from ..milp import MILP
+from ..stopping import Deadline, StopRequest
+
+T = TypeVar("T")
+
+POLL_SECONDS = 0.05
+"""How often a waiting thread looks at the deadline and the stop request."""
+GRACE_SECONDS = 0.5
+"""Seconds an interrupted solver thread gets to stop and hand back what it has; after
+that it is abandoned. HiGHS, CP-SAT and SCIP stop within milliseconds of an interrupt
+they see; one they do not see in this time (HiGHS in presolve) can take minutes."""
 
 
 @cache
@@ -70,9 +86,11 @@ class SolverResult:
         return relative_gap(self.objective, self.bound)
 
 
-CAPABILITIES = frozenset({"warm_start", "fractional_objective", "threads", "lazy_rows"})
+CAPABILITIES = frozenset({"warm_start", "fractional_objective", "threads", "node_limit",
+                          "lazy_rows"})
 """What a back end may declare: accept a start solution, non-integer objective
-coefficients, a thread count, enforce `MILP.lazy` inside its own search."""
+coefficients, a thread count, a limit on branch-and-bound nodes, enforce `MILP.lazy`
+inside its own search."""
 
 
 class Backend(ABC):
@@ -102,9 +120,113 @@ class Backend(ABC):
         warm_start: np.ndarray | None = None,
         threads: int | None = None,
         log: bool = False,
+        stop: StopRequest | None = None,
+        node_limit: int | None = None,
+        deterministic: bool = False,
     ) -> SolverResult:
-        """Minimise `milp`; `time_limit` is wall-clock seconds."""
+        """Minimise `milp` and return what was proven.
+
+        `time_limit` is wall-clock seconds from the call, kept to within
+        `GRACE_SECONDS` however the solver checks its clock; `stop`, when set
+        (by a signal handler or another thread), ends the solve the same way.
+        `node_limit` bounds branch-and-bound nodes (a work limit that gives the
+        same answer at any speed); `deterministic` asks for a run whose answer
+        does not depend on thread timing. The solver log (`log`) goes to stderr.
+        """
 
     def require(self, capability: str, why: str) -> None:
         if capability not in self.capabilities:
             raise BackendError(f"back end {self.name!r} cannot {why} (no '{capability}' support)")
+
+
+class StoppedEarly(Exception):
+    """Raised inside a back end when the deadline passes while it prepares the model."""
+
+
+def check_deadline(deadline: Deadline) -> None:
+    if deadline.expired():
+        raise StoppedEarly
+
+
+def keep_start(res: SolverResult, milp: MILP, warm_start: np.ndarray | None) -> SolverResult:
+    """`res`, unless the solver stopped or failed without a plan at least as good as a
+    valid start: then the start, as a feasible result (a start is never lost)."""
+    if warm_start is None or res.status in (Status.OPTIMAL, Status.INFEASIBLE):
+        return res
+    x = np.asarray(warm_start, dtype=float)
+    if not milp.is_feasible(x):
+        return res
+    value = milp.objective(x)
+    if res.status is Status.FEASIBLE and res.objective <= value + 1e-9 * max(1.0, abs(value)):
+        return res
+    bound = None if res.bound is None else min(res.bound, value)
+    return SolverResult(Status.FEASIBLE, res.backend, res.version, res.wall_time, value, bound,
+                        res.nodes, x.copy(), message=f"{res.message}; the start is returned")
+
+
+ABANDONED: list[threading.Thread] = []
+"""Solver threads that did not stop within the grace after an interrupt; each ends at
+its solver's next interrupt check (see `run_interruptible`)."""
+
+
+def run_interruptible(call: Callable[[], T], interrupt: Callable[[], None],
+                      deadline: Deadline, *, grace: float | None = None
+                      ) -> tuple[bool, T | None]:
+    """Run `call()` (a blocking solver call that releases the GIL) in a worker thread
+    while this thread watches `deadline`.
+
+    When the deadline passes or a stop is requested, `interrupt()` (the solver's own
+    interrupt, which must be harmless to repeat) is called at every poll, so an
+    interrupt that came before the solver was ready is not lost. A call that has not
+    returned `grace` seconds later is
+    abandoned and (False, None) returned, so the caller keeps its time promise even
+    when a solver does not look at its flags (HiGHS in presolve, say); it finishes in
+    the background. Otherwise (True, result); an exception in `call` is re-raised here,
+    and an exception here (a second Ctrl-C) interrupts the call before it propagates.
+    """
+    grace = GRACE_SECONDS if grace is None else grace
+    box: dict[str, object] = {}
+    done = threading.Event()
+
+    def work() -> None:
+        try:
+            box["value"] = call()
+        except BaseException as exc:  # handed to the waiting thread
+            box["error"] = exc
+        finally:
+            done.set()
+
+    worker = threading.Thread(target=work, name="optimizer-solver", daemon=True)
+    worker.start()
+    interrupted_at: float | None = None
+    try:
+        while not done.wait(POLL_SECONDS):
+            if interrupted_at is None and deadline.expired():
+                interrupted_at = time.perf_counter()
+            if interrupted_at is not None:
+                if time.perf_counter() - interrupted_at > grace:
+                    ABANDONED.append(worker)
+                    return False, None
+                interrupt()
+    except BaseException:
+        interrupt()
+        done.wait(grace)
+        raise
+    if "error" in box:
+        raise box["error"]  # type: ignore[misc]
+    return True, box.get("value")  # type: ignore[return-value]
+
+
+@contextmanager
+def stdout_to_stderr() -> Iterator[None]:
+    """Send what C code prints on file descriptor 1 to stderr for a while, so a solver's
+    log never mixes with the program's output (`--json`)."""
+    sys.stdout.flush()
+    saved = os.dup(1)
+    try:
+        os.dup2(2, 1)
+        yield
+    finally:
+        sys.stdout.flush()
+        os.dup2(saved, 1)
+        os.close(saved)

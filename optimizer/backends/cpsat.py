@@ -24,6 +24,7 @@ is exact where it can be and says so where it cannot:
 from __future__ import annotations
 
 import math
+import sys
 import time
 from dataclasses import dataclass
 from functools import cache
@@ -33,7 +34,16 @@ import scipy.sparse as sp
 
 from ..errors import BackendError
 from ..milp import MILP
-from .base import Backend, SolverResult, Status
+from ..stopping import Deadline
+from .base import (
+    Backend,
+    SolverResult,
+    Status,
+    StoppedEarly,
+    check_deadline,
+    keep_start,
+    run_interruptible,
+)
 
 ROW_MULTIPLIERS = tuple(sorted({m * 10**e for m in (1, 2, 3, 4, 6, 8, 12, 24) for e in range(7)}))
 """Candidate row multipliers, smallest first (1/3, 1/4, 1/12 and decimals up to 10^-6)."""
@@ -48,6 +58,8 @@ MAX_MAGNITUDE = 2.0**53
 """Largest integer magnitude accepted anywhere (exact in float64, far below int64 overflow)."""
 OPTIMAL_TOL = 1e-6
 """Relative slack when checking the corrected bound (the convention of `solve.OBJECTIVE_TOL`)."""
+CHECK_EVERY = 10_000
+"""Rows or columns written between two looks at the deadline."""
 DEFAULT_WORKERS = 8
 """Workers when no thread count is given. Even on 2 cores, 8 workers (CP-SAT's fuller
 portfolio: LNS, core and bound-search workers) proved North Ostrobothnia (5 areas) in
@@ -214,8 +226,12 @@ def scale_objective(c: np.ndarray) -> tuple[float, np.ndarray, bool]:
     return 10.0**top, np.round(c * 10.0**top), False
 
 
-def translate(milp: MILP) -> Translation:
-    """The CP-SAT model of `milp`; BackendError when it has no faithful integer form."""
+def translate(milp: MILP, deadline: Deadline | None = None) -> Translation:
+    """The CP-SAT model of `milp`; BackendError when it has no faithful integer form.
+
+    Raises StoppedEarly when `deadline` passes while the rows are written (a large
+    model takes seconds here)."""
+    deadline = deadline or Deadline()
     from ortools.sat.python import cp_model
 
     cont = np.flatnonzero(~milp.integer & ~milp.implied_integer)
@@ -244,13 +260,17 @@ def translate(milp: MILP) -> Translation:
         return Translation(model, col_lo, col_hi, scale, slack, tuple(notes),
                            infeasible=f"{what} admits no integer value")
     proto = model.proto
-    for a, b in zip(col_lo.astype(np.int64).tolist(), col_hi.astype(np.int64).tolist(),
-                    strict=True):
+    for k, (a, b) in enumerate(zip(col_lo.astype(np.int64).tolist(),
+                                   col_hi.astype(np.int64).tolist(), strict=True)):
+        if k % CHECK_EVERY == 0:
+            check_deadline(deadline)
         proto.variables.add().domain.extend([a, b])
     lo_i = [int(v) if math.isfinite(v) else cp_model.INT_MIN for v in row_lo.tolist()]
     hi_i = [int(v) if math.isfinite(v) else cp_model.INT_MAX for v in row_hi.tolist()]
     data = A.data.astype(np.int64)
     for r in range(A.shape[0]):
+        if r % CHECK_EVERY == 0:
+            check_deadline(deadline)
         s = slice(A.indptr[r], A.indptr[r + 1])
         lin = proto.constraints.add().linear
         lin.vars.extend(A.indices[s].tolist())
@@ -286,11 +306,21 @@ class CpSatBackend(Backend):
 
     def solve(self, milp: MILP, *, time_limit: float | None = None, gap: float = 0.0,
               warm_start: np.ndarray | None = None, threads: int | None = None,
-              log: bool = False) -> SolverResult:
+              log: bool = False, stop=None, node_limit: int | None = None,
+              deterministic: bool = False) -> SolverResult:
         from ortools.sat.python import cp_model
 
+        if node_limit is not None:
+            self.require("node_limit", "stop after a number of branch-and-bound nodes")
         start = time.perf_counter()
-        t = translate(milp)
+        deadline = Deadline.after(time_limit, stop)
+        try:
+            t = translate(milp, deadline)
+        except StoppedEarly:
+            why = deadline.request.reason if deadline.stopped() else "time limit reached"
+            return keep_start(SolverResult(
+                Status.NO_SOLUTION, self.name, self.version(), time.perf_counter() - start,
+                message=f"{why} while the model was translated for CP-SAT"), milp, warm_start)
         if t.infeasible is not None:
             return SolverResult(Status.INFEASIBLE, self.name, self.version(),
                                 time.perf_counter() - start, message=t.infeasible)
@@ -301,13 +331,32 @@ class CpSatBackend(Backend):
             t.model.proto.solution_hint.values.extend(x0.astype(np.int64).tolist())
         solver = cp_model.CpSolver()
         p = solver.parameters
-        if time_limit is not None:  # wall-clock seconds, less the translation's
-            p.max_time_in_seconds = max(float(time_limit) - (time.perf_counter() - start), 1e-3)
+        # Deterministic runs leave the clock to the watchdog: CP-SAT plans its search by
+        # its time limit, so giving it one changes the search.
+        if time_limit is not None and not deterministic:  # less the translation's time
+            p.max_time_in_seconds = max(deadline.remaining(), 1e-3)
         p.relative_gap_limit = float(gap)
         p.num_workers = int(threads) if threads else DEFAULT_WORKERS
+        if deterministic:
+            # The workers' portfolio, interleaved in fixed batches: the same search
+            # whatever the machine's load (CP-SAT's own deterministic mode).
+            p.interleave_search = True
         p.log_search_progress = bool(log)
-        code = solver.solve(t.model)
+        p.catch_sigint_signal = False  # Ctrl-C is this program's to handle (StopRequest)
+        if log:
+            p.log_to_stdout = False
+            solver.log_callback = lambda line: print(line, file=sys.stderr, flush=True)
+        finished, code = run_interruptible(lambda: solver.solve(t.model), solver.stop_search,
+                                           deadline)
+        if not finished:
+            return keep_start(SolverResult(
+                Status.NO_SOLUTION, self.name, self.version(), time.perf_counter() - start,
+                message="CP-SAT did not stop within half a second of being interrupted and was "
+                        "left to finish in the background"), milp, warm_start)
         notes = list(t.notes)
+
+        if deadline.stopped() and code != cp_model.OPTIMAL:
+            notes.insert(0, deadline.request.reason)
 
         def result(status: Status, obj: float | None = None, bound: float | None = None,
                    values: np.ndarray | None = None, extra: tuple[str, ...] = ()) -> SolverResult:

@@ -1,16 +1,26 @@
-"""HiGHS through highspy: the model is passed as arrays, no file in between."""
+"""HiGHS through highspy: the model is passed as arrays, no file in between.
+
+HiGHS looks at its time limit only now and then (a large model's presolve
+can run a minute past it), so the solve runs in a worker thread: HiGHS's
+interrupt callbacks stop it as soon as the deadline passes or a stop is
+requested, and a HiGHS that is still in presolve a grace second later is
+left to finish in the background (it stops at its first callback) while the
+caller goes on with the start it has.
+"""
 
 from __future__ import annotations
 
 import os
 import sys
+import threading
 import time
 from functools import cache
 
 import numpy as np
 
 from ..milp import MILP
-from .base import Backend, SolverResult, Status
+from ..stopping import Deadline
+from .base import Backend, SolverResult, Status, keep_start, run_interruptible
 
 
 def highs_lp(milp: MILP):
@@ -31,10 +41,8 @@ def highs_lp(milp: MILP):
     lp.a_matrix_.start_ = csc.indptr.astype(np.int32)
     lp.a_matrix_.index_ = csc.indices.astype(np.int32)
     lp.a_matrix_.value_ = csc.data.astype(float)
-    lp.integrality_ = [
-        highspy.HighsVarType.kInteger if k else highspy.HighsVarType.kContinuous
-        for k in milp.integer
-    ]
+    kinds = [highspy.HighsVarType.kContinuous, highspy.HighsVarType.kInteger]
+    lp.integrality_ = [kinds[k] for k in np.asarray(milp.integer, dtype=bool).tolist()]
     return lp
 
 
@@ -75,24 +83,32 @@ def new_highs():
 class HighsBackend(Backend):
     name = "highs"
     module = "highspy"
-    capabilities = frozenset({"warm_start", "fractional_objective", "threads"})
+    capabilities = frozenset({"warm_start", "fractional_objective", "threads", "node_limit"})
 
     @classmethod
     @cache
     def version(cls) -> str:
         return f"HiGHS {new_highs().version()}"
 
-    def solve(self, milp, *, time_limit=None, gap=0.0, warm_start=None, threads=None, log=False):
+    def solve(self, milp, *, time_limit=None, gap=0.0, warm_start=None, threads=None, log=False,
+              stop=None, node_limit=None, deterministic=False):
         import highspy
 
         start = time.perf_counter()
+        deadline = Deadline.after(time_limit, stop)
         h = new_highs()
+        if log:
+            # The log goes to stderr through HiGHS's logging callback, never to stdout.
+            h.setOptionValue("log_to_console", False)
+            h.cbLogging += lambda e: print(e.message, end="", file=sys.stderr, flush=True)
         h.setOptionValue("output_flag", bool(log))
         h.setOptionValue("mip_rel_gap", float(gap))
-        if time_limit is not None:
-            h.setOptionValue("time_limit", float(time_limit))
+        if time_limit is not None and not deterministic:  # else the callbacks keep it
+            h.setOptionValue("time_limit", max(float(time_limit), 1e-3))
         if threads is not None:
             h.setOptionValue("threads", int(threads))
+        if node_limit is not None:
+            h.setOptionValue("mip_max_nodes", int(node_limit))
         h.passModel(highs_lp(milp))
         cutoff = None
         if warm_start is not None:
@@ -108,7 +124,23 @@ class HighsBackend(Backend):
             start_value = float(milp.c @ x0)
             cutoff = start_value + CUTOFF_SLACK * max(1.0, abs(start_value))
             h.setOptionValue("objective_bound", cutoff)
-        h.run()
+
+        halt = threading.Event()  # set by run_interruptible when this thread is interrupted
+
+        def check(event) -> None:
+            if halt.is_set() or deadline.expired():
+                event.interrupt()
+
+        h.cbSimplexInterrupt += check
+        h.cbIpmInterrupt += check
+        h.cbMipInterrupt += check
+        finished, _ = run_interruptible(h.run, halt.set, deadline)
+        if not finished:
+            why = deadline.request.reason if deadline.stopped() else "its time limit"
+            return keep_start(SolverResult(
+                Status.NO_SOLUTION, self.name, self.version(), time.perf_counter() - start,
+                message=f"HiGHS did not stop within half a second of {why} (it was presolving) "
+                        "and was left to finish in the background"), milp, warm_start)
         wall = time.perf_counter() - start
         ms = h.getModelStatus()
         info = h.getInfo()
@@ -131,6 +163,8 @@ class HighsBackend(Backend):
                                 message=f"HiGHS model status {message}")
         if status is not Status.OPTIMAL and status is not Status.FEASIBLE:
             values = obj = None
+        if ms == MS.kInterrupt and deadline.stopped():
+            message = deadline.request.reason
         if cutoff is not None:
             start_obj = start_value + milp.offset
             if status is Status.INFEASIBLE:  # nothing at or below the cutoff but the start
@@ -148,14 +182,24 @@ class HighsBackend(Backend):
 
 class HighsRelaxation:
     """The LP relaxation of a MILP kept in one HiGHS object, so rows can be added and the
-    LP re-solved from the last basis (the root cut loop of fixing.py)."""
+    LP re-solved from the last basis (the root cut loop of fixing.py). Each solve is
+    stopped by HiGHS's interrupt callback at the deadline or on a stop request."""
 
-    def __init__(self, milp: MILP, *, threads: int | None = None):
+    def __init__(self, milp: MILP, *, threads: int | None = None,
+                 deadline: Deadline | None = None):
         self.h = new_highs()
         if threads is not None:
             self.h.setOptionValue("threads", int(threads))
         self.h.passModel(highs_lp(milp.relaxation()))
         self.num_cols = milp.num_cols
+        self.deadline = deadline or Deadline()
+
+        def check(event) -> None:
+            if self.deadline.expired():
+                event.interrupt()
+
+        self.h.cbSimplexInterrupt += check
+        self.h.cbIpmInterrupt += check
 
     def set_time_limit(self, seconds: float | None) -> None:
         import highspy
@@ -164,9 +208,11 @@ class HighsRelaxation:
                               else max(float(seconds), 1e-3))
 
     def solve(self) -> tuple[np.ndarray, np.ndarray] | None:
-        """(primal x, row duals y) of an optimal LP, or None (infeasible, limit)."""
+        """(primal x, row duals y) of an optimal LP, or None (infeasible, limit, stop)."""
         import highspy
 
+        if self.deadline.expired():
+            return None
         self.h.run()
         if self.h.getModelStatus() != highspy.HighsModelStatus.kOptimal:
             return None

@@ -8,6 +8,12 @@ thread is refused. The time limit is wall-clock (`timing/clocktype
 had on CPU time). A warm start is passed with `SetHint`; OR-Tools hands it to
 SCIP as a stored solution that SCIP checks before presolving ("feasible
 solution given by solution candidate storage" in the log).
+
+Loading a large model takes seconds here, so it looks at the deadline; the
+solve runs in a worker thread and is stopped with `InterruptSolve` when the
+deadline passes or a stop is requested. SCIP's own Ctrl-C handler is switched
+off (`misc/catchctrlc`): a signal is this program's to handle, or SCIP would
+swallow it and the run would carry on as if nothing had happened.
 """
 
 from __future__ import annotations
@@ -20,9 +26,19 @@ import numpy as np
 
 from ..errors import BackendError
 from ..milp import MILP
-from .base import Backend, SolverResult, Status
+from ..stopping import Deadline
+from .base import (
+    Backend,
+    SolverResult,
+    Status,
+    StoppedEarly,
+    check_deadline,
+    keep_start,
+    run_interruptible,
+    stdout_to_stderr,
+)
 
-SCIP_PARAMETERS = "timing/clocktype = 2\nlimits/gap = {gap!r}\n"
+SCIP_PARAMETERS = "timing/clocktype = 2\nmisc/catchctrlc = FALSE\nlimits/gap = {gap!r}\n"
 SCIP_INFINITY = 1e20
 """SCIP's default `numerics/infinity`: a bound this large means none."""
 
@@ -38,7 +54,7 @@ class ScipBackend(Backend):
     """SCIP: single-threaded; see the module docstring."""
 
     name = "scip"
-    capabilities = frozenset({"warm_start", "fractional_objective"})
+    capabilities = frozenset({"warm_start", "fractional_objective", "node_limit"})
 
     @classmethod
     @cache
@@ -58,28 +74,50 @@ class ScipBackend(Backend):
 
     def solve(self, milp: MILP, *, time_limit: float | None = None, gap: float = 0.0,
               warm_start: np.ndarray | None = None, threads: int | None = None,
-              log: bool = False) -> SolverResult:
+              log: bool = False, stop=None, node_limit: int | None = None,
+              deterministic: bool = False) -> SolverResult:
         if threads is not None and threads != 1:
             self.require("threads", f"use {threads} threads (SCIP here runs on one)")
         pywraplp = _pywraplp()
         start = time.perf_counter()
+        deadline = Deadline.after(time_limit, stop)
         solver = pywraplp.Solver.CreateSolver("SCIP")
-        xs = _load(solver, milp)
+        try:
+            xs = _load(solver, milp, deadline)
+        except StoppedEarly:
+            why = deadline.request.reason if deadline.stopped() else "time limit reached"
+            return keep_start(SolverResult(
+                Status.NO_SOLUTION, self.name, self.version(), time.perf_counter() - start,
+                message=f"{why} while the model was loaded into SCIP"), milp, warm_start)
         if log:
             solver.EnableOutput()
         else:
             solver.SuppressOutput()
-        if time_limit is not None:
+        if time_limit is not None and not deterministic:  # else InterruptSolve keeps it
             # Whole milliseconds, less the time spent loading; 0 would mean "no limit".
-            left = float(time_limit) - (time.perf_counter() - start)
-            solver.SetTimeLimit(max(1, math.ceil(left * 1000)))
-        if not solver.SetSolverSpecificParametersAsString(SCIP_PARAMETERS.format(gap=float(gap))):
-            raise BackendError(f"scip: OR-Tools rejected the parameters {SCIP_PARAMETERS!r}")
+            solver.SetTimeLimit(max(1, math.ceil(deadline.remaining() * 1000)))
+        parameters = SCIP_PARAMETERS.format(gap=float(gap))
+        if node_limit is not None:
+            parameters += f"limits/nodes = {int(node_limit)}\n"
+        if not solver.SetSolverSpecificParametersAsString(parameters):
+            raise BackendError(f"scip: OR-Tools rejected the parameters {parameters!r}")
         params = pywraplp.MPSolverParameters()
         params.SetDoubleParam(params.RELATIVE_MIP_GAP, float(gap))
         if warm_start is not None:
             solver.SetHint(xs, np.asarray(warm_start, dtype=float).tolist())
-        code = solver.Solve(params)
+
+        def run() -> int:
+            if not log:
+                return solver.Solve(params)
+            with stdout_to_stderr():  # SCIP prints its log on stdout
+                return solver.Solve(params)
+
+        finished, code = run_interruptible(run, solver.InterruptSolve, deadline)
+        if not finished:
+            return keep_start(SolverResult(
+                Status.NO_SOLUTION, self.name, self.version(), time.perf_counter() - start,
+                message="SCIP did not stop within half a second of being interrupted and was left "
+                        "to finish in the background"), milp, warm_start)
         S = pywraplp.Solver
         values = obj = bound = None
         if code in (S.OPTIMAL, S.FEASIBLE):
@@ -96,14 +134,19 @@ class ScipBackend(Backend):
         # NOT_SOLVED after a solve means a time or node limit without a solution.
         status = {S.OPTIMAL: Status.OPTIMAL, S.FEASIBLE: Status.FEASIBLE,
                   S.INFEASIBLE: Status.INFEASIBLE, S.NOT_SOLVED: Status.NO_SOLUTION}.get(code)
+        if code == S.ABNORMAL and deadline.expired():
+            status = Status.NO_SOLUTION  # what OR-Tools reports for SCIP interrupted early
         nodes = int(solver.nodes()) if status is not None else None
         wall = time.perf_counter() - start
         label = next((n for n in _CODES if getattr(S, n) == code), str(code))
+        if deadline.stopped() and status is not Status.OPTIMAL:
+            label += f", {deadline.request.reason}"
         if status is None:
             return SolverResult(Status.ERROR, self.name, self.version(), wall, nodes=nodes,
                                 message=f"SCIP via OR-Tools: {label}")
-        return SolverResult(status, self.name, self.version(), wall, obj, bound, nodes, values,
-                            message=f"SCIP via OR-Tools: {label}")
+        return keep_start(SolverResult(status, self.name, self.version(), wall, obj, bound, nodes,
+                                       values, message=f"SCIP via OR-Tools: {label}"),
+                          milp, warm_start)
 
 
 _CODES = ("OPTIMAL", "FEASIBLE", "INFEASIBLE", "UNBOUNDED", "ABNORMAL", "MODEL_INVALID",
@@ -111,24 +154,36 @@ _CODES = ("OPTIMAL", "FEASIBLE", "INFEASIBLE", "UNBOUNDED", "ABNORMAL", "MODEL_I
 """MPSolver result codes, for messages."""
 
 
-def _load(solver, milp: MILP) -> list:
-    """Columns, rows and objective into `solver`; returns the variables in column order."""
+CHECK_EVERY = 10_000
+"""Rows or columns loaded between two looks at the deadline."""
+
+
+def _load(solver, milp: MILP, deadline: Deadline) -> list:
+    """Columns, rows and objective into `solver`; returns the variables in column order.
+    Raises StoppedEarly when the deadline passes while loading."""
     inf = solver.infinity()
     lo = np.nan_to_num(milp.col_lo, neginf=-inf, posinf=inf).tolist()
     hi = np.nan_to_num(milp.col_hi, neginf=-inf, posinf=inf).tolist()
-    xs = [solver.Var(a, b, bool(z), f"x{k}")
-          for k, (a, b, z) in enumerate(zip(lo, hi, milp.integer.tolist(), strict=True))]
+    xs = []
+    for k, (a, b, z) in enumerate(zip(lo, hi, milp.integer.tolist(), strict=True)):
+        if k % CHECK_EVERY == 0:
+            check_deadline(deadline)
+        xs.append(solver.Var(a, b, bool(z), f"x{k}"))
     A = milp.A.tocsr(copy=True)
     A.sum_duplicates()  # SetCoefficient overwrites, it does not add
     rlo = np.nan_to_num(milp.row_lo, neginf=-inf, posinf=inf).tolist()
     rhi = np.nan_to_num(milp.row_hi, neginf=-inf, posinf=inf).tolist()
     indptr, idx, data = A.indptr.tolist(), A.indices.tolist(), A.data.tolist()
     for r in range(A.shape[0]):
+        if r % CHECK_EVERY == 0:
+            check_deadline(deadline)
         row = solver.RowConstraint(rlo[r], rhi[r], "")
         for p in range(indptr[r], indptr[r + 1]):
             row.SetCoefficient(xs[idx[p]], data[p])
     objective = solver.Objective()
-    for k in np.flatnonzero(milp.c).tolist():
+    for n, k in enumerate(np.flatnonzero(milp.c).tolist()):
+        if n % CHECK_EVERY == 0:
+            check_deadline(deadline)
         objective.SetCoefficient(xs[k], float(milp.c[k]))
     objective.SetMinimization()
     return xs

@@ -7,7 +7,10 @@ separates violated rows at fractional LP solutions, so the rows grow inside one
 tree instead of one re-solve per round. The handler sees only numpy vectors and
 `RowBlock`s: it knows nothing about contiguity.
 
-SCIP runs on one thread. The time limit is wall-clock (`timing/clocktype = 2`).
+SCIP runs on one thread. The time limit is wall-clock (`timing/clocktype = 2`);
+an event handler looks at the deadline and the stop request at every node and
+LP and interrupts the solve (SCIP's own Ctrl-C handler is off: a signal is this
+program's to handle).
 Symmetry handling and the components presolver are switched off: both reason
 about the explicit rows only, and the lazy rows may break what they assume.
 """
@@ -15,17 +18,20 @@ about the explicit rows only, and the lazy rows may break what they assume.
 from __future__ import annotations
 
 import time
+from contextlib import nullcontext
 from functools import cache
 
 import numpy as np
 
 from ..milp import MILP, RowBlock
-from .base import Backend, SolverResult, Status
+from ..stopping import Deadline
+from .base import Backend, SolverResult, Status, keep_start, stdout_to_stderr
 
 SCIP_INFINITY = 1e20
 """SCIP's default `numerics/infinity`."""
 PARAMETERS = {
     "timing/clocktype": 2,
+    "misc/catchctrlc": False,
     "misc/usesymmetry": 0,
     "constraints/components/maxprerounds": 0,
     "constraints/components/propfreq": -1,
@@ -43,6 +49,27 @@ def _module():
     import pyscipopt
 
     return pyscipopt
+
+
+def _watch(pyscipopt, deadline: Deadline):
+    """An event handler that interrupts SCIP once `deadline` passes or a stop is requested
+    (checked at every solved node and LP, where Python also runs the signal handlers)."""
+    E = pyscipopt.SCIP_EVENTTYPE
+
+    class Watch(pyscipopt.Eventhdlr):
+        def eventinit(self):
+            for kind in (E.NODESOLVED, E.LPSOLVED):
+                self.model.catchEvent(kind, self)
+
+        def eventexit(self):
+            for kind in (E.NODESOLVED, E.LPSOLVED):
+                self.model.dropEvent(kind, self)
+
+        def eventexec(self, event):
+            if deadline.expired():
+                self.model.interruptSolve()
+
+    return Watch()
 
 
 def _lazy_handler(pyscipopt):
@@ -123,7 +150,7 @@ class ScipOptBackend(Backend):
 
     name = "scipopt"
     module = "pyscipopt"
-    capabilities = frozenset({"warm_start", "fractional_objective", "lazy_rows"})
+    capabilities = frozenset({"warm_start", "fractional_objective", "lazy_rows", "node_limit"})
 
     @classmethod
     @cache
@@ -133,7 +160,8 @@ class ScipOptBackend(Backend):
 
     def solve(self, milp: MILP, *, time_limit: float | None = None, gap: float = 0.0,
               warm_start: np.ndarray | None = None, threads: int | None = None,
-              log: bool = False) -> SolverResult:
+              log: bool = False, stop=None, node_limit: int | None = None,
+              deterministic: bool = False) -> SolverResult:
         if threads is not None and threads != 1:
             self.require("threads", f"use {threads} threads (SCIP here runs on one)")
         pyscipopt = _module()
@@ -143,6 +171,11 @@ class ScipOptBackend(Backend):
         for key, value in PARAMETERS.items():
             m.setParam(key, value)
         m.setParam("limits/gap", float(gap))
+        if node_limit is not None:
+            m.setParam("limits/totalnodes", int(node_limit))
+        deadline = Deadline.after(time_limit, stop)
+        m.includeEventhdlr(_watch(pyscipopt, deadline), "deadline",
+                           "interrupts the solve at the deadline or on a stop request")
         xs = _load(m, milp, pyscipopt)
         handler = None
         if milp.lazy is not None:
@@ -157,10 +190,16 @@ class ScipOptBackend(Backend):
                 if val:
                     m.setSolVal(sol, v, val)
             m.addSol(sol)
-        if time_limit is not None:
+        if time_limit is not None and not deterministic:  # else the event handler keeps it
             left = float(time_limit) - (time.perf_counter() - start)
             m.setParam("limits/time", max(left, 0.01))
-        m.optimize()
+        if deadline.expired():
+            return keep_start(SolverResult(
+                Status.NO_SOLUTION, self.name, self.version(), time.perf_counter() - start,
+                message=(deadline.request.reason if deadline.stopped()
+                         else "time limit reached") + " before solving"), milp, warm_start)
+        with stdout_to_stderr() if log else nullcontext():  # SCIP logs on stdout
+            m.optimize()
         wall = time.perf_counter() - start
         code = m.getStatus()
         values = obj = bound = None
@@ -177,6 +216,8 @@ class ScipOptBackend(Backend):
         nodes = int(m.getNNodes())
         extra = f", {handler.added} lazy rows" if handler is not None else ""
         message = f"SCIP status {code}{extra}"
+        if code == "userinterrupt" and deadline.stopped():
+            message = f"{deadline.request.reason}{extra}"
         if code in ("optimal", "gaplimit") and values is not None:
             status = Status.OPTIMAL
         elif code == "infeasible":
@@ -189,8 +230,8 @@ class ScipOptBackend(Backend):
                                 message=message)
         if not status.has_solution:
             values = obj = None
-        return SolverResult(status, self.name, self.version(), wall, obj, bound, nodes, values,
-                            message=message)
+        return keep_start(SolverResult(status, self.name, self.version(), wall, obj, bound,
+                                       nodes, values, message=message), milp, warm_start)
 
 
 def _load(m, milp: MILP, pyscipopt) -> list:

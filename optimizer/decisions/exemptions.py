@@ -23,6 +23,7 @@ from ..model import Exemptions, Problem, bind
 from ..plan import Plan
 from ..report import WIDTH, region_name
 from ..solve import Solution
+from ..stopping import Deadline
 from .run import Decision, SolveOptions
 
 EXPLAIN_SECONDS = 20.0
@@ -101,7 +102,8 @@ def tidy(sol: Solution) -> Solution:
     return replace(sol, plan=plan, figures=evaluate(problem, plan))
 
 
-def relaxed_start(problem: Problem, time_limit: float = 2.0) -> Plan | None:
+def relaxed_start(problem: Problem, time_limit: float = 2.0,
+                  deadline: Deadline | None = None) -> Plan | None:
     """A quick plan that meets every rule but the exemptable floors, its short areas declared
     (a start for the fewest-exemptions phase); None if none is found or it needs more
     exemptions than allowed."""
@@ -110,7 +112,7 @@ def relaxed_start(problem: Problem, time_limit: float = 2.0) -> Plan | None:
                                                if k != "exemptions"}, weights=None)
     if relaxed.needs_phases:
         return None
-    plan = heuristic_plan(relaxed, time_limit=time_limit)
+    plan = heuristic_plan(relaxed, time_limit=time_limit, deadline=deadline)
     if plan is None:
         return None
     plan = declare_short(problem, plan)
@@ -124,7 +126,7 @@ def fewest_exemptions(problem: Problem, options: SolveOptions) -> Decision:
     base = dict(problem.objective_weights) if problem.weights is None else dict(problem.weights)
     first = replace(problem, weights={"exemptions": 1.0})
     options.say("fewest exemptions: heuristic start")
-    start = relaxed_start(first)
+    start = relaxed_start(first, deadline=options.deadline(first))
     one = options.solve(first, warm_start=start)
     phases: list[tuple[str, Solution]] = [("fewest exemptions", one)]
     if one.plan is None:
@@ -157,7 +159,7 @@ def with_exemptions(problem: Problem, *, max_exemptions: int | None = None) -> P
 
 
 def explain_infeasible(problem: Problem, reason: str, *, backend: str | None = None,
-                       time_limit: float = EXPLAIN_SECONDS) -> str:
+                       time_limit: float = EXPLAIN_SECONDS, stop=None) -> str:
     """Why no plan exists, in a planner's terms, and what exemptions would need.
 
     Tries the fewest-exemptions question for a short time: when it is answered, the
@@ -170,7 +172,7 @@ def explain_infeasible(problem: Problem, reason: str, *, backend: str | None = N
     try:
         relaxed = with_exemptions(problem)
         decision = fewest_exemptions(relaxed, SolveOptions(backend=backend,
-                                                           time_limit=time_limit))
+                                                           time_limit=time_limit, stop=stop))
     except InfeasibleModelError as exc:
         return f"{reason}; even with exemptions from every floor: {exc}"
     first = decision.phases[0][1]

@@ -6,16 +6,22 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from ..backends import Status
 from ..model import Problem
 from ..solve import Solution, solve
+from ..stopping import Deadline, StopRequest
 
 
 @dataclass(frozen=True)
 class SolveOptions:
-    """What every phase shares: back end, strategy, one clock, gap, threads, progress."""
+    """What every phase shares: back end, strategy, one clock, gap, threads, progress.
+
+    The time limit counts from `started` for all phases together (one deadline for the
+    command, `reserve` seconds of it kept for writing the outputs); `stop` ends every
+    phase early; a node limit applies to each phase.
+    """
 
     backend: str | None = None
     strategy: str | None = None
@@ -25,13 +31,17 @@ class SolveOptions:
     log: bool = False
     progress: Callable[[str], None] | None = None
     started: float = field(default_factory=time.perf_counter)
+    stop: StopRequest | None = None
+    node_limit: int | None = None
+    deterministic: bool | None = None
+    reserve: float = 0.0
 
-    def remaining(self, problem: Problem) -> float | None:
+    def deadline(self, problem: Problem) -> Deadline:
+        """The command's deadline (for the work between the solves, such as starts)."""
         limit = self.time_limit if self.time_limit is not None else \
             problem.model.solver.time_limit
-        if limit is None:
-            return None
-        return max(limit - (time.perf_counter() - self.started), 1e-3)
+        return Deadline(None if limit is None else
+                        self.started + limit - min(self.reserve, limit / 2), self.stop)
 
     def say(self, message: str) -> None:
         if self.progress is not None:
@@ -40,8 +50,10 @@ class SolveOptions:
     def solve(self, problem: Problem, warm_start=None) -> Solution:
         """One exact solve within what is left of the time limit."""
         return solve(problem, backend=self.backend, strategy=self.strategy,
-                     time_limit=self.remaining(problem), gap=self.gap, warm_start=warm_start,
-                     threads=self.threads, log=self.log, progress=self.progress)
+                     time_limit=self.time_limit, since=self.started, reserve=self.reserve,
+                     gap=self.gap, warm_start=warm_start, threads=self.threads, log=self.log,
+                     progress=self.progress, stop=self.stop, node_limit=self.node_limit,
+                     deterministic=self.deterministic)
 
 
 @dataclass(frozen=True, eq=False)
@@ -77,9 +89,13 @@ class Decision:
         if self.answer is not None:
             out["answer"] = {"value": self.answer, "proven": self.answer_proven,
                              "bound": self.answer_bound}
-        if self.notes:
-            out["notes"] = list(self.notes)
+        out["notes"] = list(self.all_notes)
         return out
+
+    @property
+    def all_notes(self) -> tuple[str, ...]:
+        """The final solve's notes (clamped counts, an unused warm start) and the question's."""
+        return tuple(dict.fromkeys((*self.solution.notes, *self.notes)))
 
 
 def solve_model(problem: Problem, options: SolveOptions | None = None, *,
@@ -91,10 +107,13 @@ def solve_model(problem: Problem, options: SolveOptions | None = None, *,
     from .exemptions import fewest_exemptions, tidy
 
     options = options or SolveOptions()
-    if problem.model.most_areas and problem.weights is None:
-        return most_areas(problem, options)
     if problem.needs_phases:
-        return fewest_exemptions(problem, options)
+        decision = most_areas(problem, options) if problem.model.most_areas \
+            else fewest_exemptions(problem, options)
+        if warm_start is None:
+            return decision
+        unused = f"the warm start was not used: the model asks for {problem.needs_phases}"
+        return replace(decision, notes=(*decision.notes, unused))
     if warm_start is None and problem.reference is not None:
         from .moves import reference_start
 

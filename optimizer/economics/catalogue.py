@@ -21,6 +21,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from ..errors import CatalogueError, ModelError
+from ..values import LARGEST
 
 TIERS = ("organiser", "regional", "on_demand", "municipal", "state")
 """organiser: centralised common work; regional: produced in each production area;
@@ -191,8 +192,9 @@ def _number(text: str, key: str, where: str) -> float:
         v = float(text)
     except ValueError:
         raise CatalogueError(f"{where}: '{key}' must be a number, got {text!r}") from None
-    if not math.isfinite(v) or v < 0:
-        raise CatalogueError(f"{where}: '{key}' must be a finite number >= 0, got {text!r}")
+    if not math.isfinite(v) or v < 0 or v > LARGEST:
+        raise CatalogueError(f"{where}: '{key}' must be a finite number from 0 to "
+                             f"{LARGEST:g}, got {text!r}")
     return v
 
 

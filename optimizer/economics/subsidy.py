@@ -18,6 +18,7 @@ import numpy as np
 
 from ..errors import FinanceError, InstanceError
 from ..plan import normalise_code
+from ..values import LARGEST
 from .cents import allocate, to_cents
 from .terms import SubsidySource
 
@@ -31,10 +32,11 @@ def subsidies(source: SubsidySource, instance, model_source: str = "<model>") ->
             values = instance.attribute(source.column)
         except InstanceError as exc:
             raise FinanceError(f"{model_source}: 'finance.subsidy.column': {exc}") from None
-        bad = np.flatnonzero(values < 0)
+        bad = np.flatnonzero((values < 0) | (values > LARGEST))
         if len(bad):
             raise FinanceError(f"{model_source}: 'finance.subsidy.column': {source.column!r} "
-                               f"is negative for {instance.label(int(bad[0]))}")
+                               f"is {values[bad[0]]:g} for {instance.label(int(bad[0]))}; a "
+                               f"subsidy must be 0 to {LARGEST:g} euros")
         return to_cents(values)
     if source.file is not None:
         return read_subsidies(source.file, instance)
@@ -85,9 +87,9 @@ def read_subsidies(path: Path, instance) -> np.ndarray:
             value = float(text)
         except ValueError:
             value = math.nan
-        if not math.isfinite(value) or value < 0:
-            raise FinanceError(f"{path}:{line}: 'subsidy_eur' must be a number >= 0, got "
-                               f"{text!r} for {instance.label(i)}")
+        if not math.isfinite(value) or value < 0 or value > LARGEST:
+            raise FinanceError(f"{path}:{line}: 'subsidy_eur' must be a number from 0 to "
+                               f"{LARGEST:g}, got {text!r} for {instance.label(i)}")
         if i in seen:
             raise FinanceError(f"{path}:{line}: {instance.label(i)} listed twice (first on "
                                f"line {seen[i]})")

@@ -19,6 +19,7 @@ from typing import Any
 import numpy as np
 
 from ..errors import ModelError
+from ..values import number
 
 SETTLE = ("organiser", "members")
 """Who keeps the organiser's surplus or bears its deficit: the organiser municipality,
@@ -100,8 +101,8 @@ def _check(table: Mapping[str, Any], section: str, source: str) -> None:
         if isinstance(value, bool) or not isinstance(value, want):
             kind = {dict: "a table", str: "a string"}.get(want, "a number")
             raise ModelError(f"{source}: '{dotted}' must be {kind}, got {value!r}")
-        if isinstance(value, float) and not math.isfinite(value):
-            raise ModelError(f"{source}: '{dotted}' must be finite, got {value!r}")
+        if want == (int, float):  # finite and at most LARGEST: cents must fit an int64
+            number(value, dotted, where=source, error=ModelError)
 
 
 def _non_negative(value: float, key: str, source: str, upper: float | None = None) -> float:

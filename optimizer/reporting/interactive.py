@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import html
 import json
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -227,7 +228,15 @@ def map_document(m) -> str:
     root.header.add_child(folium.Element(f"<style>{leaflet_css()}</style>"), name="leaflet_css")
     root.header.add_child(folium.Element(f"<script>{leaflet_js()}</script>"), name="leaflet")
     root.header.add_child(folium.Element(f"<style>{STYLE}</style>"), name="optimizer_style")
-    return root.render()
+    return stable_ids(root.render())
+
+
+def stable_ids(html: str) -> str:
+    """folium names every element with 32 random hex digits (`map_3f…`): number them in
+    order of appearance instead, so the same plan gives the same file."""
+    ids: dict[str, str] = {}
+    return re.sub(r"(?<=_)[0-9a-f]{32}(?![0-9a-f])",
+                  lambda m: ids.setdefault(m.group(0), f"{len(ids) + 1:04d}"), html)
 
 
 def map_html(layers: Sequence[PlanLayer], *, title: str, base_map: bool = True) -> str | None:

@@ -1,0 +1,541 @@
+"""Fuzz: malformed model files, instances, plans, suites and options through the real CLI.
+
+Hypothesis starts from valid files for a six-municipality instance and breaks them
+along the schema (`optimizer.model.SCHEMA`, the suite keys, the node-link and plan
+layouts): wrong types, non-finite and out-of-range numbers, unknown keys and names,
+odd encodings and delimiters, truncated files. Every case must end with exit 0, 1
+or 2 and no traceback; exit 2 prints exactly one `error:` line naming the key or
+file and writes nothing; a summary.json that is written is strict JSON. A
+non-finite number anywhere in a model, or a bad number in a rule's attribute,
+must be refused: a false claim ("infeasible", "every rule holds") is a failure.
+
+`make test` runs the default profile (260 cases, derandomised); the long
+profile (`FUZZ=long`, see benchmarks/README.md) runs ten times as many with a
+fresh seed each time.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import tempfile
+from pathlib import Path
+
+import tomli_w
+from click.testing import CliRunner, Result
+from hypothesis import HealthCheck, event, given, settings
+from hypothesis import strategies as st
+
+from optimizer.bench import CASE_KEYS, SUITE_KEYS
+from optimizer.cli import cli
+from optimizer.errors import InputError
+from optimizer.model import SCHEMA, bind, load_model
+from optimizer.plan import read_plan
+from optimizer.verify import verify
+
+LONG = os.environ.get("FUZZ") == "long"
+SCALE = 10 if LONG else 1
+
+
+def fuzz_settings(examples: int):
+    return settings(max_examples=examples * SCALE, deadline=None, derandomize=not LONG,
+                    database=None, suppress_health_check=list(HealthCheck))
+
+
+# -- the valid starting point ------------------------------------------------------
+
+CODES = ("001", "002", "003", "004", "005", "006")
+NAMES = ("Alpha", "Beeta", "Gamma", "Delta", "Äijä", "Öö")
+# a 2×3 grid near Oulu: 001 002 003 / 004 005 006
+EDGES = (("001", "002"), ("002", "003"), ("004", "005"), ("005", "006"), ("001", "004"),
+         ("002", "005"), ("003", "006"))
+SUMMED = ("labour_force", "population", "jobseekers")
+"""Attributes the base model sums (floor, cap, staffing, weight): must be ≥ 0 and finite."""
+
+
+def base_instance() -> dict:
+    nodes = []
+    for k, (code, name) in enumerate(zip(CODES, NAMES, strict=True)):
+        r, c = divmod(k, 3)
+        nodes.append({"id": code, "name": name, "lon": 25.0 + 0.5 * c, "lat": 65.0 + 0.3 * r,
+                      "labour_force": 100 + 40 * k, "population": 300 + 90 * k,
+                      "jobseekers": 10 + 3 * k, "extra": k})
+    return {"directed": False, "multigraph": False, "graph": {"name": "fuzz"},
+            "nodes": nodes, "edges": [{"source": a, "target": b} for a, b in EDGES]}
+
+
+def base_model() -> dict:
+    return {
+        "name": "fuzz", "description": "six municipalities",
+        "instance": {"path": "instance.json"},
+        "areas": {"count": [2, 3], "fixed_leads": ["001"], "candidate_leads": "all",
+                  "max_distance_km": 300},
+        "floors": {"labour_force": 150},
+        "caps": {"population": 2000},
+        "staffing": {"caseload": 10, "min_fte": 1, "cost_per_fte": 0},
+        "objective": {"travel_weight": "jobseekers", "cost_per_weighted_km": 1.0,
+                      "fixed_cost_per_area": 100, "distance_power": 1},
+        "contiguity": {"enabled": True, "links": []},
+        "locks": {"006": "003"},
+        "solver": {"backend": "highs", "time_limit": 30, "gap": 0.0, "contiguity": "cuts",
+                   "threads": 1},
+    }
+
+
+def base_suite() -> dict:
+    return {"name": "fuzz", "description": "one case", "backends": ["heuristic"],
+            "contiguity": ["cuts"], "time_limit": 10, "repeat": 1,
+            "instances": [{"id": "six", "model": "model.toml"}]}
+
+
+BEST_KNOWN = "instance,objective,status,source,published_time,published_source\n"
+
+# -- values ------------------------------------------------------------------------
+
+NON_FINITE = st.sampled_from([math.nan, math.inf, -math.inf])
+ODD_NUMBERS = st.one_of(
+    st.sampled_from([0, -1, -0.5, 0.5, 1, 2, 1e16, 1e300, -1e300, 5e-324, 2**63 - 1, -(2**63),
+                     10**30, 64, 65, 1024]),
+    st.integers(-10, 10**6),
+    st.floats(allow_nan=True, allow_infinity=True),
+)
+REFERENCES = st.sampled_from([*CODES, *NAMES, "1", "7", "999", "", "nosuch", "ALPHA", "all"])
+ATTRIBUTES = st.sampled_from([*SUMMED, "extra", "lon", "nosuch", ""])
+WRONG_TYPES = st.one_of(
+    st.booleans(), st.text(max_size=6), st.dates(),
+    st.lists(st.one_of(st.integers(-3, 8), REFERENCES, NON_FINITE), max_size=3),
+    st.dictionaries(st.sampled_from(["a", "count", "path"]), st.integers(-2, 2), max_size=2),
+)
+BAD_VALUES = st.one_of(NON_FINITE, ODD_NUMBERS, WRONG_TYPES, REFERENCES, ATTRIBUTES)
+
+
+def strings_in(mutations) -> list[str]:
+    """The keys and text values of mutations: a message may name any of them (a path)."""
+    return [s for m in mutations for s in m if isinstance(s, str) and s]
+
+
+def non_finite_inside(value) -> bool:
+    if isinstance(value, float):
+        return not math.isfinite(value)
+    if isinstance(value, list):
+        return any(non_finite_inside(v) for v in value)
+    if isinstance(value, dict):
+        return any(non_finite_inside(v) for v in value.values())
+    return False
+
+
+# -- running the CLI and the common assertions --------------------------------------
+
+
+def run(args: list) -> Result:
+    return CliRunner().invoke(cli, [str(a) for a in args])
+
+
+def strict_json(text: str):
+    def refuse(name):
+        raise AssertionError(f"summary.json holds {name}")
+    return json.loads(text, parse_constant=refuse)
+
+
+def check_outcome(result: Result, out: Path, names: tuple[str, ...]) -> None:
+    """Exit 0/1/2 without traceback; exit 2: one `error:` line naming one of `names`, and
+    nothing written; otherwise a written summary.json is strict JSON."""
+    if result.exception is not None and not isinstance(result.exception, SystemExit):
+        raise result.exception
+    assert "Traceback" not in result.output
+    assert result.exit_code in (0, 1, 2), (result.exit_code, result.output)
+    event(f"exit {result.exit_code}")
+    if result.exit_code == 2:
+        lines = result.stderr.splitlines()
+        assert len(lines) == 1 and lines[0].startswith("error: "), lines
+        assert any(n in lines[0] for n in names), (lines[0], names)
+        assert not out.exists() or not any(out.iterdir()), sorted(out.iterdir())
+        leftovers = [p.name for p in out.parent.iterdir() if p.name.startswith(f".{out.name}")]
+        assert leftovers == []
+    elif (out / "summary.json").exists():
+        strict_json((out / "summary.json").read_text(encoding="utf-8"))
+
+
+def corrupt(data: bytes, how: str, at: float) -> bytes:
+    """Bytes broken in one way: cut short, a NUL or an invalid byte inserted, re-encoded."""
+    cut = int(len(data) * at)
+    if how == "truncate":
+        return data[:cut]
+    if how == "nul":
+        return data[:cut] + b"\x00" + data[cut:]
+    if how == "invalid-byte":
+        return data[:cut] + b"\x81\xff" + data[cut:]
+    if how == "utf-16":
+        return data.decode("utf-8").encode("utf-16")
+    if how == "cp1252":
+        return data.decode("utf-8").encode("cp1252", errors="replace")
+    return data
+
+
+CORRUPTIONS = st.sampled_from(["none"] * 6 + ["truncate", "nul", "invalid-byte", "utf-16",
+                                              "cp1252"])
+
+
+# -- model files ------------------------------------------------------------------
+
+def two_tier_model() -> dict:
+    """The base model as the slides have it: an organiser producing alone, regional leads,
+    per-lead costs, and money ([finance] with the subsidy formula)."""
+    model = base_model()
+    model["areas"] = {"regional_leads": [1, 2], "candidate_leads": "all",
+                      "max_distance_km": 300}
+    model["organiser"] = {"municipality": "006", "area": "all", "own_area": "alone",
+                          "floors": {"labour_force": 300}, "contiguous": True}
+    model["locks"] = {"004": "001"}
+    model["lead_costs"] = {"003": 50}
+    model["finance"] = {
+        "subsidy": {"total": 100000, "weights": {"jobseekers": 0.5, "population": 0.5}},
+        "organiser_share": {"percent": 8}, "equalisation": {"key": "population"},
+        "incentives": {"surplus_reward": 0.5, "sanction_per_missing_fte": 100,
+                       "max_caseload": 20, "sanction_per_excess_jobseeker": 5}}
+    return model
+
+
+FINANCE_KEYS = {
+    ("finance", "subsidy"): {"column": str, "file": str, "total": (int, float),
+                             "weights": dict},
+    ("finance", "organiser_share"): {"percent": (int, float), "key": str},
+    ("finance", "equalisation"): {"key": str},
+    ("finance", "incentives"): {k: (int, float) for k in (
+        "surplus_reward", "sanction_per_missing_fte", "max_caseload",
+        "sanction_per_excess_jobseeker")},
+    ("finance",): {"organiser_result": str},
+    ("finance", "subsidy", "weights"): {a: (int, float) for a in (*SUMMED, "nosuch")},
+}
+TYPES: dict[tuple[str, ...], object] = {
+    (sec, key) if sec else (key,): kind
+    for sec, keys in SCHEMA.items() for key, kind in keys.items()}
+TYPES.update({(*table, key): kind for table, keys in FINANCE_KEYS.items()
+              for key, kind in keys.items()})
+TYPES.update({(t, a): (int, float) for t in ("floors", "caps")
+              for a in ("labour_force", "population", "jobseekers", "nosuch")})
+TYPES.update({("organiser", "floors", a): (int, float) for a in ("labour_force", "nosuch")})
+TYPES.update({("lead_costs", c): (int, float) for c in ("002", "003", "Gamma", "nosuch")})
+TYPES.update({("locks", c): str for c in ("002", "005", "Gamma", "nosuch")})
+MODEL_PATHS = st.sampled_from(sorted(TYPES))
+
+
+def plausible(expected) -> st.SearchStrategy:
+    """Values of the type the schema expects, in and around their range."""
+    kinds = expected if isinstance(expected, tuple) else (expected,)
+    options = []
+    if int in kinds or float in kinds:
+        options += [st.integers(-2, 40), st.floats(0, 1e5), st.sampled_from([0, 1, 0.5, 1e-9])]
+    if str in kinds:
+        options += [REFERENCES, ATTRIBUTES, st.sampled_from([
+            "highs", "heuristic", "cuts", "flow", "great_circle", "geodesic", "matrix",
+            "node-link", "orlib-pmed", "orlib-pmedcap", "name", "lat", "alone", "lead",
+            "organiser", "members", "subsidy"])]
+    if list in kinds:
+        options += [st.lists(REFERENCES, max_size=3), st.lists(st.integers(0, 8), min_size=2,
+                                                                max_size=2)]
+    if bool in kinds:
+        options.append(st.booleans())
+    if dict in kinds:
+        options.append(st.dictionaries(ATTRIBUTES, st.integers(0, 500), max_size=2))
+    return st.one_of(options) if options else BAD_VALUES
+
+
+@st.composite
+def model_mutations(draw):
+    """(key path, value or DELETE): mostly plausible for the key's type, else broken;
+    a new key name now and then."""
+    out = []
+    for _ in range(draw(st.integers(1, 3))):
+        path = draw(MODEL_PATHS)
+        if draw(st.integers(0, 9)) == 0:
+            path = (*path[:-1], draw(st.sampled_from(["colour", "count_", "Path", "lösung"])))
+        fitting = plausible(TYPES.get(path, ()))
+        out.append((path, draw(st.one_of(fitting, fitting, BAD_VALUES, st.just(DELETE)))))
+    return out
+
+
+DELETE = object()
+
+
+def apply(doc: dict, path: tuple[str, ...], value) -> None:
+    """Set (or delete) the value at a key path, making tables on the way."""
+    table = doc
+    for part in path[:-1]:
+        table = table.setdefault(part, {}) if isinstance(table, dict) else None
+    if not isinstance(table, dict):
+        return
+    if value is DELETE:
+        table.pop(path[-1], None)
+    else:
+        table[path[-1]] = value
+
+
+def write_case(tmp: Path, model: dict, instance: dict | None = None) -> Path:
+    (tmp / "instance.json").write_text(json.dumps(instance or base_instance()),
+                                       encoding="utf-8")
+    path = tmp / "model.toml"
+    path.write_bytes(tomli_w.dumps(model).encode("utf-8"))
+    return path
+
+
+@fuzz_settings(90)
+@given(two_tier=st.booleans(), mutations=model_mutations(), how=CORRUPTIONS,
+       at=st.floats(0, 1), backend=st.sampled_from(["heuristic", "highs"]))
+def test_fuzzed_model_files(two_tier, mutations, how, at, backend):
+    model = two_tier_model() if two_tier else base_model()
+    for key_path, value in mutations:
+        apply(model, key_path, value)
+    with tempfile.TemporaryDirectory() as d:
+        tmp = Path(d)
+        path = write_case(tmp, model)
+        path.write_bytes(corrupt(path.read_bytes(), how, at))
+        out = tmp / "out"
+        result = run(["solve", path, "-b", backend, "-t", 20, "--out", out])
+        names = (str(path), "instance.json",
+                 *strings_in([(*p, v) for p, v in mutations]))
+        check_outcome(result, out, names)
+        if how == "none" and non_finite_inside(model):
+            assert result.exit_code == 2, f"a non-finite number was accepted: {result.output}"
+        if how == "none" and len(mutations) == 1 and result.exit_code == 2:
+            key_path, value = mutations[0]  # one broken key: the message names it
+            line = result.stderr
+            assert key_path[-1] in line or f"'{key_path[0]}" in line \
+                or str(path) not in line, line
+
+
+# -- instances -------------------------------------------------------------------------
+
+NODE_KEYS = st.sampled_from(["lon", "lat", *SUMMED, "extra", "id", "name"])
+
+
+@st.composite
+def instance_mutations(draw):
+    out = []
+    for _ in range(draw(st.integers(1, 3))):
+        kind = draw(st.sampled_from(["node", "node", "node", "drop", "edge", "top"]))
+        node = draw(st.integers(0, len(CODES) - 1))
+        if kind == "node":
+            key = draw(NODE_KEYS)
+            value = draw(st.one_of(BAD_VALUES, st.none(),
+                                   st.floats(-1000, 1000), st.sampled_from([-90.5, 180.5, 500])))
+            out.append(("node", node, key, value))
+        elif kind == "drop":
+            out.append(("drop", node, draw(NODE_KEYS), None))
+        elif kind == "edge":
+            out.append(("edge", node, draw(REFERENCES), draw(REFERENCES)))
+        else:
+            out.append(("top", node, draw(st.sampled_from(["nodes", "edges", "graph"])),
+                        draw(WRONG_TYPES)))
+    return out
+
+
+def must_refuse_instance(data: dict) -> bool:
+    """A used number that is not finite, a negative summed amount, or lat/lon off the globe."""
+    nodes = data.get("nodes")
+    for node in nodes if isinstance(nodes, list) else ():
+        for key in (*SUMMED, "lon", "lat"):
+            value = node.get(key) if isinstance(node, dict) else None
+            if isinstance(value, bool) or not isinstance(value, int | float):
+                continue
+            if not math.isfinite(value) or (key in SUMMED and value < 0) \
+                    or (key == "lat" and abs(value) > 90) or (key == "lon" and abs(value) > 180):
+                return True
+    return False
+
+
+@fuzz_settings(50)
+@given(mutations=instance_mutations(), how=CORRUPTIONS, at=st.floats(0, 1))
+def test_fuzzed_instances(mutations, how, at):
+    data = base_instance()
+    for kind, node, key, value in sorted(mutations, key=lambda m: m[0] == "top"):
+        if kind == "node":
+            data["nodes"][node][key] = value
+        elif kind == "drop":
+            data["nodes"][node].pop(key, None)
+        elif kind == "edge":
+            data["edges"].append({"source": key, "target": value})
+        else:
+            data[key] = value
+    with tempfile.TemporaryDirectory() as d:
+        tmp = Path(d)
+        path = write_case(tmp, base_model())
+        inst = tmp / "instance.json"
+        inst.write_bytes(corrupt(json.dumps(data, default=str).encode("utf-8"), how, at))
+        out = tmp / "out"
+        result = run(["solve", path, "-b", "heuristic", "-t", 20, "--out", out])
+        check_outcome(result, out, (str(inst), str(path)))
+        if how == "none" and must_refuse_instance(data):
+            assert result.exit_code == 2, f"bad instance number accepted: {result.output}"
+
+
+# -- plans --------------------------------------------------------------------------
+
+HEADERS = st.sampled_from([
+    ("code", "name", "lead_code", "lead_name"), ("code", "lead_code"), ("code", "area"),
+    ("Code", "Area"), ("code", "name", "area"), ("kunta", "area"), ("code",), (),
+])
+ROW_CODES = st.one_of(st.sampled_from([*CODES, "1", "5", "999", "", " 002 "]),
+                      st.text(max_size=4))
+
+
+@st.composite
+def plans(draw):
+    """(header, rows, delimiter, encoding, corruption, position)."""
+    header = draw(HEADERS)
+    width = len(header)
+    well_formed = draw(st.booleans())
+    if well_formed and header and header[0].lower() == "code":
+        leads = draw(st.lists(st.sampled_from(range(len(CODES))), min_size=len(CODES),
+                              max_size=len(CODES)))
+        by_name = draw(st.booleans())
+        rows = []
+        for i, j in enumerate(leads):
+            label = NAMES[j] if by_name and "area" in [h.lower() for h in header] else CODES[j]
+            cells = {"code": CODES[i], "name": NAMES[i], "lead_code": label,
+                     "lead_name": NAMES[j], "area": label}
+            rows.append([cells[h.lower()] for h in header])
+    else:
+        rows = draw(st.lists(st.lists(st.one_of(ROW_CODES, REFERENCES), min_size=0,
+                                      max_size=width + 1), max_size=8))
+    return (header, rows, draw(st.sampled_from([",", ";", "\t"])),
+            draw(st.sampled_from(["utf-8", "utf-8-sig", "cp1252", "utf-16"])),
+            draw(CORRUPTIONS), draw(st.floats(0, 1)), well_formed)
+
+
+def plan_bytes(header, rows, delimiter, encoding) -> bytes:
+    lines = [delimiter.join(header)] + [delimiter.join(r) for r in rows]
+    return ("\r\n".join(lines) + "\r\n").encode(encoding, errors="replace")
+
+
+@fuzz_settings(60)
+@given(spec=plans(), warm=st.booleans())
+def test_fuzzed_plans(spec, warm):
+    header, rows, delimiter, encoding, how, at, well_formed = spec
+    with tempfile.TemporaryDirectory() as d:
+        tmp = Path(d)
+        model = write_case(tmp, base_model())
+        plan = tmp / "plan.csv"
+        data = plan_bytes(header, rows, delimiter, encoding)
+        plan.write_bytes(data if how in ("none", "utf-16", "cp1252") else corrupt(data, how, at))
+        out = tmp / "out"
+        if warm:
+            result = run(["solve", model, "--warm-start", plan, "-b", "highs", "--areas", 2,
+                          "--out", out])
+        else:
+            result = run(["check", plan, "--model", model, "--out", out])
+        check_outcome(result, out, (str(plan), str(model)))
+        clean = how in ("none", "utf-16", "cp1252") and well_formed and header
+        if clean and header[0].lower() == "code" and len(header) > 1:
+            assert result.exit_code != 2, f"a well-formed plan was refused: {result.output}"
+        if warm and result.exit_code in (0, 1):
+            summary = strict_json((out / "summary.json").read_text(encoding="utf-8"))
+            problem = bind(load_model(model).with_areas(2))
+            try:
+                usable = verify(problem, read_plan(plan, problem.instance)).ok
+            except InputError:
+                usable = True  # refused plans end in exit 2, never here
+            if not usable:
+                assert any("warm start" in n for n in summary["notes"]), summary["notes"]
+
+
+# -- suites -------------------------------------------------------------------------
+
+SUITE_MUTATION_KEYS = st.sampled_from(
+    [("", k) for k in sorted(SUITE_KEYS)] + [("case", k) for k in sorted(CASE_KEYS)]
+    + [("", "colour"), ("case", "colour")])
+
+
+SUITE_TYPES = {"name": str, "description": str, "id": str, "model": str, "backends": list,
+               "contiguity": list, "time_limit": float, "repeat": int, "areas": (int, list),
+               "instances": list}
+NAME_LISTS = st.lists(st.sampled_from(["highs", "heuristic", "cuts", "flow", "cbc", "x"]),
+                      max_size=3)
+
+
+@st.composite
+def suite_mutations(draw):
+    out = []
+    for _ in range(draw(st.integers(1, 2))):
+        where, key = draw(SUITE_MUTATION_KEYS)
+        fitting = plausible(SUITE_TYPES.get(key, ()))
+        if key in ("backends", "contiguity"):
+            fitting = NAME_LISTS
+        elif key == "model":
+            fitting = st.sampled_from(["model.toml", "./model.toml", "instance.json", "nosuch"])
+        out.append((where, key, draw(st.one_of(fitting, fitting, BAD_VALUES, st.just(DELETE)))))
+    return out
+
+
+BEST_KNOWN_VARIANTS = st.sampled_from([
+    BEST_KNOWN, BEST_KNOWN + "six,nan,optimal,x,,\n", BEST_KNOWN + "six,abc,optimal,x,,\n",
+    BEST_KNOWN + "six,1e400,optimal,x,-1,\n", "a,b\n1,2\n", "", "instance\nsix\n",
+    BEST_KNOWN + "six,0,infeasible,x,,\n",
+])
+
+
+@fuzz_settings(30)
+@given(mutations=suite_mutations(), how=CORRUPTIONS, at=st.floats(0, 1),
+       known=BEST_KNOWN_VARIANTS)
+def test_fuzzed_suites(mutations, how, at, known):
+    suite = base_suite()
+    for where, key, value in mutations:
+        table = suite if where == "" else suite["instances"][0] \
+            if isinstance(suite.get("instances"), list) and suite["instances"] \
+            and isinstance(suite["instances"][0], dict) else None
+        if table is not None:
+            apply(table, (key,), value)
+    with tempfile.TemporaryDirectory() as d:
+        tmp = Path(d)
+        write_case(tmp, base_model())
+        path = tmp / "suite.toml"
+        path.write_bytes(corrupt(tomli_w.dumps(suite).encode("utf-8"), how, at))
+        best = tmp / "best.csv"
+        best.write_text(known, encoding="utf-8")
+        out = tmp / "out" / "results.csv"
+        result = run(["bench", path, "--backends", "heuristic", "--repeat", 1,
+                      "--time-limit", 10, "--out", out, "--best-known", best])
+        check_outcome(result, out.parent, (str(path), str(best), str(tmp / "model.toml"),
+                                           *strings_in(mutations)))
+        if how == "none" and non_finite_inside(suite):
+            assert result.exit_code == 2, f"a non-finite number was accepted: {result.output}"
+
+
+# -- command-line options ---------------------------------------------------------
+
+OPTION_TEXT = st.one_of(
+    st.sampled_from(["nan", "NaN", "inf", "-inf", "1e400", "0", "-1", "1", "0.5", "1e-300",
+                     "", " ", "x", "4-100000000", "0-3", "3-2", "2..3", "99999999999999999999",
+                     "5", "0.01", "2", "2-3", " 3 ", "cuts", "flow", "highs", "heuristic"]),
+    st.floats(allow_nan=True, allow_infinity=True).map(str),
+    st.integers(-5, 10).map(str), st.text(max_size=5))
+
+
+@fuzz_settings(30)
+@given(option=st.sampled_from(["--time-limit", "--gap", "--areas", "--contiguity",
+                               "--backend", "check --areas"]),
+       value=OPTION_TEXT)
+def test_fuzzed_options(option, value):
+    with tempfile.TemporaryDirectory() as d:
+        tmp = Path(d)
+        model = write_case(tmp, base_model())
+        out = tmp / "out"
+        if option.startswith("check"):
+            plan = tmp / "plan.csv"
+            plan.write_text("code,area\n" + "".join(f"{c},{c[-1] in '123'}\n" for c in CODES),
+                            encoding="utf-8")
+            option = "--areas"
+            args = ["check", plan, "--model", model, "--out", out, option, value]
+        else:
+            args = ["solve", model, "--out", out, option, value]
+            if option != "--backend":
+                args += ["-b", "heuristic"]
+            if option != "--time-limit":
+                args += ["-t", 20]
+        result = run(args)
+        check_outcome(result, out, (option,))
+        lowered = value.strip().lower()
+        if option in ("--time-limit", "--gap") and lowered in ("nan", "inf", "-inf", "1e400"):
+            assert result.exit_code == 2
+
