@@ -10,7 +10,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 
 .PHONY: demo test test-busy browser notebooks instances bench-finland bench-literature \
-	bench-limits fuzz-long clean
+	bench-limits bench-levers fuzz-long clean
 
 $(BIN)/optimizer: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -69,6 +69,21 @@ bench-finland: $(BIN)/optimizer
 
 bench-literature: $(BIN)/optimizer
 	$(BIN)/optimizer bench literature --out benchmarks/results/literature.csv
+
+# The speed-ups: the US states and the Finnish suite with every lever on, then each off.
+bench-levers: $(BIN)/optimizer
+	$(BIN)/optimizer bench literature --only '[A-Z][A-Z]' --backends highs,scipopt \
+		--contiguity cuts --time-limit 120 --out benchmarks/results/literature-levers.csv
+	$(BIN)/optimizer bench finland --backends highs --contiguity cuts --time-limit 300 \
+		--out benchmarks/results/finland-levers.csv
+	for off in root fixing incumbent root,fixing,incumbent; do \
+		$(BIN)/optimizer bench literature --only LA,AR,IA,NE --backends highs \
+			--contiguity cuts --time-limit 120 --levers-off $$off \
+			--out benchmarks/results/ablation-literature-$$(echo $$off | tr , -).csv || exit 1; \
+		$(BIN)/optimizer bench finland --only mainland,pohjois-pohjanmaa-seed,pohjois-pohjanmaa-k5 \
+			--backends highs --contiguity cuts --time-limit 120 --levers-off $$off \
+			--out benchmarks/results/ablation-finland-$$(echo $$off | tr , -).csv || exit 1; \
+	done
 
 fuzz-long: $(BIN)/optimizer
 	FUZZ=long $(BIN)/python -m pytest -q tests/test_fuzz.py --hypothesis-show-statistics
