@@ -64,13 +64,10 @@ def model_for(k, floors=None, caps=None, fixed=(), contiguity=True, organiser=No
                          contiguity=contiguity, organiser=org, **kw)
 
 
-def brute_force(problem) -> float | None:
-    """Optimum by enumerating every lead set and assignment, judged by the verifier.
-
-    Independent of the formulation; only for instances of up to ~8 municipalities.
-    """
+def every_plan(problem):
+    """Every assignment of the instance (lead sets of the allowed sizes), with whether the
+    verifier accepts it and its objective (None when it does not)."""
     n = problem.n
-    best = None
     for k in range(problem.k_min, problem.k_max + 1):
         for leads in itertools.combinations(range(n), k):
             others = [i for i in range(n) if i not in leads]
@@ -78,10 +75,16 @@ def brute_force(problem) -> float | None:
                 lead = np.arange(n)
                 lead[others] = choice
                 plan = Plan.from_leads(problem.instance, lead)
-                if verify(problem, plan).ok:
-                    value = evaluate(problem, plan).objective
-                    best = value if best is None else min(best, value)
-    return best
+                ok = verify(problem, plan).ok
+                yield plan, ok, evaluate(problem, plan).objective if ok else None
+
+
+def brute_force(problem) -> float | None:
+    """Optimum by enumerating every lead set and assignment, judged by the verifier.
+
+    Independent of the formulation; only for instances of up to ~8 municipalities.
+    """
+    return min((value for _, ok, value in every_plan(problem) if ok), default=None)
 
 
 @pytest.fixture(params=BACKENDS)

@@ -7,33 +7,16 @@ import itertools
 
 import numpy as np
 import pytest
-from conftest import BACKENDS, line_instance, model_for
+from conftest import BACKENDS, every_plan, line_instance, model_for
 from hypothesis import given
 from hypothesis import strategies as st
 from test_properties import BRUTE_MAX_N, cases, close, settings_for
 
-from optimizer.figures import evaluate
 from optimizer.fixing import dual_bound, reduced_cost_fixing, root_relaxation
 from optimizer.formulation import build
 from optimizer.model import bind
-from optimizer.plan import Plan
 from optimizer.solve import NO_LEVERS, Levers, solve
 from optimizer.verify import verify
-
-
-def plans(problem):
-    """Every assignment of the instance (lead sets of the allowed sizes), with whether the
-    verifier accepts it and its objective."""
-    n = problem.n
-    for k in range(problem.k_min, problem.k_max + 1):
-        for leads in itertools.combinations(range(n), k):
-            others = [i for i in range(n) if i not in leads]
-            for choice in itertools.product(leads, repeat=len(others)):
-                lead = np.arange(n)
-                lead[others] = choice
-                plan = Plan.from_leads(problem.instance, lead)
-                ok = verify(problem, plan).ok
-                yield plan, ok, evaluate(problem, plan).objective if ok else None
 
 
 def problem_of(case, fixed: bool, cap: bool):
@@ -55,7 +38,7 @@ def test_fixing_never_removes_a_plan_as_good_as_the_incumbent(case, fixed, cap, 
         form = build(problem, "cuts")
     except Exception:
         return
-    every = [(plan, value) for plan, ok, value in plans(problem) if ok]
+    every = [(plan, value) for plan, ok, value in every_plan(problem) if ok]
     if not every:
         return
     optimum = min(v for _, v in every)
@@ -87,7 +70,7 @@ def test_separator_rows_hold_for_every_contiguous_plan(case, fixed):
     root = root_relaxation(form.milp)
     if root is not None:
         found.append(root.rows.matrix(form.milp.num_cols))
-    for plan, ok, _ in itertools.islice(plans(problem), 400):
+    for plan, ok, _ in itertools.islice(every_plan(problem), 400):
         x = form.start(plan)
         if x is None:
             continue
@@ -100,7 +83,7 @@ def test_separator_rows_hold_for_every_contiguous_plan(case, fixed):
             found.append(A)
         frac = lazy.violated(x, integral=False)
         assert (len(frac) == 0) == contiguous
-    for plan, ok, _ in plans(problem):
+    for plan, ok, _ in every_plan(problem):
         if ok:
             x = form.start(plan)
             for A in found:
@@ -128,7 +111,7 @@ def test_dual_bound_is_below_every_plan(case, data):
     y = np.array(data.draw(st.lists(st.floats(-50, 50), min_size=milp.num_rows,
                                     max_size=milp.num_rows)))
     bound, _ = dual_bound(milp, y)
-    for plan, ok, value in itertools.islice(plans(problem), 300):
+    for plan, ok, value in itertools.islice(every_plan(problem), 300):
         if ok:
             assert bound <= milp.objective(form.start(plan)) + 1e-6 * max(1.0, abs(value))
 
@@ -151,5 +134,5 @@ def test_levers_change_speed_not_answers(backend):
         assert verify(problem, sol.plan).ok
         values.add(round(sol.objective, 6))
     assert len(values) == 1
-    best = min(v for _, ok, v in plans(problem) if ok)
+    best = min(v for _, ok, v in every_plan(problem) if ok)
     assert close(values.pop(), best)
