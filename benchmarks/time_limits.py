@@ -101,7 +101,7 @@ def interrupted_run(model: Path, extra: list[str], backend: str, after: float) -
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--backends", default="highs,cbc,cpsat,scip")
+    parser.add_argument("--backends", default="highs,cbc,cpsat,scip,scipopt")
     parser.add_argument("--cases", default=",".join(CASES))
     parser.add_argument("--limits", default="10,30", help="comma-separated seconds")
     parser.add_argument("--interrupt-after", type=float, default=3.0,
