@@ -28,15 +28,15 @@ from .backends.base import relative_gap
 from .backends.cbc import remove_stale_folders
 from .errors import BackendError, InfeasibleModelError, signal_name
 from .figures import PlanFigures, evaluate
-from .fixing import reduced_cost_fixing, root_relaxation
 from .formulation import STRATEGIES, build
 from .heuristic import heuristic_plan, repair_plan
-from .incumbent import descend
-from .localsearch import search_plan
 from .model import Problem
-from .parallel import cores, run_all
 from .plan import Plan
 from .precheck import diagnose
+from .search.fixing import reduced_cost_fixing, root_relaxation
+from .search.incumbent import descend
+from .search.localsearch import search_plan
+from .search.parallel import cores, run_all
 from .stopping import Deadline, StopRequest
 from .terms import expand
 from .values import MAX_THREADS, integer, number
@@ -52,13 +52,13 @@ REPAIR_SECONDS = 1.0
 HEURISTIC_SHARE = 0.1
 """Share of a time limit the heuristic may take."""
 INCUMBENT_SECONDS = 10.0
-"""Most time the lead-set descent (incumbent.py) may take before the full solve."""
+"""Most time the lead-set descent (search/incumbent.py) may take before the full solve."""
 INCUMBENT_SHARE = 0.2
 """Share of a time limit the lead-set descent may take."""
 ROOT_SHARE = 0.2
 """Share of a time limit the root relaxation may take."""
 LOCAL_SECONDS = 5.0
-"""Most time the tabu search (localsearch.py) may take when the heuristic finds no plan."""
+"""Most time the tabu search (search/localsearch.py) may take when the heuristic finds no plan."""
 LOCAL_SHARE = 0.1
 """Share of a time limit the tabu search may take."""
 SEARCH_MIN_N = 40
@@ -78,9 +78,9 @@ class Levers:
     ablation in benchmarks/README.md). None changes what is proven, only how fast.
 
     `root`: solve the LP relaxation first, with separator rows at fractional points
-    (fixing.py), and hand the rows to the solver; `fixing`: fix columns by reduced cost
+    (search/fixing.py), and hand the rows to the solver; `fixing`: fix columns by reduced cost
     against the incumbent; `incumbent`: improve the incumbent by the lead-set descent
-    (incumbent.py) before the full solve.
+    (search/incumbent.py) before the full solve.
     """
 
     root: bool = True
@@ -409,7 +409,7 @@ class _Run:
                              self.why(f"({per_k})"))
 
     def local_search(self, problem: Problem, form, root) -> Plan | None:
-        """A first plan by the tabu search of localsearch.py, verified, or None."""
+        """A first plan by the tabu search of search/localsearch.py, verified, or None."""
         left = self.remaining()
         budget = LOCAL_SECONDS if left is None else min(LOCAL_SECONDS, LOCAL_SHARE * left)
         lead = search_plan(problem, _lead_weight(problem, form, root), time_limit=budget,
@@ -420,7 +420,7 @@ class _Run:
         return plan if verify(problem, plan).ok else None
 
     def descent(self, problem: Problem, form, root, start: Plan | None) -> Plan | None:
-        """A better incumbent from the lead-set descent (incumbent.py), each restricted
+        """A better incumbent from the lead-set descent (search/incumbent.py), each restricted
         problem solved exactly by the same back end without the levers."""
         left = self.remaining()
         budget = INCUMBENT_SECONDS if left is None else min(INCUMBENT_SECONDS,

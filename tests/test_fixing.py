@@ -12,9 +12,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 from test_properties import BRUTE_MAX_N, cases, close, settings_for
 
-from optimizer.fixing import dual_bound, reduced_cost_fixing, root_relaxation
 from optimizer.formulation import build
 from optimizer.model import bind
+from optimizer.search.fixing import dual_bound, reduced_cost_fixing, root_relaxation
 from optimizer.solve import NO_LEVERS, Levers, solve
 from optimizer.verify import verify
 

@@ -182,7 +182,7 @@ class HighsBackend(Backend):
 
 class HighsRelaxation:
     """The LP relaxation of a MILP kept in one HiGHS object, so rows can be added and the
-    LP re-solved from the last basis (the root cut loop of fixing.py). Each solve is
+    LP re-solved from the last basis (the root cut loop of search/fixing.py). Each solve is
     stopped by HiGHS's interrupt callback at the deadline or on a stop request."""
 
     def __init__(self, milp: MILP, *, threads: int | None = None,

@@ -17,7 +17,7 @@ from collections.abc import Callable, Sequence
 from multiprocessing.connection import wait
 from typing import TypeVar
 
-from .stopping import Deadline, die_with_parent
+from ..stopping import Deadline, die_with_parent
 
 T = TypeVar("T")
 

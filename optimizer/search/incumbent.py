@@ -19,10 +19,10 @@ from dataclasses import replace
 
 import numpy as np
 
-from .figures import evaluate
-from .formulation import candidate_pairs
-from .model import Problem
-from .plan import Plan
+from ..figures import evaluate
+from ..formulation import candidate_pairs
+from ..model import Problem
+from ..plan import Plan
 
 DESCENT_STEPS = 6
 """Most re-centring steps from one lead set."""
