@@ -25,7 +25,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 CASES = {
-    "north-ostrobothnia-5": (ROOT / "models" / "pohjois-pohjanmaa.toml", ["--areas", "5"]),
+    "north-ostrobothnia-5": (ROOT / "models" / "pohjois-pohjanmaa-4-5-areas.toml", ["--areas", "5"]),
     "mainland-45": (ROOT / "benchmarks" / "models" / "finland" / "mainland.toml", []),
     "random-800": (None, []),  # generated: `optimizer instances random --n 800 --seed 1`
 }
