@@ -25,7 +25,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 CASES = {
-    "north-ostrobothnia-5": (ROOT / "models" / "pohjois-pohjanmaa-4-5-areas.toml", ["--areas", "5"]),
+    "north-ostrobothnia-5": (ROOT / "models" / "pohjois-pohjanmaa-4-5-areas.toml",
+                             ["--areas", "5"]),
     "mainland-45": (ROOT / "benchmarks" / "models" / "finland" / "mainland.toml", []),
     "random-800": (None, []),  # generated: `optimizer instances random --n 800 --seed 1`
 }
@@ -110,6 +111,9 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--out", type=Path)
     args = parser.parse_args()
+    # SIGTERM ends the run like Ctrl-C, so the busy loops are stopped (they were left
+    # running when the script was killed)
+    signal.signal(signal.SIGTERM, lambda signum, _frame: sys.exit(128 + signum))
     rows = []
     with tempfile.TemporaryDirectory() as tmp, \
             busy(args.workers) if args.busy else contextlib.nullcontext():
