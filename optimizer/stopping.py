@@ -120,6 +120,11 @@ class Deadline:
             return 0.0
         return None if self.at is None else self.at - time.perf_counter()
 
+    @property
+    def why(self) -> str:
+        """Why a run ends early, in words: the stop request's reason or the time limit."""
+        return self.request.reason if self.stopped() else "time limit reached"
+
     def expired(self) -> bool:
         left = self.remaining()
         return left is not None and left <= 0

@@ -134,6 +134,14 @@ class Backend(ABC):
         does not depend on thread timing. The solver log (`log`) goes to stderr.
         """
 
+    def stopped_early(self, deadline: Deadline, since: float, where: str, milp: MILP,
+                      warm_start: np.ndarray | None) -> SolverResult:
+        """The result of a solve the deadline (or a stop) ended before the solver ran, e.g.
+        while the model was loaded: no plan but the start, if one was given."""
+        return keep_start(SolverResult(Status.NO_SOLUTION, self.name, self.version(),
+                                       time.perf_counter() - since,
+                                       message=f"{deadline.why} {where}"), milp, warm_start)
+
     def require(self, capability: str, why: str) -> None:
         if capability not in self.capabilities:
             raise BackendError(f"back end {self.name!r} cannot {why} (no '{capability}' support)")

@@ -317,10 +317,8 @@ class CpSatBackend(Backend):
         try:
             t = translate(milp, deadline)
         except StoppedEarly:
-            why = deadline.request.reason if deadline.stopped() else "time limit reached"
-            return keep_start(SolverResult(
-                Status.NO_SOLUTION, self.name, self.version(), time.perf_counter() - start,
-                message=f"{why} while the model was translated for CP-SAT"), milp, warm_start)
+            return self.stopped_early(deadline, start, "while the model was translated for "
+                                      "CP-SAT", milp, warm_start)
         if t.infeasible is not None:
             return SolverResult(Status.INFEASIBLE, self.name, self.version(),
                                 time.perf_counter() - start, message=t.infeasible)

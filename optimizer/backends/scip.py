@@ -85,10 +85,8 @@ class ScipBackend(Backend):
         try:
             xs = _load(solver, milp, deadline)
         except StoppedEarly:
-            why = deadline.request.reason if deadline.stopped() else "time limit reached"
-            return keep_start(SolverResult(
-                Status.NO_SOLUTION, self.name, self.version(), time.perf_counter() - start,
-                message=f"{why} while the model was loaded into SCIP"), milp, warm_start)
+            return self.stopped_early(deadline, start, "while the model was loaded into SCIP",
+                                      milp, warm_start)
         if log:
             solver.EnableOutput()
         else:

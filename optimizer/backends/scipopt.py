@@ -187,10 +187,8 @@ class ScipOptBackend(Backend):
         try:
             xs = _load(m, milp, pyscipopt, deadline)
         except StoppedEarly:
-            why = deadline.request.reason if deadline.stopped() else "time limit reached"
-            return keep_start(SolverResult(
-                Status.NO_SOLUTION, self.name, self.version(), time.perf_counter() - start,
-                message=f"{why} while the model was loaded into SCIP"), milp, warm_start)
+            return self.stopped_early(deadline, start, "while the model was loaded into SCIP",
+                                      milp, warm_start)
         handler = None
         if milp.lazy is not None:
             width = int(getattr(milp.lazy, "num_pairs", milp.num_cols))
@@ -208,10 +206,7 @@ class ScipOptBackend(Backend):
             left = float(time_limit) - (time.perf_counter() - start)
             m.setParam("limits/time", max(left, 0.01))
         if deadline.expired():
-            return keep_start(SolverResult(
-                Status.NO_SOLUTION, self.name, self.version(), time.perf_counter() - start,
-                message=(deadline.request.reason if deadline.stopped()
-                         else "time limit reached") + " before solving"), milp, warm_start)
+            return self.stopped_early(deadline, start, "before solving", milp, warm_start)
         with stdout_to_stderr() if log else nullcontext():  # SCIP logs on stdout
             m.optimize()
         wall = time.perf_counter() - start
