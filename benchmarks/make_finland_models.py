@@ -11,7 +11,7 @@ from pathlib import Path
 
 import numpy as np
 
-from optimizer.instance import load_instance
+from optimizer.data.load import load_instance
 
 FLOOR = 20000
 OUT = Path("benchmarks/models/finland")

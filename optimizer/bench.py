@@ -24,11 +24,13 @@ from pathlib import Path
 
 from .backends import NAMES, Status, available, version
 from .errors import InfeasibleModelError, InputError, SuiteError
-from .formulation import STRATEGIES
-from .model import bind, load_model
-from .solve import Levers, solve
+from .mip.formulation import STRATEGIES
+from .model.binding import bind
+from .model.parse import load_model
+from .model.verify import verify
+from .search.levers import Levers
+from .solve import solve
 from .values import integer, number, shown
-from .verify import verify
 
 REL_TOL = 1e-6
 """Relative tolerance when comparing an optimum with the best known value."""

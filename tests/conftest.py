@@ -9,11 +9,12 @@ import numpy as np
 import pytest
 
 from optimizer.backends import installed_backends
-from optimizer.figures import evaluate
-from optimizer.instance import Instance
-from optimizer.model import PlanningModel, bind
-from optimizer.plan import Plan
-from optimizer.verify import verify
+from optimizer.data.instance import Instance
+from optimizer.data.plan import Plan
+from optimizer.model.binding import bind
+from optimizer.model.evaluate import evaluate
+from optimizer.model.schema import PlanningModel
+from optimizer.model.verify import verify
 
 ROOT = Path(__file__).resolve().parents[1]
 BACKENDS = installed_backends()
@@ -52,7 +53,7 @@ def model_for(k, floors=None, caps=None, fixed=(), contiguity=True, organiser=No
               **kw) -> PlanningModel:
     """A model in code; with an `organiser` (a code), k still counts every area (its own
     area plus the regional leads)."""
-    from optimizer.model import Objective, Organiser
+    from optimizer.model.schema import Objective, Organiser
 
     kr = (k, k) if isinstance(k, int) else tuple(k)
     org = None if organiser is None else Organiser(
@@ -99,7 +100,7 @@ def strategy(request) -> str:
 
 @pytest.fixture(scope="session")
 def north_ostrobothnia():
-    from optimizer.model import load_model
+    from optimizer.model.parse import load_model
 
     return load_model(ROOT / "models" / "pohjois-pohjanmaa-4-5-areas.toml")
 

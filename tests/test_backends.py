@@ -13,12 +13,12 @@ import pytest
 import scipy.sparse as sp
 from conftest import BACKENDS, ROOT, bind
 
-from optimizer import formulation
 from optimizer.backends import REGISTRY, Status, get_backend
 from optimizer.backends.base import CAPABILITIES
 from optimizer.errors import BackendError
-from optimizer.milp import MILP, RowBlock
-from optimizer.model import load_model
+from optimizer.mip import formulation
+from optimizer.mip.milp import MILP, RowBlock
+from optimizer.model.parse import load_model
 from optimizer.stopping import StopRequest
 
 needs_cpsat = pytest.mark.skipif("cpsat" not in BACKENDS, reason="OR-Tools is not installed")
@@ -60,7 +60,7 @@ def test_jobseeker_milp_optimum():
 def harder():
     """North Ostrobothnia with 5 areas (cuts formulation), a verified heuristic start and
     the optimum of this MILP (HiGHS without a limit), to judge limited runs against."""
-    from optimizer.heuristic import heuristic_plan
+    from optimizer.search.heuristic import heuristic_plan
 
     problem = bind(load_model(ROOT / "models" / "pohjois-pohjanmaa-4-5-areas.toml").with_areas(5))
     form = formulation.build(problem, "cuts")

@@ -17,10 +17,11 @@ import pytest
 from click.testing import CliRunner, Result
 
 from optimizer.cli import cli
+from optimizer.data.load import load_instance
+from optimizer.data.planfile import read_plan
 from optimizer.errors import InputError
-from optimizer.instance import load_instance
-from optimizer.model import bind, load_model
-from optimizer.plan import read_plan
+from optimizer.model.binding import bind
+from optimizer.model.parse import load_model
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA = Path(__file__).resolve().parent / "data"

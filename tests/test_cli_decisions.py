@@ -138,7 +138,8 @@ def test_grid_values_are_toml():
 
 
 def test_sweep_on_a_local_cluster_keeps_failures_apart_and_skips_finished(tmp_path):
-    from optimizer.decisions.sweep import SweepOptions, run_sweep
+    from optimizer.decisions.sweep import SweepOptions
+    from optimizer.output.sweep import run_sweep
 
     out = tmp_path / "sweep"
     # an unknown back end is a bad key that stops the sweep before it runs; a failure at run

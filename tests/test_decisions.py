@@ -16,17 +16,19 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from optimizer.backends import Status
+from optimizer.data.matching import moved
+from optimizer.data.plan import Plan
 from optimizer.decisions import SolveOptions, count_bound, solve_model
 from optimizer.decisions.areas import greedy_most_areas, most_areas
 from optimizer.decisions.exemptions import declare_short, exempted_areas, explain_infeasible
 from optimizer.decisions.moves import moves_curve
 from optimizer.decisions.pareto import pareto_front
 from optimizer.errors import BackendError
-from optimizer.figures import evaluate
-from optimizer.model import Exemptions, reference_areas
-from optimizer.plan import Plan, moved
+from optimizer.model.evaluate import evaluate
+from optimizer.model.problem import reference_areas
+from optimizer.model.schema import Exemptions
+from optimizer.model.verify import verify
 from optimizer.solve import solve
-from optimizer.verify import verify
 
 
 def every_plan(problem, counts=None):
@@ -202,7 +204,7 @@ def test_pareto_front_matches_enumeration(backend):
     # 2×3 grid, 1–3 areas at 10 each: the front of (fixed cost, travel) is every count's
     # least travel, keeping the non-dominated ones, by enumeration.
     inst = grid_instance(2, 3, {"lf": [1] * 6}, weight=[1, 2, 1, 3, 1, 2])
-    from optimizer.model import Objective
+    from optimizer.model.schema import Objective
 
     problem = bind(model_for((1, 3), objective=Objective(travel_weight="w",
                                                          fixed_cost_per_area=10.0)), inst)

@@ -20,6 +20,9 @@ from click.testing import CliRunner, Result
 from optimizer.backends import Status
 from optimizer.bench import load_references, load_suite
 from optimizer.cli import cli
+from optimizer.data.finland import RAW_FILES
+from optimizer.data.load import load_instance
+from optimizer.data.planfile import read_plan
 from optimizer.errors import (
     InfeasibleModelError,
     InputError,
@@ -28,11 +31,9 @@ from optimizer.errors import (
     PlanError,
     SuiteError,
 )
-from optimizer.finland import RAW_FILES
-from optimizer.formulation import build
-from optimizer.instance import load_instance
-from optimizer.model import bind, load_model
-from optimizer.plan import read_plan
+from optimizer.mip.formulation import build
+from optimizer.model.binding import bind
+from optimizer.model.parse import load_model
 from optimizer.solve import solve
 
 ROOT = Path(__file__).resolve().parents[1]

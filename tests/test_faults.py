@@ -26,8 +26,8 @@ from pathlib import Path
 import pytest
 from conftest import BACKENDS, ROOT
 
-from optimizer.files import STAGE_PREFIX
-from optimizer.outputs import OUTPUT_FILES
+from optimizer.output.write import OUTPUT_FILES
+from optimizer.staging import STAGE_PREFIX
 
 pytestmark = pytest.mark.skipif(sys.platform != "linux", reason="uses /proc and prctl")
 

@@ -14,14 +14,15 @@ from conftest import ROOT, bind, line_instance
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from optimizer.data.plan import Plan
+from optimizer.data.planfile import read_plan
 from optimizer.economics.cents import allocate, to_cents
-from optimizer.economics.finance import Finance, format_cents, settle
+from optimizer.economics.contract import SubsidySource
+from optimizer.economics.settle import Finance, format_cents, settle
 from optimizer.economics.subsidy import read_subsidies, subsidies
-from optimizer.economics.terms import SubsidySource
 from optimizer.errors import FinanceError
-from optimizer.figures import evaluate
-from optimizer.model import load_model
-from optimizer.plan import Plan, read_plan
+from optimizer.model.evaluate import evaluate
+from optimizer.model.parse import load_model
 
 DATA = Path(__file__).resolve().parent / "data" / "subsidies"
 

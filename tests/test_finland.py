@@ -11,8 +11,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from optimizer.finland import build_finland
-from optimizer.instance import load_instance
+from optimizer.data.finland import build_finland
+from optimizer.data.load import load_instance
 
 ROOT = Path(__file__).resolve().parents[1]
 FINLAND = ROOT / "instances" / "finland"
@@ -337,7 +337,7 @@ def test_adjacency_needs_a_shared_boundary_of_positive_length():
     import geopandas as gpd
     from shapely.geometry import box
 
-    from optimizer.finland import _adjacency
+    from optimizer.data.finland import _adjacency
 
     geoms = gpd.GeoSeries([
         box(0, 0, 1000, 1000),        # 0
@@ -350,9 +350,10 @@ def test_adjacency_needs_a_shared_boundary_of_positive_length():
 
 def test_2025_areas_are_contiguous_in_the_mainland_graph(mainland):
     """Under this adjacency the actual 2025 areas are contiguous: the verifier accepts them."""
-    from optimizer.model import Objective, PlanningModel, bind
-    from optimizer.plan import read_plan
-    from optimizer.verify import verify
+    from optimizer.data.planfile import read_plan
+    from optimizer.model.binding import bind
+    from optimizer.model.schema import Objective, PlanningModel
+    from optimizer.model.verify import verify
 
     model = PlanningModel(name="2025", instance_path=FINLAND / "mainland.json", areas=(45, 45),
                           objective=Objective(travel_weight="jobseekers"))

@@ -12,11 +12,12 @@ from hypothesis import given
 from hypothesis import strategies as st
 from test_properties import BRUTE_MAX_N, cases, close, settings_for
 
-from optimizer.formulation import build
-from optimizer.model import bind
+from optimizer.mip.formulation import build
+from optimizer.model.binding import bind
+from optimizer.model.verify import verify
 from optimizer.search.fixing import dual_bound, reduced_cost_fixing, root_relaxation
-from optimizer.solve import NO_LEVERS, Levers, solve
-from optimizer.verify import verify
+from optimizer.search.levers import NO_LEVERS, Levers
+from optimizer.solve import solve
 
 
 def problem_of(case, fixed: bool, cap: bool):
@@ -91,7 +92,7 @@ def test_separator_rows_hold_for_every_contiguous_plan(case, fixed):
 
 
 def _contiguous(problem, plan) -> bool:
-    from optimizer.contiguity import pieces
+    from optimizer.mip.contiguity import pieces
 
     adj = problem.instance.adjacency
     return all(len(pieces(adj, np.flatnonzero(plan.lead == j))) == 1
@@ -121,7 +122,7 @@ def test_levers_change_speed_not_answers(backend):
     """Each lever on or off, every back end proves the same optimum on a path whose
     floor, fixed lead and fixed cost make the LP bound loose."""
     inst = line_instance([0, 1, 2, 4, 7, 8, 9, 12], {"lf": [3, 1, 4, 1, 5, 9, 2, 6]})
-    from optimizer.model import Objective
+    from optimizer.model.schema import Objective
 
     model = model_for(3, floors={"lf": 8}, fixed=("4",),
                       objective=Objective(travel_weight="w", fixed_cost_per_area=3.0))

@@ -29,10 +29,12 @@ from hypothesis import strategies as st
 
 from optimizer.bench import CASE_KEYS, SUITE_KEYS
 from optimizer.cli import cli
+from optimizer.data.planfile import read_plan
 from optimizer.errors import InputError
-from optimizer.model import SCHEMA, bind, load_model
-from optimizer.plan import read_plan
-from optimizer.verify import verify
+from optimizer.model.binding import bind
+from optimizer.model.parse import load_model
+from optimizer.model.schema import SCHEMA
+from optimizer.model.verify import verify
 
 LONG = os.environ.get("FUZZ") == "long"
 SCALE = 10 if LONG else 1

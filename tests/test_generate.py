@@ -8,10 +8,12 @@ from click.testing import CliRunner
 from scipy.sparse.csgraph import connected_components
 
 from optimizer.cli import cli
+from optimizer.data.generate import LAT_RANGE, LON_RANGE, random_planar
+from optimizer.data.load import load_instance
+from optimizer.data.nodelink import instance_json
 from optimizer.errors import InputError
-from optimizer.generate import LAT_RANGE, LON_RANGE, random_planar
-from optimizer.instance import instance_json, load_instance
-from optimizer.model import bind, load_model
+from optimizer.model.binding import bind
+from optimizer.model.parse import load_model
 
 
 @pytest.mark.parametrize("n", [3, 10, 250])

@@ -6,8 +6,10 @@ import numpy as np
 import pytest
 from conftest import grid_instance, line_instance
 
+from optimizer.data.instance import Instance, great_circle_km
+from optimizer.data.load import load_instance
+from optimizer.data.nodelink import write_instance
 from optimizer.errors import InstanceError
-from optimizer.instance import Instance, great_circle_km, load_instance, write_instance
 
 HELSINKI = (24.9384, 60.1699)
 OULU = (25.4651, 65.0121)

@@ -20,8 +20,8 @@ from click.testing import CliRunner, Result
 from conftest import BACKENDS, ROOT
 
 from optimizer.cli import cli
-from optimizer.files import STAGE_PREFIX
-from optimizer.outputs import OUTPUT_FILES
+from optimizer.output.write import OUTPUT_FILES
+from optimizer.staging import STAGE_PREFIX
 
 NO_MODEL = ROOT / "models" / "pohjois-pohjanmaa-4-5-areas.toml"
 PATH_MODEL = ROOT / "benchmarks" / "models" / "smoke" / "path5-floor.toml"

@@ -8,10 +8,11 @@ import numpy as np
 import pytest
 from conftest import bind, line_instance, model_for
 
-from optimizer.instance import load_instance
-from optimizer.model import load_model
-from optimizer.plan import OUTSIDE, UNASSIGNED, Plan, read_plan
-from optimizer.verify import verify
+from optimizer.data.load import load_instance
+from optimizer.data.plan import OUTSIDE, UNASSIGNED, Plan
+from optimizer.data.planfile import read_plan
+from optimizer.model.parse import load_model
+from optimizer.model.verify import verify
 
 ROOT = Path(__file__).resolve().parents[1]
 REAL_INSTANCE = ROOT / "instances" / "finland" / "pohjois-pohjanmaa.json"

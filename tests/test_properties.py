@@ -29,13 +29,13 @@ from scipy.optimize import linprog
 from scipy.spatial import Delaunay
 
 from optimizer.backends import Status
+from optimizer.data.instance import Instance
 from optimizer.errors import InfeasibleModelError
-from optimizer.figures import evaluate
-from optimizer.formulation import build
-from optimizer.instance import Instance
-from optimizer.model import Problem
+from optimizer.mip.formulation import build
+from optimizer.model.evaluate import evaluate
+from optimizer.model.problem import Problem
+from optimizer.model.verify import verify
 from optimizer.solve import solve
-from optimizer.verify import verify
 
 GRID = 20
 REL = 1e-6

@@ -16,10 +16,13 @@ import numpy as np
 import pytest
 from conftest import ROOT, line_instance, model_for
 
+from optimizer.data.load import load_instance
+from optimizer.data.nodelink import write_instance
+from optimizer.data.orlib import parse_orlib_pmed, parse_orlib_pmedcap
 from optimizer.errors import InstanceError, ModelError
-from optimizer.instance import load_instance, write_instance
-from optimizer.model import Balance, bind, load_model, parse_model
-from optimizer.readers import parse_orlib_pmed, parse_orlib_pmedcap
+from optimizer.model.binding import bind
+from optimizer.model.parse import load_model, parse_model
+from optimizer.model.schema import Balance
 
 LIT = ROOT / "instances" / "literature"
 MODELS = ROOT / "benchmarks" / "models"

@@ -18,16 +18,18 @@ from click.testing import CliRunner
 from conftest import ROOT, line_instance
 
 from optimizer.cli import cli
+from optimizer.cli.progress import ProgressLine
+from optimizer.data.plan import Plan
+from optimizer.data.planfile import read_plan
+from optimizer.decisions.matched import compare
 from optimizer.errors import InputError
-from optimizer.figures import evaluate
-from optimizer.model import bind, load_model
-from optimizer.plan import Plan, read_plan
-from optimizer.progress import ProgressLine
-from optimizer.report import area_table, members_list, plan_title, status_words
-from optimizer.reporting.comparison import compare
-from optimizer.reporting.html import report_html
-from optimizer.reporting.interactive import PlanLayer, map_html
-from optimizer.reporting.run import load_run
+from optimizer.model.binding import bind
+from optimizer.model.evaluate import evaluate
+from optimizer.model.parse import load_model
+from optimizer.output.map_html import PlanLayer, map_html
+from optimizer.output.report_html import report_html
+from optimizer.output.run_dir import load_run
+from optimizer.output.text import area_table, members_list, plan_title, status_words
 from optimizer.solve import solve
 
 MODEL = ROOT / "models" / "pohjois-pohjanmaa-4-5-areas.toml"
@@ -249,7 +251,7 @@ def test_map_labels_never_overlap(seed):
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    from optimizer.maps import _OFFSETS, _place_labels
+    from optimizer.output.map_png import _OFFSETS, _place_labels
 
     rng = np.random.default_rng(seed)
     fig, ax = plt.subplots(figsize=(4, 4), dpi=100)

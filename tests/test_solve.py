@@ -8,8 +8,8 @@ from conftest import bind, brute_force, grid_instance, line_instance, model_for
 
 from optimizer.backends import Status
 from optimizer.errors import InfeasibleModelError
+from optimizer.model.verify import verify
 from optimizer.solve import solve
-from optimizer.verify import verify
 
 
 def test_path_floor_forces_one_four_split(backend, strategy):
@@ -91,7 +91,7 @@ def test_lock_and_max_distance(backend):
 
 def test_area_range_picks_cheapest_count_with_fixed_cost(backend):
     # Fixed cost 10 per area: one area (cost 6 of travel + 10) beats two (3 + 20).
-    from optimizer.model import Objective
+    from optimizer.model.schema import Objective
 
     inst = line_instance(range(5), {"lf": [1] * 5})
     obj = Objective(travel_weight="w", fixed_cost_per_area=10.0)
@@ -112,7 +112,7 @@ def test_disconnected_graph_needs_an_area_per_part(backend):
 
 
 def test_staffing_cost_counts_whole_ftes(backend):
-    from optimizer.model import Objective, Staffing
+    from optimizer.model.schema import Objective, Staffing
 
     inst = line_instance(range(4), {"js": [150, 10, 10, 150]})
     st = Staffing(caseload=100, min_fte=0, cost_per_fte=1000, attribute="js")

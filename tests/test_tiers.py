@@ -12,11 +12,12 @@ import pytest
 from conftest import ROOT, bind, brute_force, grid_instance, line_instance, model_for
 
 from optimizer.backends import Status
+from optimizer.data.plan import Plan
 from optimizer.errors import InfeasibleModelError
-from optimizer.model import Objective, load_model
-from optimizer.plan import Plan
+from optimizer.model.parse import load_model
+from optimizer.model.schema import Objective
+from optimizer.model.verify import verify
 from optimizer.solve import solve
-from optimizer.verify import verify
 
 HEADER = "service,tier,group,name_fi,name_en,driver,unit_cost,staff,reason\n"
 
@@ -64,7 +65,7 @@ SERVICES = ("area_office,regional,common,Toimisto,Office,area,5,0,one office per
 
 @pytest.mark.parametrize("tier", ["organiser", "regional"])
 def test_moving_a_service_between_tiers_changes_optimum_and_money(tmp_path, backend, tier):
-    from optimizer.economics.finance import settle
+    from optimizer.economics.settle import settle
 
     problem = bind(model_from(tmp_path, TIERS_MODEL, SERVICES.format(tier=tier)), LINE5)
     sol = solve(problem, backend=backend)
@@ -257,7 +258,7 @@ def test_staff_rows_match_brute_force(tmp_path, backend, whole):
 
 @pytest.mark.parametrize("whole", ["true", "false"])
 def test_deficit_bound_matches_brute_force(tmp_path, backend, whole):
-    from optimizer.economics.finance import settle
+    from optimizer.economics.settle import settle
 
     free = bind(model_from(tmp_path, MONEY_MODEL.format(whole=whole, bound=""),
                            MONEY_SERVICES), MONEY_LINE)

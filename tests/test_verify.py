@@ -8,11 +8,11 @@ import numpy as np
 import pytest
 from conftest import bind, grid_instance, line_instance, model_for
 
-from optimizer.figures import evaluate
-from optimizer.model import Objective, Staffing
-from optimizer.plan import UNASSIGNED, Plan
-from optimizer.precheck import diagnose
-from optimizer.verify import verify
+from optimizer.data.plan import UNASSIGNED, Plan
+from optimizer.model.evaluate import evaluate
+from optimizer.model.precheck import diagnose
+from optimizer.model.schema import Objective, Staffing
+from optimizer.model.verify import verify
 
 # Five municipalities a..e (codes "0".."4") at 0..4 on a line; neighbours consecutive.
 LINE = line_instance(range(5), {"lf": [1] * 5})

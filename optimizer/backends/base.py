@@ -19,7 +19,7 @@ from typing import ClassVar, TypeVar
 import numpy as np
 
 from ..errors import BackendError
-from ..milp import MILP
+from ..mip.milp import MILP
 from ..stopping import Deadline, StopRequest
 
 T = TypeVar("T")

@@ -35,8 +35,8 @@ from typing import NamedTuple
 import numpy as np
 
 from ..errors import BackendError
-from ..files import remove_stale
-from ..milp import MILP
+from ..mip.milp import MILP
+from ..staging import remove_stale
 from ..stopping import Deadline, _prctl, die_with_parent
 from .base import (
     POLL_SECONDS,

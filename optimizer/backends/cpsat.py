@@ -33,7 +33,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from ..errors import BackendError
-from ..milp import MILP
+from ..mip.milp import MILP
 from ..stopping import Deadline
 from .base import (
     Backend,

@@ -18,7 +18,7 @@ from functools import cache
 
 import numpy as np
 
-from ..milp import MILP
+from ..mip.milp import MILP
 from ..stopping import Deadline
 from .base import Backend, SolverResult, Status, keep_start, run_interruptible
 

@@ -25,7 +25,7 @@ from functools import cache
 import numpy as np
 
 from ..errors import BackendError
-from ..milp import MILP
+from ..mip.milp import MILP
 from ..stopping import Deadline
 from .base import (
     Backend,

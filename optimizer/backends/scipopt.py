@@ -23,7 +23,7 @@ from functools import cache
 
 import numpy as np
 
-from ..milp import MILP, RowBlock
+from ..mip.milp import MILP, RowBlock
 from ..stopping import Deadline
 from .base import (
     Backend,

@@ -3,6 +3,7 @@ the largest number of areas, two plans compared, minimal change from a reference
 Pareto fronts of two objective terms and scenario sweeps on a Dask cluster."""
 
 from .areas import count_bound, greedy_most_areas, most_areas
+from .base import Decision, SolveOptions
 from .exemptions import (
     ExemptArea,
     exempted_areas,
@@ -10,7 +11,7 @@ from .exemptions import (
     fewest_exemptions,
     with_exemptions,
 )
-from .run import Decision, SolveOptions, solve_model
+from .question import solve_model
 
 __all__ = [
     "Decision", "ExemptArea", "SolveOptions", "count_bound", "exempted_areas",

@@ -24,12 +24,12 @@ import numpy as np
 from scipy.sparse.csgraph import connected_components
 
 from ..backends import Status
-from ..contiguity import pieces
-from ..model import Problem
-from ..plan import Plan
-from ..verify import verify
+from ..data.plan import Plan
+from ..mip.contiguity import pieces
+from ..model.problem import Problem
+from ..model.verify import verify
+from .base import Decision, SolveOptions
 from .exemptions import declare_short, tidy
-from .run import Decision, SolveOptions
 
 HEURISTIC_SECONDS = 3.0
 """Time the greedy start may take."""

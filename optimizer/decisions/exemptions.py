@@ -16,15 +16,17 @@ import textwrap
 from dataclasses import dataclass, replace
 
 from ..backends import Status
+from ..data.plan import Plan
 from ..errors import InfeasibleModelError
-from ..figures import evaluate
-from ..heuristic import heuristic_plan
-from ..model import Exemptions, Problem, bind
-from ..plan import Plan
-from ..report import WIDTH, region_name
-from ..solve import Solution
+from ..model.binding import bind
+from ..model.evaluate import evaluate
+from ..model.problem import Problem
+from ..model.schema import Exemptions
+from ..output.text import WIDTH, region_name
+from ..result import Solution
+from ..search.heuristic import heuristic_plan
 from ..stopping import Deadline
-from .run import Decision, SolveOptions
+from .base import Decision, SolveOptions
 
 EXPLAIN_SECONDS = 20.0
 """Most time spent finding how many exemptions an infeasible model would need."""

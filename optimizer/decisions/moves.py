@@ -4,25 +4,24 @@
 change area (areas matched one to one so that the fewest move, formulation (M));
 `--max-moves 0,2,4,...` solves one point per bound, each started from the
 previous point's plan (feasible for every larger bound), and reports how much of
-the unconstrained optimum's gain each bound buys.
-"""
+the unconstrained optimum's gain each bound buys."""
 
 from __future__ import annotations
 
-import csv
-import io
 import time
 from dataclasses import dataclass, replace
-from pathlib import Path
 
 import numpy as np
 
-from ..figures import evaluate
-from ..model import Problem, ReferenceAreas
-from ..plan import Plan, moved
-from ..verify import verify
+from .._moved import getattr_for
+from ..data.matching import moved
+from ..data.plan import Plan
+from ..model.evaluate import evaluate
+from ..model.problem import Problem, ReferenceAreas
+from ..model.verify import verify
+from .base import Decision, SolveOptions
 from .exemptions import declare_short
-from .run import Decision, SolveOptions, solve_model
+from .question import reference_start, solve_model
 
 
 @dataclass(frozen=True, eq=False)
@@ -97,13 +96,6 @@ class MovesCurve:
         return out
 
 
-def reference_start(problem: Problem):
-    """The reference plan itself as a start (its short areas declared exempt when the
-    model allows exemptions), or None when it breaks a rule of the problem."""
-    plan = problem.reference.plan
-    if problem.exemptions is not None:
-        plan = declare_short(problem, plan)
-    return plan if verify(problem, plan).ok else None
 
 
 def moves_curve(problem: Problem, steps: list[int], options: SolveOptions | None = None, *,
@@ -206,81 +198,12 @@ def _better(problem: Problem, a: Plan, b: Plan) -> Plan:
     return b if va is not None and vb is not None and vb < va - 1e-9 else a
 
 
-def curve_csv(curve: MovesCurve) -> str:
-    rows = curve.rows()
-    buf = io.StringIO()
-    w = csv.DictWriter(buf, fieldnames=list(rows[0]), lineterminator="\n")
-    w.writeheader()
-    for r in rows:
-        w.writerow({k: ("" if v is None else v) for k, v in r.items()})
-    return buf.getvalue()
-
-
-def curve_table(curve: MovesCurve) -> str:
-    """The curve as a terminal table (≤ 100 columns)."""
-    head = f"{'max moves':>9}  {'moves':>5}  {'cost €/yr':>12}  {'bound €/yr':>12}  " \
-           f"{'gain €/yr':>10}  {'of optimum':>10}  {'status':<17}  {'time s':>6}"
-    lines = [head, "-" * len(head)]
-    for r in curve.rows():
-        def num(v, fmt):
-            return "–" if v is None else format(v, fmt)
-        lines.append(f"{r['max_moves']!s:>9}  {num(r['moves'], 'd'):>5}  "
-                     f"{num(r['cost'], ',.0f'):>12}  {num(r['bound'], ',.0f'):>12}  "
-                     f"{num(r['gain'], ',.0f'):>10}  "
-                     f"{num(r['share_of_optimum_gain'], '.1%'):>10}  {r['status']:<17}  "
-                     f"{r['wall_time_s']:>6.1f}")
-    if curve.reference_cost is not None:
-        lines.append(f"the reference plan itself costs {curve.reference_cost:,.0f} €/yr")
-    return "\n".join(lines)
-
-
-def write_curve(curve: MovesCurve, out: Path, title: str) -> list[Path]:
-    """moves.csv and moves.png in `out` (atomically)."""
-    from ..files import staged_directory
-
-    with staged_directory(Path(out)) as stage:
-        (stage / "moves.csv").write_text(curve_csv(curve), encoding="utf-8")
-        _plot(curve, stage / "moves.png", title)
-    return [Path(out) / "moves.csv", Path(out) / "moves.png"]
-
-
-def _plot(curve: MovesCurve, path: Path, title: str) -> None:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    pts = [p for p in curve.points if p.cost is not None]
-    fig, ax = plt.subplots(figsize=(7, 4.2), dpi=130)
-    xs = [p.max_moves for p in pts]
-    ys = [p.cost for p in pts]
-    ax.plot(xs, ys, "-", color="#1f77b4", zorder=1)
-    for p in pts:
-        proven = p.decision.proven
-        ax.scatter([p.max_moves], [p.cost], zorder=2, s=28,
-                   facecolor="#1f77b4" if proven else "white", edgecolor="#1f77b4")
-    if curve.reference_cost is not None:
-        ax.axhline(curve.reference_cost, color="#d62728", ls="--", lw=1,
-                   label="reference plan as it is")
-    if curve.optimum_cost is not None:
-        ax.axhline(curve.optimum_cost, color="#2ca02c", ls=":", lw=1.2,
-                   label="optimum without a limit on moves"
-                   + ("" if curve.optimum.proven else " (not proven)"))
-    ax.set_xlabel("most municipalities moved")
-    ax.set_ylabel("cost €/yr")
-    ax.set_title(title, fontsize=10)
-    ax.yaxis.set_major_formatter(matplotlib.ticker.StrMethodFormatter("{x:,.0f}"))
-    ax.legend(fontsize=8, title="filled: proven optimal", title_fontsize=7)
-    ax.grid(alpha=0.3)
-    fig.tight_layout()
-    fig.savefig(path)
-    plt.close(fig)
-
-
 def is_proven(curve: MovesCurve) -> bool:
     return all(p.decision.proven for p in curve.points) and (
         curve.optimum is None or curve.optimum.proven)
 
 
-__all__ = ["MovePoint", "MovesCurve", "curve_csv", "curve_table", "is_proven",
-           "moves_curve", "write_curve"]
+__all__ = ["MovePoint", "MovesCurve", "greedy_moves", "is_proven", "moves_curve"]
+
+
+__getattr__ = getattr_for(__name__)  # names moved to optimizer.output in 0.2

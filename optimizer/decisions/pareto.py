@@ -5,28 +5,26 @@ solves (min X then min Y with X at its minimum; min Y then min X with Y at its
 minimum). Between them, for ε on a grid of Y values, min X s.t. Y ≤ ε, then min Y
 s.t. X at that optimum, so every point found is non-dominated when both solves
 are proven. A point whose solves were stopped by a limit is kept but marked
-unproven; dominated and repeated points are dropped.
-"""
+unproven; dominated and repeated points are dropped."""
 
 from __future__ import annotations
 
-import csv
-import io
 from dataclasses import dataclass, replace
-from pathlib import Path
 
 import numpy as np
 
+from .._moved import getattr_for
 from ..backends import Status
-from ..model import Problem
-from ..solve import Solution
-from ..terms import LABELS, UNITS
+from ..model.problem import Problem
+from ..result import Solution
+from .base import SolveOptions
 from .exemptions import tidy
-from .run import SolveOptions
 
 PARETO_TERMS = ("cost", "travel", "fixed", "staffing", "total", "deficit", "exemptions",
                 "moves", "areas")
 """Terms a front may use (`cost` = fixed + staff cost; see `optimizer.terms`)."""
+
+
 REL_STEP = 1e-6
 """Relative tolerance when fixing a term at its optimum in the second solve."""
 
@@ -140,70 +138,4 @@ def non_dominated(points: list[ParetoPoint]) -> list[ParetoPoint]:
     return keep
 
 
-def front_csv(front: ParetoFront) -> str:
-    rows = front.rows()
-    buf = io.StringIO()
-    fields = list(rows[0]) if rows else ["point", front.x_term, front.y_term, "proven"]
-    w = csv.DictWriter(buf, fieldnames=fields, lineterminator="\n")
-    w.writeheader()
-    for r in rows:
-        w.writerow({k: ("" if v is None else v) for k, v in r.items()})
-    return buf.getvalue()
-
-
-def front_table(front: ParetoFront) -> str:
-    """The front as a terminal table (≤ 100 columns)."""
-    hx = f"{front.x_term} {UNITS[front.x_term]}"
-    hy = f"{front.y_term} {UNITS[front.y_term]}"
-    head = f"{'point':>5}  {hx:>16}  {hy:>16}  {'areas':>5}  {'proven':<6}  leads"
-    lines = [head, "-" * 100]
-    for r in front.rows():
-        leads = r["leads"]
-        room = 100 - 56
-        leads = leads if len(leads) <= room else leads[: room - 1] + "…"
-        lines.append(f"{r['point']:>5}  {r[front.x_term]:>16,.0f}  {r[front.y_term]:>16,.0f}  "
-                     f"{r['areas']:>5}  {'yes' if r['proven'] else 'no':<6}  {leads}")
-    return "\n".join(lines)
-
-
-def write_front(front: ParetoFront, out: Path, title: str) -> list[Path]:
-    """pareto.csv, pareto.png and each point's plan (plans/point-NN.csv), as one set."""
-    from ..files import staged_directory
-
-    with staged_directory(Path(out)) as stage:
-        (stage / "pareto.csv").write_text(front_csv(front), encoding="utf-8")
-        _plot(front, stage / "pareto.png", title)
-        plans = stage / "plans"
-        plans.mkdir()
-        for k, p in enumerate(front.points, start=1):
-            (plans / f"point-{k:02d}.csv").write_text(p.solution.plan.to_csv(),
-                                                      encoding="utf-8")
-    return [Path(out) / "pareto.csv", Path(out) / "pareto.png", Path(out) / "plans"]
-
-
-def _plot(front: ParetoFront, path: Path, title: str) -> None:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    fig, ax = plt.subplots(figsize=(6.5, 4.5), dpi=130)
-    xs = [p.x for p in front.points]
-    ys = [p.y for p in front.points]
-    ax.step(xs, ys, where="post", color="#999999", lw=0.8, zorder=1)
-    for k, p in enumerate(front.points, start=1):
-        ax.scatter([p.x], [p.y], s=36, zorder=2, edgecolor="#1f77b4",
-                   facecolor="#1f77b4" if p.proven else "white")
-        ax.annotate(f"{k}: {len(p.solution.figures.areas)} areas", (p.x, p.y),
-                    textcoords="offset points", xytext=(5, 4), fontsize=7)
-    ax.set_xlabel(f"{LABELS[front.x_term]} ({UNITS[front.x_term]})")
-    ax.set_ylabel(f"{LABELS[front.y_term]} ({UNITS[front.y_term]})")
-    fmt = matplotlib.ticker.StrMethodFormatter("{x:,.0f}")
-    ax.xaxis.set_major_formatter(fmt)
-    ax.yaxis.set_major_formatter(fmt)
-    ax.set_title(title + ("" if front.proven else "\n(hollow: not proven optimal)"),
-                 fontsize=10)
-    ax.grid(alpha=0.3)
-    fig.tight_layout()
-    fig.savefig(path)
-    plt.close(fig)
+__getattr__ = getattr_for(__name__)  # names moved to optimizer.output in 0.2

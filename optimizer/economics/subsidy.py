@@ -16,11 +16,11 @@ from pathlib import Path
 
 import numpy as np
 
+from ..data.planfile import normalise_code
 from ..errors import FinanceError, InstanceError
-from ..plan import normalise_code
 from ..values import LARGEST
 from .cents import allocate, to_cents
-from .terms import SubsidySource
+from .contract import SubsidySource
 
 FILE_COLUMNS = ("code", "subsidy_eur")
 

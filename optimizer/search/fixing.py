@@ -23,7 +23,7 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from ..milp import MILP, RowBlock
+from ..mip.milp import MILP, RowBlock
 
 ROOT_ROUNDS = 25
 """Most separation rounds at the root."""

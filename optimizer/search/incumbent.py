@@ -19,10 +19,10 @@ from dataclasses import replace
 
 import numpy as np
 
-from ..figures import evaluate
-from ..formulation import candidate_pairs
-from ..model import Problem
-from ..plan import Plan
+from ..data.plan import Plan
+from ..mip.formulation import candidate_pairs
+from ..model.evaluate import evaluate
+from ..model.problem import Problem
 
 DESCENT_STEPS = 6
 """Most re-centring steps from one lead set."""

@@ -1,0 +1,92 @@
+"""`optimizer bench`: a benchmark suite run, checked against the known optima.
+"""
+
+from __future__ import annotations
+
+import sys
+from contextlib import nullcontext
+from pathlib import Path
+
+import click
+
+from ..backends import NAMES
+from ..errors import InputError
+from ..mip.formulation import STRATEGIES
+from ..values import MAX_THREADS
+from .app import cli, handles_errors
+from .options import _Number
+from .progress import ProgressLine
+
+
+@cli.command()
+@click.argument("suite")
+@click.option("--backends", help="Comma-separated back ends (default: the suite's).")
+@click.option("--contiguity", help="Comma-separated strategies: cuts,flow (default: the suite's).")
+@click.option("--time-limit", "-t", type=_Number(lo=0, lo_open=True),
+              help="Wall-clock seconds per solve (default: the suite's).")
+@click.option("--repeat", "-r", type=click.IntRange(min=1), help="Runs per configuration.")
+@click.option("--threads", type=click.IntRange(0, MAX_THREADS),
+              help="Solver threads (0 or unset: each back end's own default).")
+@click.option("--only", help="Comma-separated instance ids or glob patterns (e.g. 'NH,*-hess').")
+@click.option("--out", "-o", type=click.Path(dir_okay=False, path_type=Path),
+              help="Write the table as CSV (with machine, versions and commit), "
+                   "rewritten after every configuration.")
+@click.option("--best-known", type=click.Path(dir_okay=False, path_type=Path),
+              default=Path("benchmarks/best_known.csv"), show_default=True)
+@click.option("--scheduler", metavar="ADDRESS",
+              help="Run the configurations on an existing Dask cluster (tcp://host:8786).")
+@click.option("--workers", "-w", type=click.IntRange(min=1),
+              help="Run them on a local Dask cluster with this many workers (times then "
+                   "include the contention).")
+@click.option("--quiet", "-q", is_flag=True, help="No progress line, only the table.")
+@click.option("--levers-off", metavar="NAMES",
+              help="Switch speed-ups off for an ablation: root, fixing, incumbent "
+                   "(comma-separated).")
+@handles_errors
+def bench(suite, backends, contiguity, time_limit, repeat, threads, only, out, best_known,
+          scheduler, workers, quiet, levers_off):
+    """Run a benchmark SUITE (a name in benchmarks/suites/ or a TOML path).
+
+    Every plan is verified. Exits 1 when a plan fails verification, an optimum
+    differs from a known optimum, or a known-infeasible model gets a plan.
+    """
+    from .. import bench as b
+
+    s = b.load_suite(b.suite_path(suite))
+    from ..search.levers import Levers
+
+    Levers.parse(levers_off)  # a bad name is bad input before anything runs
+    split = lambda v: tuple(x.strip() for x in v.split(",") if x.strip()) if v else None  # noqa: E731
+    for name in split(backends) or ():
+        if name not in NAMES:
+            raise InputError(f"--backends: unknown back end {name!r}")
+    for name in split(contiguity) or ():
+        if name not in STRATEGIES:
+            raise InputError(f"--contiguity: unknown strategy {name!r}")
+
+    from ..cluster import dask_client
+
+    cluster = dask_client(scheduler, workers) if scheduler or workers else nullcontext()
+    with ProgressLine(not quiet, first=f"suite {s.name}", unit="configurations") as progress, \
+            cluster as client:
+        def finished(rs) -> None:
+            progress.done(len(rs))
+            if out is not None:
+                b.write_csv(rs, out)
+
+        rows = b.run_suite(s, b.load_references(best_known), backends=split(backends),
+                           strategies=split(contiguity), time_limit=time_limit, repeat=repeat,
+                           threads=threads, only=split(only), progress=progress,
+                           on_row=finished, client=client, levers_off=levers_off)
+    click.echo(b.table(rows))
+    meta = b.machine()
+    click.echo(f"\n{meta['date']} · {meta['cpu']} · {meta['cores']} cores · Python "
+               f"{meta['python']} · commit {meta['commit']}")
+    if out is not None:
+        b.write_csv(rows, out)
+        click.echo(f"results written to {out}")
+    problems = b.check(rows)
+    for line in problems:
+        click.echo(f"FAIL {line}", err=True)
+    if problems:
+        sys.exit(1)

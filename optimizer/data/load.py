@@ -1,0 +1,63 @@
+"""`load_instance`: any instance file by its format (node-link JSON or OR-Library).
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from ..errors import InstanceError
+from .instance import METRICS, Instance
+from .nodelink import from_node_link
+
+if TYPE_CHECKING:
+    pass
+
+
+FORMATS = ("node-link", "orlib-pmed", "orlib-pmedcap")
+"""Instance file formats `load_instance` reads (the last two via `optimizer.readers`)."""
+
+
+def load_instance(
+    path: str | Path, *, format: str = "node-link", name_attribute: str | None = None,
+    lon_attribute: str | None = None, lat_attribute: str | None = None,
+    distance: str | None = None,
+) -> Instance:
+    """Read an instance file of the given format (see `FORMATS`).
+
+    For node-link JSON (a `.gpkg` of the same stem is its geometry) the
+    attribute keys say which node attribute holds the name and the longitude /
+    latitude (default `name`, `lon`, `lat`). `distance` is one of `METRICS`;
+    None keeps the file's own choice (its matrix if it has one, else great-circle).
+    """
+    path = Path(path)
+    if format not in FORMATS:
+        raise InstanceError(
+            f"{path}: unknown instance format {format!r} (known: {', '.join(FORMATS)})"
+        )
+    if distance is not None and distance not in METRICS:
+        raise InstanceError(
+            f"{path}: unknown distance {distance!r} (known: {', '.join(METRICS)})"
+        )
+    if format != "node-link":
+        from .orlib import read_orlib
+
+        given = [k for k, v in (("name_attribute", name_attribute),
+                                ("lon_attribute", lon_attribute),
+                                ("lat_attribute", lat_attribute)) if v is not None]
+        if given:
+            raise InstanceError(f"{path}: format {format!r} has no node attributes to map "
+                                f"({', '.join(given)})")
+        return read_orlib(path, format, distance=distance)
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise InstanceError(f"instance file not found: {path}") from None
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise InstanceError(f"instance file {path} is not valid JSON: {exc}") from None
+    gpkg = path.with_suffix(".gpkg")
+    return from_node_link(data, default_name=path.stem, source=str(path),
+                          geometry_path=gpkg if gpkg.exists() else None,
+                          name_key=name_attribute, lon_key=lon_attribute, lat_key=lat_attribute,
+                          metric=distance)

@@ -1,0 +1,102 @@
+"""The objective's terms, computed from a plan alone: what a plan costs, and in which parts.
+
+The objective of a problem is Σ weight_t · term_t over these terms. The model's
+own objective weighs fixed cost, travel and staff by 1 and each moved
+municipality by `reference.cost_per_move`; the decisions (the fewest
+exemptions, the largest area count, Pareto fronts) weigh them otherwise, and
+`[limits]` bounds any of them. The formulation builds the same terms as
+coefficient vectors; the verifier and `figures.evaluate` use these values.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import numpy as np
+
+from ..data.matching import moved
+from ..data.plan import Plan
+from .problem import Problem
+
+TERMS = ("fixed", "travel", "staffing", "exemptions", "moves", "areas", "deficit")
+"""Basic terms: fixed cost (€/yr), travel (€/yr, the priced weighted km), staff cost (€/yr),
+the number of exempted areas, of municipalities moved from the reference, of areas, and
+the largest net deficit of an area (€/yr: its production cost less its members'
+subsidies after the organiser's share, 0 if none has a deficit; needs [finance])."""
+DERIVED = {"cost": {"fixed": 1.0, "staffing": 1.0},
+           "total": {"fixed": 1.0, "travel": 1.0, "staffing": 1.0}}
+"""Sums of basic terms: `cost` is what running the areas costs (fixed and staff), `total`
+the model's objective without the price of moves."""
+UNITS = {"fixed": "€/yr", "travel": "€/yr", "staffing": "€/yr", "cost": "€/yr",
+         "total": "€/yr", "exemptions": "areas", "moves": "municipalities", "areas": "areas",
+         "deficit": "€/yr"}
+LABELS = {"fixed": "fixed cost", "travel": "travel cost", "staffing": "staff cost",
+          "cost": "fixed and staff cost", "total": "total cost", "exemptions": "exempted areas",
+          "moves": "moved municipalities", "areas": "areas",
+          "deficit": "largest net deficit of an area"}
+
+
+def expand(weights: Mapping[str, float]) -> dict[str, float]:
+    """Weights on basic terms only (derived terms spread over their parts)."""
+    out: dict[str, float] = {}
+    for term, w in weights.items():
+        for part, share in DERIVED.get(term, {term: 1.0}).items():
+            if part not in TERMS:
+                raise ValueError(f"unknown objective term {part!r}")
+            out[part] = out.get(part, 0.0) + w * share
+    return out
+
+
+def term_values(problem: Problem, plan: Plan) -> dict[str, float | None]:
+    """Every term (basic and derived) of `plan`; None where undefined (a lead outside the
+    instance leaves travel unknown; moves need a reference).
+
+    `staffing` is the areas' staff at their price per FTE (pay, per-FTE services, the
+    organiser's per-FTE cost inside its area); `fixed` is the rest of the money: the
+    areas' own and service costs and the organiser's common cost."""
+    areas = plan.areas()
+    price = problem.fte_price
+    production = staff = 0.0
+    travel: float | None = 0.0
+    deficit = 0.0 if problem.available is not None else None
+    for key, members in areas.items():
+        m = np.asarray(members, dtype=np.int64)
+        inside = isinstance(key, int)
+        cost = problem.production_cost(m, key if inside else None)
+        production += cost
+        if deficit is not None:
+            deficit = max(deficit, cost - float(problem.available[m].sum()))
+        fte = problem.fte_of(m) or 0.0
+        staff += fte * (float(price[key]) if inside else problem.production_fte_price)
+        if inside and travel is not None:
+            travel += float(problem.cost[m, key].sum())
+        else:
+            travel = None
+    common = problem.common_cost(areas) or 0.0
+    values: dict[str, float | None] = {
+        "fixed": production + common - staff,
+        "travel": travel,
+        "staffing": staff,
+        "exemptions": float(len(plan.exempt)),
+        "moves": (float(moved(plan, problem.reference.plan).sum())
+                  if problem.reference is not None else None),
+        "areas": float(len(areas)),
+        "deficit": deficit,
+    }
+    for name, parts in DERIVED.items():
+        vals = [values[p] for p in parts]
+        values[name] = None if any(v is None for v in vals) else float(sum(vals))
+    return values
+
+
+def objective_value(problem: Problem, values: Mapping[str, float | None]) -> float | None:
+    """Σ weight · term under the problem's weights; None when a weighted term is unknown."""
+    total = 0.0
+    for term, w in expand(problem.objective_weights).items():
+        if w == 0:
+            continue
+        v = values.get(term)
+        if v is None:
+            return None
+        total += w * v
+    return total

@@ -1,0 +1,121 @@
+"""Cheap checks that explain obvious infeasibility before any MIP is built."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..mip.contiguity import pieces
+from .problem import Problem
+
+
+def diagnose(problem: Problem) -> list[str]:
+    """Reasons why no plan can exist, each naming the municipalities involved ([] if none)."""
+    inst = problem.instance
+    reasons: list[str] = []
+    fixed = list(problem.fixed)
+
+    def names(idx) -> str:
+        idx = list(idx)
+        shown = ", ".join(inst.names[i] for i in idx[:8])
+        return shown + (f" and {len(idx) - 8} more" if len(idx) > 8 else "")
+
+    if len(fixed) > problem.k_max:
+        reasons.append(f"{len(fixed)} fixed leads ({names(fixed)}) but at most "
+                       f"{problem.k_max} areas")
+    for j in fixed:
+        if not problem.candidates[j]:
+            reasons.append(f"fixed lead {inst.label(j)} is not a candidate lead")
+        if j in problem.locks and problem.locks[j] != j:
+            reasons.append(f"fixed lead {inst.label(j)} is locked to "
+                           f"{inst.label(problem.locks[j])}")
+    n_cand = int(problem.candidates.sum())
+    if n_cand < problem.k_min:
+        reasons.append(f"{n_cand} candidate leads but at least {problem.k_min} areas")
+    for i, j in problem.locks.items():
+        if not problem.candidates[j]:
+            reasons.append(f"{inst.label(i)} is locked to {inst.label(j)}, "
+                           "which is not a candidate lead")
+        elif j in problem.locks and problem.locks[j] != j:
+            reasons.append(f"{inst.label(i)} is locked to {inst.label(j)}, "
+                           f"which is itself locked to {inst.label(problem.locks[j])}")
+        max_d = problem.model.max_distance_km
+        if max_d is not None and inst.distance[i, j] > max_d:
+            reasons.append(f"{inst.label(i)} is locked to {inst.label(j)}, "
+                           f"{inst.distance[i, j]:.1f} km away (maximum {max_d:g} km)")
+    served = problem.allowed.any(axis=1)
+    if not served.all():
+        reasons.append(f"no candidate lead may serve {names(np.flatnonzero(~served))} "
+                       "(maximum distance or locks)")
+    alone = np.flatnonzero((problem.allowed.sum(axis=1) == 1) & problem.allowed.diagonal())
+    if len(alone) > problem.k_max:
+        reasons.append(f"{len(alone)} municipalities ({names(alone)}) can only be served by "
+                       f"themselves (maximum distance, candidates or locks), so each leads an "
+                       f"area, but at most {problem.k_max} areas")
+
+    hard = [b for b in problem.floors if not b.exemptable]  # an exemption may waive the rest
+    for b in hard:
+        total = b.values.sum()
+        if total < problem.k_min * b.member_limit:
+            reasons.append(f"{b.attribute} totals {total:,.0f}: not enough for "
+                           f"{problem.k_min} areas with {b.label} {b.limit:,.0f}")
+    for b in problem.caps:
+        total = b.values.sum()
+        if total > problem.k_max * b.limit:
+            reasons.append(f"{b.attribute} totals {total:,.0f}: more than {problem.k_max} "
+                           f"areas can hold with {b.label} {b.limit:,.0f}")
+        over = np.flatnonzero(b.values > b.limit)
+        if len(over):
+            reasons.append(f"{names(over)} alone exceed(s) {b.label} {b.limit:,.0f}")
+
+    reasons += _two_tiers(problem, names)
+    if problem.contiguity:
+        comps = pieces(inst.adjacency, np.arange(inst.n))
+        if len(comps) > problem.k_max:
+            reasons.append(f"the graph has {len(comps)} separate parts but at most "
+                           f"{problem.k_max} areas; declare links (ferries) in "
+                           "[contiguity] links")
+        if len(comps) > 1:
+            for comp in comps:
+                if not problem.candidates[comp].any():
+                    reasons.append(f"separate part {{{names(comp)}}} has no candidate lead")
+                for b in hard:
+                    total = b.values[comp].sum() + b.offset
+                    if total < b.limit:
+                        reasons.append(f"separate part {{{names(comp)}}} has {b.attribute} "
+                                       f"{total:,.0f} < {b.label} {b.limit:,.0f}; it cannot "
+                                       "form an area of its own")
+    return reasons
+
+
+def _two_tiers(problem: Problem, names) -> list[str]:
+    """The organiser's area against the law; self-only fixed leads below a floor;
+    separate pairs that a lock joins."""
+    inst = problem.instance
+    out: list[str] = []
+    org = problem.organiser
+    if org is not None:
+        members = np.flatnonzero(problem.in_organiser_area)
+        for b in problem.organiser_floors:
+            total = b.values[members].sum()
+            if total < b.limit:
+                out.append(f"the organiser {inst.label(org)}'s area has {b.attribute} "
+                           f"{total:,.0f} < {b.limit:,.0f} (the law's floor)")
+        if problem.model.organiser.contiguous and problem.contiguity:
+            parts = pieces(inst.adjacency, members)
+            if len(parts) > 1:
+                stray = [i for p in parts if org not in p for i in p]
+                out.append(f"the organiser {inst.label(org)}'s area is not contiguous: "
+                           f"{names(stray)} cut off")
+    for j in problem.self_only:
+        if j not in problem.fixed:
+            continue
+        for b in problem.floors:
+            if b.values[j] + b.offset < b.limit:
+                out.append(f"{inst.label(j)} must produce alone but has {b.attribute} "
+                           f"{b.values[j] + b.offset:,.2f} < {b.label} {b.limit:,.2f}")
+    for a, b in problem.separate:
+        la, lb = problem.locks.get(a, a), problem.locks.get(b, b)
+        if la == lb and (a in problem.locks or b in problem.locks):
+            out.append(f"{inst.label(a)} and {inst.label(b)} must stay apart but locks put "
+                       f"both in the area of {inst.label(la)}")
+    return out

@@ -1,0 +1,106 @@
+"""A run directory read back: its certificate, its plan re-verified, and optional money.
+
+`solve --out` and `check --out` write a run directory; the report is made from
+it. The plan is read again, checked by the verifier against the model the run
+names, and its objective recomputed; a run whose numbers the model no longer
+reproduces is refused rather than reported.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from ..data.plan import Plan
+from ..data.planfile import read_plan
+from ..errors import InputError
+from ..model.binding import bind
+from ..model.evaluate import PlanFigures, evaluate
+from ..model.parse import load_model
+from ..model.problem import Problem
+from ..model.verify import Verification, verify
+
+OBJECTIVE_RTOL = 1e-6
+FINANCE_FILE = "finance.csv"
+"""Money per municipality, written by the finance model when a model has one."""
+
+
+@dataclass(frozen=True, eq=False)
+class Run:
+    """What a run directory holds, re-derived where it can be."""
+
+    directory: Path
+    summary: Mapping[str, Any]
+    problem: Problem
+    plan: Plan | None
+    figures: PlanFigures | None
+    verification: Verification | None
+    finance: tuple[Mapping[str, str], ...] = field(default_factory=tuple)
+
+    @property
+    def is_check(self) -> bool:
+        """A checked plan (`optimizer check`), not a solve: there is no solver certificate."""
+        return "status" not in self.summary
+
+
+def _read_json(path: Path) -> dict:
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise InputError(f"{path.parent}: not a run directory (no summary.json)") from None
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise InputError(f"{path}: cannot read: {exc}") from None
+    if not isinstance(data, dict):
+        raise InputError(f"{path}: expected a JSON object")
+    return data
+
+
+def read_finance(path: Path) -> tuple[dict[str, str], ...]:
+    """The rows of finance.csv (any columns), or () when the run has none."""
+    if not path.exists():
+        return ()
+    try:
+        with path.open(encoding="utf-8-sig", newline="") as fh:
+            return tuple(csv.DictReader(fh))
+    except (OSError, UnicodeDecodeError, csv.Error) as exc:
+        raise InputError(f"{path}: cannot read: {exc}") from None
+
+
+def load_run(directory: str | Path, model: str | Path | None = None) -> Run:
+    """Read a run directory; `model` overrides the model file its summary.json names."""
+    directory = Path(directory)
+    if not directory.is_dir():
+        raise InputError(f"{directory}: not a run directory")
+    summary = _read_json(directory / "summary.json")
+    model_file = model if model is not None else summary.get("model_file")
+    if not model_file:
+        raise InputError(f"{directory}/summary.json names no model file: pass --model")
+    if not Path(model_file).exists():
+        raise InputError(f"{directory}/summary.json names model file {model_file}, which is "
+                         "not found from here: pass --model")
+    planning = load_model(model_file)
+    areas = summary.get("areas")
+    problem = bind(planning)
+    plan = figs = ver = None
+    if (directory / "assignment.csv").exists():
+        plan = read_plan(directory / "assignment.csv", problem.instance)
+        if "status" in summary and areas:  # a solve: its area count may override the model's
+            k = len(areas)
+            if not problem.k_min <= k <= problem.k_max:
+                problem = bind(planning.with_areas(k))
+        figs = evaluate(problem, plan)
+        ver = verify(problem, plan)
+        claimed = summary.get("objective")
+        if (isinstance(claimed, int | float) and figs.objective is not None and not
+                math.isclose(claimed, figs.objective, rel_tol=OBJECTIVE_RTOL, abs_tol=1e-6)):
+            raise InputError(
+                f"{directory}/summary.json: objective {claimed:,.2f}, but the plan costs "
+                f"{figs.objective:,.2f} under {model_file}: the model changed since the run "
+                "(pass the model the run used with --model)")
+    return Run(directory, summary, problem, plan, figs, ver,
+               read_finance(directory / FINANCE_FILE))

@@ -1,0 +1,95 @@
+"""Write a plan's files as one set: assignment.csv, plan.csv, summary.json, areas.geojson,
+areas.gpkg, map.png and map.html."""
+
+from __future__ import annotations
+
+import contextlib
+import importlib
+import json
+import os
+import threading
+from collections.abc import Mapping
+from pathlib import Path
+
+from ..data.instance import Instance
+from ..data.plan import Plan
+from ..model.evaluate import PlanFigures
+from ..staging import OutputDir
+from .geometry import dissolved, municipalities, write_geojson
+from .map_png import write_map
+
+OUTPUT_FILES = ("assignment.csv", "plan.csv", "summary.json", "areas.geojson", "areas.gpkg",
+                "map.png", "map.html", "finance.csv", "report.html")
+"""Every file a run may write here (report.html comes from `optimizer report` on the
+folder); a new run removes those of an earlier run it does not write, so the folder
+never mixes two runs."""
+
+
+def output_seconds(instance: Instance) -> float:
+    """A generous estimate of the time `write_outputs` takes, kept back from a time limit:
+    with geometry (dissolving the areas, drawing both maps, the GeoPackage) 1 s + 8 ms per
+    municipality (the mainland's 292 took 1.7 s for the PNG alone on the 2 shared cores
+    under load), else 0.2 s."""
+    return 1.0 + 0.008 * instance.n if instance.geometry_path is not None else 0.2
+
+
+MAP_MODULES = ("geopandas", "pyogrio", "shapely", "matplotlib.pyplot", "folium",
+               "optimizer.reporting.interactive", "optimizer.reporting.geopackage")
+"""What writing the maps imports: about a second (several on a busy machine)."""
+_loading: threading.Thread | None = None
+
+
+def prepare_outputs() -> None:
+    """Start importing the map libraries in a background thread while the solver works
+    (the solvers release the GIL), so that neither the solve nor the writing after the
+    time limit waits for them; `write_outputs` joins the thread."""
+    global _loading
+    if _loading is not None:
+        return
+
+    def load() -> None:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        for name in MAP_MODULES:
+            with contextlib.suppress(ImportError):  # reported where it is used
+                importlib.import_module(name)
+
+    _loading = threading.Thread(target=load, name="optimizer-map-imports", daemon=True)
+    _loading.start()
+    # a fork while a module is half imported would leave the child waiting for its lock
+    os.register_at_fork(before=_loading.join)
+
+
+def write_outputs(out: Path | OutputDir, plan: Plan | None, figs: PlanFigures | None,
+                  summary: dict, title: str, extra: Mapping[str, str] | None = None
+                  ) -> list[Path]:
+    """Write every output into `out` at once: nothing is left half-written on failure,
+    and no file of an earlier run stays beside the new ones. `extra` maps more file
+    names to their text (such as finance.csv)."""
+    if _loading is not None:
+        _loading.join()
+    from .gpkg import write_geopackage
+    from .map_html import PlanLayer, write_map_html
+
+    target = out if isinstance(out, OutputDir) else OutputDir.open(Path(out))
+    with target:
+        stage = target.stage
+        for name, text in (extra or {}).items():
+            (stage / name).write_text(text, encoding="utf-8")
+        if plan is not None:
+            (stage / "assignment.csv").write_text(plan.to_csv(), encoding="utf-8")
+            (stage / "plan.csv").write_text(plan.to_area_csv(), encoding="utf-8")
+            areas = dissolved(plan, figs)
+            if areas is not None:
+                write_geojson(areas, stage / "areas.geojson")
+                write_geopackage(plan, figs, areas, municipalities(plan), stage / "areas.gpkg")
+                write_map(plan, areas, stage / "map.png", title)
+                write_map_html([PlanLayer("plan", plan, figs)], stage / "map.html", title=title)
+            else:
+                summary.setdefault("notes", []).append(
+                    "instance has no geometry: no GeoJSON, GeoPackage or map")
+        (stage / "summary.json").write_text(
+            json.dumps(summary, indent=2, ensure_ascii=False, allow_nan=False) + "\n",
+            encoding="utf-8")
+        return target.commit(replaces=OUTPUT_FILES)
