@@ -22,7 +22,7 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from .backends import NAMES, Status, available, version
+from .backends import NAMES, available, version
 from .errors import InfeasibleModelError, InputError, SuiteError
 from .mip.formulation import STRATEGIES
 from .model.binding import bind
@@ -30,6 +30,7 @@ from .model.parse import load_model
 from .model.verify import verify
 from .search.levers import Levers
 from .solve import solve
+from .status import Status
 from .values import integer, number, shown
 
 REL_TOL = 1e-6

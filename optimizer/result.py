@@ -5,11 +5,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .backends import Status
-from .backends.base import relative_gap
 from .data.plan import Plan
 from .model.evaluate import PlanFigures
 from .model.problem import Problem
+from .status import Status, relative_gap
 
 
 @dataclass(frozen=True, eq=False)

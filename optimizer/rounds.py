@@ -12,7 +12,6 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from .backends import Status
 from .data.plan import Plan
 from .errors import InfeasibleModelError, signal_name
 from .mip.formulation import build
@@ -41,14 +40,16 @@ from .search.levers import (
     Levers,
 )
 from .search.localsearch import search_plan
+from .status import Status
 from .stopping import Deadline, StopRequest
 
 OBJECTIVE_TOL = 1e-6
 
 
 @dataclass
-class _Run:
-    """Options, clock and work counters shared by the solves of one `solve` call."""
+class Rounds:
+    """Options, clock and work counters shared by the solves of one `solve` call; `one`
+    solves one area count."""
 
     engine: object
     strategy: str
@@ -66,9 +67,6 @@ class _Run:
     deterministic: bool = False
     nodes_used: int = 0
     levers: Levers = NO_LEVERS
-
-    def remaining(self) -> float | None:
-        return self.deadline.remaining()
 
     def nodes_left(self) -> int | None:
         return None if self.node_limit is None else max(self.node_limit - self.nodes_used, 0)
@@ -134,7 +132,7 @@ class _Run:
 
     def local_search(self, problem: Problem, form, root) -> Plan | None:
         """A first plan by the tabu search of search/localsearch.py, verified, or None."""
-        left = self.remaining()
+        left = self.deadline.remaining()
         budget = LOCAL_SECONDS if left is None else min(LOCAL_SECONDS, LOCAL_SHARE * left)
         lead = search_plan(problem, _lead_weight(problem, form, root), time_limit=budget,
                            halt=self.deadline.expired)
@@ -146,7 +144,7 @@ class _Run:
     def descent(self, problem: Problem, form, root, start: Plan | None) -> Plan | None:
         """A better incumbent from the lead-set descent (search/incumbent.py), each restricted
         problem solved exactly by the same back end without the levers."""
-        left = self.remaining()
+        left = self.deadline.remaining()
         budget = INCUMBENT_SECONDS if left is None else min(INCUMBENT_SECONDS,
                                                              INCUMBENT_SHARE * left)
         weight = _lead_weight(problem, form, root)
@@ -187,7 +185,7 @@ class _Run:
         root = None
         fixed = ""  # the share of pairs fixed, said in the message
         if self.levers.root and problem.k_max > 1 and not self.deadline.expired():
-            left = self.remaining()
+            left = self.deadline.remaining()
             root = root_relaxation(
                 milp, time_limit=None if left is None or self.deterministic else ROOT_SHARE * left,
                 threads=self.threads, deadline=self.deadline)
@@ -205,7 +203,7 @@ class _Run:
                 warm_start = heuristic_plan(problem, time_limit=None, deadline=self.deadline,
                                             steps=HEURISTIC_STEPS)
             else:
-                left = self.remaining()
+                left = self.deadline.remaining()
                 budget = HEURISTIC_SECONDS if left is None else min(HEURISTIC_SECONDS,
                                                                     HEURISTIC_SHARE * left)
                 if descent:
@@ -255,25 +253,25 @@ class _Run:
             return finish(Status.FEASIBLE if incumbent else Status.NO_SOLUTION, why)
 
         while True:
-            remaining = self.remaining()
+            remaining = self.deadline.remaining()
             if remaining is not None and remaining <= 0:
                 return stopped(self.why("between cut rounds" if rounds
                                         else "before the first solve"))
             start_vec = x0 if x0 is not None and milp.is_feasible(x0) else None
             self.say(f"round {rounds + 1}: {engine.name} on {milp.num_cols} columns, "
                      f"{milp.num_rows} rows ({time.perf_counter() - self.start:.1f} s)")
-            res = engine.solve(milp, time_limit=remaining, gap=self.gap, warm_start=start_vec,
-                               threads=self.threads, log=self.log, stop=self.deadline.request,
-                               node_limit=self.nodes_left(), deterministic=self.deterministic)
+            res = engine.solve(milp, deadline=self.deadline, gap=self.gap, warm_start=start_vec,
+                               threads=self.threads, log=self.log, node_limit=self.nodes_left(),
+                               deterministic=self.deterministic)
             if start_vec is not None and not _consistent(milp, res) \
                     and res.status.has_solution and not self.deadline.expired():
                 # HiGHS has been seen to report the objective of its presolved start with the
                 # start's own values: solve the round again without the start.
                 self.notes.append("the back end's answer with the start did not match its "
                                   "values; that round was solved again without the start")
-                res = engine.solve(milp, time_limit=self.remaining(), gap=self.gap,
+                res = engine.solve(milp, deadline=self.deadline, gap=self.gap,
                                    threads=self.threads, log=self.log,
-                                   stop=self.deadline.request, node_limit=self.nodes_left(),
+                                   node_limit=self.nodes_left(),
                                    deterministic=self.deterministic)
             rounds += 1
             nodes += res.nodes or 0

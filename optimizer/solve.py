@@ -21,7 +21,7 @@ from dataclasses import replace
 from functools import partial
 
 from .backends import PORTFOLIO as BACKEND_PORTFOLIO
-from .backends import Status, get_backend
+from .backends import get_backend
 from .backends.cbc import remove_stale_folders
 from .data.plan import Plan
 from .errors import BackendError, InfeasibleModelError
@@ -31,10 +31,11 @@ from .model.objective import expand
 from .model.precheck import diagnose
 from .model.problem import Problem
 from .result import Solution
-from .rounds import _proves, _Run, _signal
+from .rounds import Rounds, _proves, _signal
 from .search.heuristic import heuristic_plan
 from .search.levers import HEURISTIC_SECONDS, HEURISTIC_STARTS_ALONE, HEURISTIC_STEPS, Levers
 from .search.parallel import cores, run_all
+from .status import Status
 from .stopping import Deadline, StopRequest
 from .values import MAX_THREADS, integer, number
 
@@ -100,8 +101,7 @@ def solve(
     threads = opts.threads if threads is None else integer(threads, "threads", lo=0,
                                                            hi=MAX_THREADS)
     since = time.perf_counter() if since is None else since
-    deadline = Deadline(None if limit is None else since + limit - min(reserve, limit / 2),
-                        stop)
+    deadline = Deadline.within(limit, since=since, reserve=reserve, request=stop)
     node_limit = node_limit if node_limit is not None else opts.node_limit
     deterministic = opts.deterministic if deterministic is None else deterministic
     notes = [*problem.notes, *(f"warm start: {note}" for note in
@@ -129,7 +129,7 @@ def solve(
             engine.require("warm_start", "start from a given plan")
         if node_limit is not None:
             engine.require("node_limit", "stop after a number of branch-and-bound nodes")
-        run = _Run(
+        run = Rounds(
             engine=engine, strategy=strategy, start=since, deadline=deadline,
             time_limit=limit, gap=gap,
             threads=threads or None,  # 0 asks for the back end's own default
@@ -215,7 +215,7 @@ def heuristic_solution(problem: Problem, *, time_limit: float | None = None,
     Within a time limit the heuristic takes 80 % of it and the LP bound the rest; in
     deterministic mode the heuristic counts steps instead."""
     start = time.perf_counter() if since is None else since
-    deadline = Deadline(None if time_limit is None else start + time_limit, stop)
+    deadline = Deadline.within(time_limit, since=start, request=stop)
     reasons = diagnose(problem)
     if reasons:
         raise InfeasibleModelError("the model cannot be satisfied: " + "; ".join(reasons))
@@ -228,7 +228,7 @@ def heuristic_solution(problem: Problem, *, time_limit: float | None = None,
         plan = heuristic_plan(problem, time_limit=budget, deadline=deadline,
                               starts=HEURISTIC_STARTS_ALONE)
     lp = get_backend("highs").solve(build(problem, "cuts").milp.relaxation(),
-                                    time_limit=deadline.remaining(), stop=stop)
+                                    deadline=deadline)
     bound = lp.objective if lp.status is Status.OPTIMAL else None
     if say is not None:
         say(f"heuristic: {'a plan' if plan else 'no plan'} in {time.perf_counter() - start:.2f} s")

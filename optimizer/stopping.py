@@ -110,6 +110,17 @@ class Deadline:
     def after(cls, seconds: float | None, request: StopRequest | None = None) -> Deadline:
         return cls(None if seconds is None else time.perf_counter() + seconds, request)
 
+    @classmethod
+    def within(cls, limit: float | None, *, since: float | None = None, reserve: float = 0.0,
+               request: StopRequest | None = None) -> Deadline:
+        """A command's deadline: `limit` seconds counted from `since` (a `time.perf_counter`
+        instant, default now), less `reserve` seconds (at most half the limit) kept for the
+        work after it, such as writing the outputs."""
+        if limit is None:
+            return cls(None, request)
+        since = time.perf_counter() if since is None else since
+        return cls(since + limit - min(reserve, limit / 2), request)
+
     def stopped(self) -> bool:
         """Whether a stop was requested (as opposed to the clock running out)."""
         return self.request is not None and self.request.is_set()

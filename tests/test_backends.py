@@ -19,7 +19,7 @@ from optimizer.errors import BackendError
 from optimizer.mip import formulation
 from optimizer.mip.milp import MILP, RowBlock
 from optimizer.model.parse import load_model
-from optimizer.stopping import StopRequest
+from optimizer.stopping import Deadline, StopRequest
 
 needs_cpsat = pytest.mark.skipif("cpsat" not in BACKENDS, reason="OR-Tools is not installed")
 needs_scip = pytest.mark.skipif("scip" not in BACKENDS, reason="OR-Tools SCIP is not installed")
@@ -139,7 +139,7 @@ def test_a_time_limited_run_claims_optimal_only_when_proven(name, harder, harder
     # no solver finishes in 0.05 s. A run may finish (then it must be the optimum); it
     # may never claim more than it proved, at any speed.
     milp, _ = harder
-    res = get_backend(name).solve(milp, time_limit=0.05)
+    res = get_backend(name).solve(milp, deadline=Deadline.after(0.05))
     assert_truthful(res, milp, harder_optimum)
 
 
@@ -147,7 +147,7 @@ def test_a_time_limited_run_claims_optimal_only_when_proven(name, harder, harder
                                   if "warm_start" in REGISTRY[b].capabilities])
 def test_warm_start_is_never_lost(name, harder, harder_optimum):
     milp, start = harder
-    res = get_backend(name).solve(milp, time_limit=0.05, warm_start=start)
+    res = get_backend(name).solve(milp, warm_start=start, deadline=Deadline.after(0.05))
     assert res.status.has_solution, (res.status, res.message)
     assert res.objective <= milp.objective(start) + REL * abs(milp.objective(start))
     assert_truthful(res, milp, harder_optimum)
@@ -161,7 +161,7 @@ def test_a_stopped_run_never_claims_a_bound_above_a_known_point(name, harder):
     flipped = replace(milp, c=-milp.c)
     known = flipped.objective(start)
     for limit in (0.001, 0.05):
-        res = get_backend(name).solve(flipped, time_limit=limit)
+        res = get_backend(name).solve(flipped, deadline=Deadline.after(limit))
         assert res.status in (Status.OPTIMAL, Status.FEASIBLE, Status.NO_SOLUTION), res.message
         if res.status is Status.OPTIMAL:  # finished after all: then it beats the known point
             assert res.objective <= known and res.bound >= res.objective - REL * abs(known)
@@ -175,11 +175,11 @@ def test_a_stop_requested_before_the_solve_stops_it(name, harder):
     milp, start = harder
     request = StopRequest()
     request.set()
-    res = get_backend(name).solve(milp, stop=request)
+    res = get_backend(name).solve(milp, deadline=Deadline(None, request))
     assert res.status is Status.NO_SOLUTION, (res.status, res.message)
     assert "stopped on request" in res.message
     if "warm_start" in REGISTRY[name].capabilities:
-        res = get_backend(name).solve(milp, stop=request, warm_start=start)
+        res = get_backend(name).solve(milp, warm_start=start, deadline=Deadline(None, request))
         assert res.status is Status.FEASIBLE, (res.status, res.message)
         assert res.objective == pytest.approx(milp.objective(start))
 
@@ -196,7 +196,7 @@ def test_a_stop_requested_during_the_solve_keeps_the_answer_truthful(name, harde
         timer = threading.Timer(0.2, request.set)
         timer.start()
         try:
-            res = get_backend(name).solve(milp, stop=request, warm_start=warm)
+            res = get_backend(name).solve(milp, warm_start=warm, deadline=Deadline(None, request))
         finally:
             timer.cancel()
         assert_truthful(res, milp, harder_optimum)
@@ -337,7 +337,7 @@ def test_cbc_interrupted_past_its_limit_still_reports_its_incumbent(monkeypatch,
     milp, start = harder
     for warm in (None, start):
         request = stop_when_started(monkeypatch, "cbc")
-        res = get_backend("cbc").solve(milp, time_limit=100, stop=request, warm_start=warm)
+        res = get_backend("cbc").solve(milp, warm_start=warm, deadline=Deadline.after(100, request))
         assert res.status is not Status.ERROR, res.message
         assert_truthful(res, milp, harder_optimum)
         if warm is not None:
@@ -354,11 +354,11 @@ def test_cbc_that_cannot_be_stopped_is_a_limit_not_an_error(monkeypatch, harder)
     milp, start = harder
     monkeypatch.setattr(cbc, "GRACE_SECONDS", 0.0)
     request = stop_when_started(monkeypatch, "cbc")
-    res = get_backend("cbc").solve(milp, time_limit=100, stop=request)
+    res = get_backend("cbc").solve(milp, deadline=Deadline.after(100, request))
     assert res.status is Status.NO_SOLUTION, (res.status, res.message)
     assert "killed" in res.message or "before it could report" in res.message
     request = stop_when_started(monkeypatch, "cbc")
-    res = get_backend("cbc").solve(milp, time_limit=100, warm_start=start, stop=request)
+    res = get_backend("cbc").solve(milp, warm_start=start, deadline=Deadline.after(100, request))
     assert res.status is Status.FEASIBLE, (res.status, res.message)
     assert res.objective == pytest.approx(milp.objective(start))
 

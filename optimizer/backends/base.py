@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import importlib.util
-import math
 import os
 import sys
 import threading
@@ -12,7 +11,6 @@ from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from enum import StrEnum
 from functools import cache
 from typing import ClassVar, TypeVar
 
@@ -20,7 +18,8 @@ import numpy as np
 
 from ..errors import BackendError
 from ..mip.milp import MILP
-from ..stopping import Deadline, StopRequest
+from ..status import Status, relative_gap
+from ..stopping import Deadline
 
 T = TypeVar("T")
 
@@ -40,25 +39,8 @@ def _findable(module: str) -> bool:
         return False
 
 
-class Status(StrEnum):
-    """What a solve proved. Only OPTIMAL claims optimality (within the stated gap)."""
-
-    OPTIMAL = "optimal"
-    FEASIBLE = "feasible-at-limit"
-    INFEASIBLE = "infeasible"
-    NO_SOLUTION = "no-solution-at-limit"
-    ERROR = "error"
-
-    @property
-    def has_solution(self) -> bool:
-        return self in (Status.OPTIMAL, Status.FEASIBLE)
 
 
-def relative_gap(objective: float | None, bound: float | None) -> float | None:
-    """|objective − bound| / max(|objective|, 1e-9), the convention of HiGHS and Gurobi."""
-    if objective is None or bound is None or not math.isfinite(bound):
-        return None
-    return abs(objective - bound) / max(abs(objective), 1e-9)
 
 
 @dataclass(frozen=True, eq=False)
@@ -115,20 +97,20 @@ class Backend(ABC):
         self,
         milp: MILP,
         *,
-        time_limit: float | None = None,
+        deadline: Deadline | None = None,
         gap: float = 0.0,
         warm_start: np.ndarray | None = None,
         threads: int | None = None,
         log: bool = False,
-        stop: StopRequest | None = None,
         node_limit: int | None = None,
         deterministic: bool = False,
     ) -> SolverResult:
         """Minimise `milp` and return what was proven.
 
-        `time_limit` is wall-clock seconds from the call, kept to within
-        `GRACE_SECONDS` however the solver checks its clock; `stop`, when set
-        (by a signal handler or another thread), ends the solve the same way.
+        `deadline` (the caller's one clock and stop request; None: no limit) is kept
+        to within `GRACE_SECONDS` however the solver checks its clock; a stop
+        requested on it (by a signal handler or another thread) ends the solve the
+        same way.
         `node_limit` bounds branch-and-bound nodes (a work limit that gives the
         same answer at any speed); `deterministic` asks for a run whose answer
         does not depend on thread timing. The solver log (`log`) goes to stderr.

@@ -223,13 +223,14 @@ class CbcBackend(Backend):
         m = re.search(r"Version:\s*(\S+)", out)
         return f"CBC {m.group(1) if m else 'unknown'}"
 
-    def solve(self, milp, *, time_limit=None, gap=0.0, warm_start=None, threads=None, log=False,
-              stop=None, node_limit=None, deterministic=False):
+    def solve(self, milp, *, deadline=None, gap=0.0, warm_start=None, threads=None, log=False,
+              node_limit=None, deterministic=False):
         exe = cbc_path()
         if exe is None:
             raise BackendError("CBC binary not found (it ships with the 'pulp' package)")
         start = time.perf_counter()
-        deadline = Deadline.after(time_limit, stop)
+        deadline = deadline or Deadline()
+        time_limit = deadline.remaining()
         remove_stale_folders()
         with tempfile.TemporaryDirectory(prefix=f"{TEMP_PREFIX}{os.getpid()}-") as tmp:
             tmp = Path(tmp)

@@ -304,16 +304,17 @@ class CpSatBackend(Backend):
 
         return f"CP-SAT (OR-Tools {ortools.__version__})"
 
-    def solve(self, milp: MILP, *, time_limit: float | None = None, gap: float = 0.0,
+    def solve(self, milp: MILP, *, deadline: Deadline | None = None, gap: float = 0.0,
               warm_start: np.ndarray | None = None, threads: int | None = None,
-              log: bool = False, stop=None, node_limit: int | None = None,
+              log: bool = False, node_limit: int | None = None,
               deterministic: bool = False) -> SolverResult:
         from ortools.sat.python import cp_model
 
         if node_limit is not None:
             self.require("node_limit", "stop after a number of branch-and-bound nodes")
         start = time.perf_counter()
-        deadline = Deadline.after(time_limit, stop)
+        deadline = deadline or Deadline()
+        time_limit = deadline.remaining()
         try:
             t = translate(milp, deadline)
         except StoppedEarly:

@@ -19,8 +19,9 @@ from functools import cache
 import numpy as np
 
 from ..mip.milp import MILP
+from ..status import Status
 from ..stopping import Deadline
-from .base import Backend, SolverResult, Status, keep_start, run_interruptible
+from .base import Backend, SolverResult, keep_start, run_interruptible
 
 
 def highs_lp(milp: MILP):
@@ -90,12 +91,13 @@ class HighsBackend(Backend):
     def version(cls) -> str:
         return f"HiGHS {new_highs().version()}"
 
-    def solve(self, milp, *, time_limit=None, gap=0.0, warm_start=None, threads=None, log=False,
-              stop=None, node_limit=None, deterministic=False):
+    def solve(self, milp, *, deadline=None, gap=0.0, warm_start=None, threads=None, log=False,
+              node_limit=None, deterministic=False):
         import highspy
 
         start = time.perf_counter()
-        deadline = Deadline.after(time_limit, stop)
+        deadline = deadline or Deadline()
+        time_limit = deadline.remaining()
         h = new_highs()
         if log:
             # The log goes to stderr through HiGHS's logging callback, never to stdout.

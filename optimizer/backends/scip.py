@@ -72,15 +72,16 @@ class ScipBackend(Backend):
         own = _pywraplp().Solver.CreateSolver("SCIP").SolverVersion()  # "SCIP 10.0.0 [LP ...]"
         return f"{own} (OR-Tools {ortools.__version__})"
 
-    def solve(self, milp: MILP, *, time_limit: float | None = None, gap: float = 0.0,
+    def solve(self, milp: MILP, *, deadline: Deadline | None = None, gap: float = 0.0,
               warm_start: np.ndarray | None = None, threads: int | None = None,
-              log: bool = False, stop=None, node_limit: int | None = None,
+              log: bool = False, node_limit: int | None = None,
               deterministic: bool = False) -> SolverResult:
         if threads is not None and threads != 1:
             self.require("threads", f"use {threads} threads (SCIP here runs on one)")
         pywraplp = _pywraplp()
         start = time.perf_counter()
-        deadline = Deadline.after(time_limit, stop)
+        deadline = deadline or Deadline()
+        time_limit = deadline.remaining()
         solver = pywraplp.Solver.CreateSolver("SCIP")
         try:
             xs = _load(solver, milp, deadline)

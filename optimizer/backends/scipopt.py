@@ -166,9 +166,9 @@ class ScipOptBackend(Backend):
         pyscipopt = _module()
         return f"SCIP {pyscipopt.Model().version()} (PySCIPOpt {pyscipopt.__version__})"
 
-    def solve(self, milp: MILP, *, time_limit: float | None = None, gap: float = 0.0,
+    def solve(self, milp: MILP, *, deadline: Deadline | None = None, gap: float = 0.0,
               warm_start: np.ndarray | None = None, threads: int | None = None,
-              log: bool = False, stop=None, node_limit: int | None = None,
+              log: bool = False, node_limit: int | None = None,
               deterministic: bool = False) -> SolverResult:
         if threads is not None and threads != 1:
             self.require("threads", f"use {threads} threads (SCIP here runs on one)")
@@ -181,7 +181,8 @@ class ScipOptBackend(Backend):
         m.setParam("limits/gap", float(gap))
         if node_limit is not None:
             m.setParam("limits/totalnodes", int(node_limit))
-        deadline = Deadline.after(time_limit, stop)
+        deadline = deadline or Deadline()
+        time_limit = deadline.remaining()
         m.includeEventhdlr(_watch(pyscipopt, deadline), "deadline",
                            "interrupts the solve at the deadline or on a stop request")
         try:

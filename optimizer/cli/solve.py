@@ -11,7 +11,7 @@ from pathlib import Path
 
 import click
 
-from ..backends import NAMES, Status
+from ..backends import NAMES
 from ..data.planfile import read_plan
 from ..economics.settle import settle
 from ..errors import InfeasibleModelError, InputError
@@ -33,6 +33,7 @@ from ..output.text import (
 )
 from ..output.write import output_seconds, prepare_outputs, write_outputs
 from ..staging import OutputDir
+from ..status import Status
 from ..stopping import StopRequest
 from .app import _STARTED, _plain_console, cli, handles_errors
 from .options import _model_options, _move_steps, _Number, _regional_option

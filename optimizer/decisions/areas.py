@@ -23,11 +23,11 @@ from dataclasses import replace
 import numpy as np
 from scipy.sparse.csgraph import connected_components
 
-from ..backends import Status
 from ..data.plan import Plan
 from ..mip.contiguity import pieces
 from ..model.problem import Problem
 from ..model.verify import verify
+from ..status import Status
 from .base import Decision, SolveOptions
 from .exemptions import declare_short, tidy
 

@@ -7,10 +7,10 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from ..backends import Status
 from ..model.problem import Problem
 from ..result import Solution
 from ..solve import solve
+from ..status import Status
 from ..stopping import Deadline, StopRequest
 
 
@@ -40,8 +40,8 @@ class SolveOptions:
         """The command's deadline (for the work between the solves, such as starts)."""
         limit = self.time_limit if self.time_limit is not None else \
             problem.model.solver.time_limit
-        return Deadline(None if limit is None else
-                        self.started + limit - min(self.reserve, limit / 2), self.stop)
+        return Deadline.within(limit, since=self.started, reserve=self.reserve,
+                               request=self.stop)
 
     def say(self, message: str) -> None:
         if self.progress is not None:

@@ -15,7 +15,6 @@ import math
 import textwrap
 from dataclasses import dataclass, replace
 
-from ..backends import Status
 from ..data.plan import Plan
 from ..errors import InfeasibleModelError
 from ..model.binding import bind
@@ -25,6 +24,7 @@ from ..model.schema import Exemptions
 from ..output.text import WIDTH, region_name
 from ..result import Solution
 from ..search.heuristic import heuristic_plan
+from ..status import Status
 from ..stopping import Deadline
 from .base import Decision, SolveOptions
 

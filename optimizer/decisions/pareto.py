@@ -14,9 +14,9 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from .._moved import getattr_for
-from ..backends import Status
 from ..model.problem import Problem
 from ..result import Solution
+from ..status import Status
 from .base import SolveOptions
 from .exemptions import tidy
 
