@@ -31,7 +31,7 @@ from .model.verify import verify
 from .search.levers import Levers
 from .solve import solve
 from .status import Status
-from .values import integer, number, shown
+from .values import count_range, integer, number, shown
 
 REL_TOL = 1e-6
 """Relative tolerance when comparing an optimum with the best known value."""
@@ -173,10 +173,11 @@ def load_suite(path: Path) -> Suite:
         model = (path.parent / _string(case["model"], f"{at}.model", str(path))).resolve()
         areas = case.get("areas")
         if areas is not None:
-            areas = _area_range(areas, f"{at}.areas", str(path))
+            areas = count_range(areas, f"{at}.areas", where=str(path), error=SuiteError)
         leads = case.get("regional_leads")
         if leads is not None:
-            leads = _area_range(leads, f"{at}.regional_leads", str(path), least=0)
+            leads = count_range(leads, f"{at}.regional_leads", least=0, where=str(path),
+                                error=SuiteError)
         case_id = _string(case.get("id", model.stem), f"{at}.id", str(path))
         if any(c.id == case_id for c in cases):
             raise SuiteError(f"{path}: instance id {case_id!r} appears twice (ids key the "
@@ -207,14 +208,6 @@ def load_suite(path: Path) -> Suite:
     )
 
 
-def _area_range(value, key: str, where: str, least: int = 1) -> tuple[int, int]:
-    if isinstance(value, list) and len(value) == 2:
-        lo, hi = (integer(v, key, where=where, lo=least, error=SuiteError) for v in value)
-        if lo > hi:
-            raise SuiteError(f"{where}: '{key}' needs min <= max, got {value!r}")
-        return lo, hi
-    k = integer(value, key, where=where, lo=least, error=SuiteError)
-    return k, k
 
 
 REFERENCE_COLUMNS = ("instance", "objective", "status")

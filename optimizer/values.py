@@ -9,6 +9,7 @@ claim ("infeasible"), a dropped rule or a hang.
 from __future__ import annotations
 
 import math
+import re
 from typing import Any
 
 from .errors import InputError
@@ -89,3 +90,33 @@ def shown(value: Any, width: int = 40) -> str:
     """`repr(value)` cut to `width` characters, for one-line messages."""
     text = repr(value)
     return text if len(text) <= width else text[: width - 1] + "…"
+
+
+def count_range(value: Any, key: str, *, least: int = 1, where: str = "",
+                error: type[InputError] = InputError, words: str = "") -> tuple[int, int]:
+    """An integer range (lo, hi) with `least` ≤ lo ≤ hi, from an integer, a pair [lo, hi]
+    (a model file) or the text 'K', 'K1-K2' or 'K1..K2' (the command line).
+
+    The one parser of area and lead counts; `words` names what else the key accepts
+    (such as '"max"') in the message."""
+    prefix = f"{where}: " if where else ""
+    if isinstance(value, str):
+        m = re.fullmatch(r"\s*(\d{1,9})\s*(?:(?:-|\.\.)\s*(\d{1,9})\s*)?", value)
+        pair = (int(m.group(1)), int(m.group(2) or m.group(1))) if m else None
+    elif isinstance(value, int) and not isinstance(value, bool):
+        pair = (value, value)
+    elif (isinstance(value, list | tuple) and len(value) == 2
+          and all(isinstance(c, int) and not isinstance(c, bool) for c in value)):
+        pair = (value[0], value[1])
+    else:
+        pair = None
+    if pair is None:
+        form = "K or K1-K2" if isinstance(value, str) else "an integer or [min, max]"
+        raise error(f"{prefix}'{key}' must be {form}{f' or {words}' if words else ''}, "
+                    f"got {shown(value)}")
+    lo, hi = pair
+    if lo == hi and lo < least:
+        raise error(f"{prefix}'{key}' must be at least {least}, got {lo}")
+    if not least <= lo <= hi:
+        raise error(f"{prefix}'{key}' needs {least} <= min <= max, got {shown(value)}")
+    return lo, hi

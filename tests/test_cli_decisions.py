@@ -118,7 +118,7 @@ def test_pareto_front_of_cost_and_travel(tmp_path):
     (["solve", REGION, "--max-moves", "3"], "--max-moves and --cost-per-move need --reference"),
     (["solve", REGION, "--exemptions", "many"], "--exemptions"),
     (["solve", REGION, "--exemption-mode", "allowed"], "exemptions.max"),
-    (["pareto", REGION, "--x", "beauty"], "--x: unknown term"),
+    (["pareto", REGION, "--x", "beauty"], "'beauty' is not one of"),
     (["sweep", REGION, "--set", "floors.labour_force"], "--set: expected key=v1"),
     (["sweep", REGION, "--set", "areas.colour=4,5"], "unknown key 'areas.colour'"),
 ])

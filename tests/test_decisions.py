@@ -20,7 +20,7 @@ from optimizer.data.matching import moved
 from optimizer.data.plan import Plan
 from optimizer.decisions import SolveOptions, count_bound, solve_model
 from optimizer.decisions.areas import greedy_most_areas, most_areas
-from optimizer.decisions.exemptions import declare_short, exempted_areas, explain_infeasible
+from optimizer.decisions.exemptions import declare_short, exempted_areas
 from optimizer.decisions.moves import moves_curve
 from optimizer.decisions.pareto import pareto_front
 from optimizer.errors import BackendError
@@ -28,6 +28,7 @@ from optimizer.model.evaluate import evaluate
 from optimizer.model.problem import reference_areas
 from optimizer.model.schema import Exemptions
 from optimizer.model.verify import verify
+from optimizer.output.text import explain_infeasible
 from optimizer.solve import solve
 
 

@@ -16,9 +16,9 @@ from hypothesis import strategies as st
 
 from optimizer.data.plan import Plan
 from optimizer.data.planfile import read_plan
-from optimizer.economics.cents import allocate, to_cents
+from optimizer.economics.cents import allocate, format_cents, to_cents
 from optimizer.economics.contract import SubsidySource
-from optimizer.economics.settle import Finance, format_cents, settle
+from optimizer.economics.settle import Finance, settle
 from optimizer.economics.subsidy import read_subsidies, subsidies
 from optimizer.errors import FinanceError
 from optimizer.model.evaluate import evaluate

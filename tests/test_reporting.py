@@ -21,7 +21,9 @@ from optimizer.cli import cli
 from optimizer.cli.progress import ProgressLine
 from optimizer.data.plan import Plan
 from optimizer.data.planfile import read_plan
-from optimizer.decisions.matched import compare
+from optimizer.decisions.compare import compare
+from optimizer.economics.cents import money
+from optimizer.economics.settle import settle
 from optimizer.errors import InputError
 from optimizer.model.binding import bind
 from optimizer.model.evaluate import evaluate
@@ -33,6 +35,7 @@ from optimizer.output.text import area_table, members_list, plan_title, status_w
 from optimizer.solve import solve
 
 MODEL = ROOT / "models" / "pohjois-pohjanmaa-4-5-areas.toml"
+SEED = ROOT / "models" / "pohjois-pohjanmaa.toml"
 SCENARIO = "models/pohjois-pohjanmaa-4-5-areas.toml"  # the earlier reading: 4-5 areas in all
 PLAN_2025 = ROOT / "instances" / "finland" / "employment_areas_2025.csv"
 
@@ -159,7 +162,7 @@ def test_moves_follow_matched_areas():
 
 def test_report_of_a_run_shows_certificate_areas_and_map(run_dir):
     run = load_run(run_dir)
-    assert run.verification.ok and run.finance == ()
+    assert run.verification.ok and run.finance is None
     text = report_html(run)
     assert "proven optimal" in text and "every rule holds" in text
     assert text.count('<tr class="total">') == 1
@@ -167,17 +170,26 @@ def test_report_of_a_run_shows_certificate_areas_and_map(run_dir):
     assert not re.search(r"<script[^>]+src=", text)
 
 
-def test_report_shows_the_money_when_the_run_has_finance(run_dir, tmp_path):
-    copy = tmp_path / "run"
-    shutil.copytree(run_dir, copy)
-    (copy / "finance.csv").write_text(
-        "code,name,subsidy_eur,net_eur\n564,Oulu,1000.5,-20\n009,Alavieska,12,3\n",
-        encoding="utf-8")
-    text = report_html(load_run(copy))
+def test_report_money_is_recomputed_not_read_from_finance_csv(tmp_path):
+    """The report shows who pays what from the model and the plan: an edited finance.csv
+    in the folder changes nothing, and the table's total row is the sum of its rows."""
+    out = tmp_path / "seed"
+    with pytest.MonkeyPatch.context() as mp:
+        mp.chdir(ROOT)
+        result = CliRunner().invoke(cli, ["solve", str(SEED), "--out", str(out), "--quiet"])
+    assert result.exit_code == 0, result.output
+    (out / "finance.csv").write_text("code,name,net_eur\n564,Oulu,9999999.99\n",
+                                     encoding="utf-8")
+    run = load_run(out)
+    fin = settle(run.problem, run.plan)
+    text = report_html(run)
     section = text[text.index('<section id="finance">'):]
     section = section[:section.index("</section>")]
-    assert section.count("<tr>") == 3  # the head and two rows
-    assert '<td class="num">1,000.50</td>' in section and "Alavieska" in section
+    assert "9,999,999.99" not in section and section.count("<tr>") == run.problem.n + 1
+    net = [int(m.net) for m in fin.municipalities]
+    assert f'<td class="num">{money(sum(net), decimals=True)}</td></tr></tbody>' in section
+    oulu = next(m for m in fin.municipalities if m.name == "Oulu")
+    assert f'<td class="num">{money(oulu.subsidy, decimals=True)}</td>' in section
 
 
 def test_report_refuses_a_run_the_model_no_longer_reproduces(run_dir, tmp_path):

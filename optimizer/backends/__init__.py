@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from ..errors import BackendError
-from .base import Backend, SolverResult, Status
+from ..status import Status
+from .base import Backend, SolverResult
 from .cbc import CbcBackend
 from .cpsat import CpSatBackend
 from .highs import HighsBackend
@@ -16,10 +17,20 @@ REGISTRY: dict[str, type[Backend]] = {
 
 
 PORTFOLIO = ("highs", "scipopt")
-"""The back ends `portfolio` races (solve.py), one process each."""
-NAMES = (*REGISTRY, "heuristic", "portfolio")
-"""Every name a model, the command line or a suite may give as back end: the solvers, the
-heuristic alone, and the portfolio."""
+"""The back ends `portfolio` races (optimizer/solve.py), one process each."""
+DESCRIPTIONS: dict[str, str] = {
+    **{name: cls.summary for name, cls in REGISTRY.items()},
+    "portfolio": f"{' and '.join(PORTFOLIO)} raced in parallel, the first proof wins",
+    "heuristic": "a quick verified plan with the LP bound, never called optimal",
+}
+"""Every name a model, the command line or a suite may give as back end, with what it is:
+the solvers, the portfolio and the heuristic alone."""
+NAMES = tuple(DESCRIPTIONS)
+
+
+def describe_backends() -> str:
+    """`name (what it is)` for every back end, for help texts."""
+    return "; ".join(f"{name} ({what})" for name, what in DESCRIPTIONS.items())
 
 
 def available(name: str) -> bool:
@@ -57,5 +68,5 @@ def installed_backends() -> list[str]:
     return [name for name, cls in REGISTRY.items() if cls.available()]
 
 
-__all__ = ["NAMES", "PORTFOLIO", "REGISTRY", "Backend", "SolverResult", "Status", "available",
-           "get_backend", "installed_backends", "version"]
+__all__ = ["DESCRIPTIONS", "NAMES", "PORTFOLIO", "REGISTRY", "Backend", "SolverResult", "Status",
+           "available", "describe_backends", "get_backend", "installed_backends", "version"]

@@ -79,6 +79,8 @@ class Backend(ABC):
     """A thin translation of `MILP` into one solver. Subclasses declare what they support."""
 
     name: ClassVar[str]
+    summary: ClassVar[str]
+    """What it is, in a few words (help texts list it)."""
     capabilities: ClassVar[frozenset[str]]
     module: ClassVar[str] = ""
     """The Python module the back end needs; `available` checks it can be found."""

@@ -294,6 +294,7 @@ class CpSatBackend(Backend):
     """CP-SAT: integer programs only; see the module docstring for the translation."""
 
     name = "cpsat"
+    summary = "OR-Tools CP-SAT, integer coefficients"
     module = "ortools.sat.python.cp_model"
     capabilities = frozenset({"warm_start", "threads"})
 

@@ -83,6 +83,7 @@ def new_highs():
 
 class HighsBackend(Backend):
     name = "highs"
+    summary = "the default: HiGHS in cut rounds, the incumbent as a cutoff"
     module = "highspy"
     capabilities = frozenset({"warm_start", "fractional_objective", "threads", "node_limit"})
 

@@ -54,6 +54,7 @@ class ScipBackend(Backend):
     """SCIP: single-threaded; see the module docstring."""
 
     name = "scip"
+    summary = "SCIP through OR-Tools, cut rounds"
     capabilities = frozenset({"warm_start", "fractional_objective", "node_limit"})
 
     @classmethod

@@ -157,6 +157,7 @@ class ScipOptBackend(Backend):
     """SCIP via PySCIPOpt; lazy rows (contiguity) are separated inside its tree."""
 
     name = "scipopt"
+    summary = "SCIP through PySCIPOpt, contiguity separated inside one tree"
     module = "pyscipopt"
     capabilities = frozenset({"warm_start", "fractional_objective", "lazy_rows", "node_limit"})
 

@@ -1,8 +1,9 @@
-"""The command group's plumbing: named errors to exit codes, one-line usage errors, the clock.
+"""The command line's plumbing: named errors to exit codes, one-line usage errors, the clock.
 
 Exit codes: 0 success, 1 infeasible / no solution / a plan that breaks rules,
 2 bad input (one line naming the file, key or municipality; no traceback),
-130 / 143 stopped by SIGINT / SIGTERM (128 + the signal's number).
+130 / 143 stopped by SIGINT / SIGTERM (128 + the signal's number). This is the
+one place that maps the toolkit's named errors to them.
 """
 
 from __future__ import annotations
@@ -17,19 +18,24 @@ import time
 
 import click
 
-from .. import __version__
 from ..errors import BackendError, InfeasibleModelError, InputError, Interrupted, OptimizerError
 from ..stopping import StopRequest, process_age, stop_on_signals
 
+EXIT_CODES: tuple[tuple[type[Exception], int], ...] = (
+    (InputError, 2), (BackendError, 2), (InfeasibleModelError, 1), (OptimizerError, 1))
+"""A named error's exit code: the first entry whose type it is."""
 
-def _plain_console():
-    """A stderr console that never draws a live line (the solver's own log is printing)."""
-    from rich.console import Console
-
-    return Console(stderr=True, force_terminal=False, force_interactive=False)
+_started: float | None = None
 
 
-def _fail(message: str, code: int) -> None:
+def started() -> float:
+    """When this process started (`time.perf_counter` scale; now when not run by `run`): a
+    time limit counts from here, so start-up and reading the files count too."""
+    return _started if _started is not None else time.perf_counter()
+
+
+def fail(message: str, code: int) -> None:
+    """One `error:` line on stderr and the exit code."""
     click.echo(f"error: {message}", err=True)
     sys.exit(code)
 
@@ -42,7 +48,6 @@ def handles_errors(fn):
     a second signal) the command ends at once, its staged files removed, with 128 + the
     signal's number.
     """
-
     wants_stop = "stop" in inspect.signature(fn).parameters
 
     @functools.wraps(fn)
@@ -56,12 +61,8 @@ def handles_errors(fn):
         except Interrupted as exc:
             click.echo(f"{exc} before the run finished; no partial file was kept", err=True)
             sys.exit(128 + exc.signum)
-        except (InputError, BackendError) as exc:
-            _fail(str(exc), 2)
-        except InfeasibleModelError as exc:
-            _fail(str(exc), 1)
         except OptimizerError as exc:
-            _fail(str(exc), 1)
+            fail(str(exc), next(code for kind, code in EXIT_CODES if isinstance(exc, kind)))
 
     return wrapper
 
@@ -88,32 +89,38 @@ class _UsageError(click.UsageError):
         click.echo(f"error: {self.message}", err=True)
 
 
-class _Command(_OneLineErrors, click.Command):
-    pass
+class Command(_OneLineErrors, click.Command):
+    """A command whose usage errors are one line."""
 
 
-class _Group(_OneLineErrors, click.Group):
-    command_class = _Command
-    group_class = type  # sub-groups are _Group too
+class Group(_OneLineErrors, click.Group):
+    """A group whose commands and sub-groups are `Command` and `Group`."""
+
+    command_class = Command
+    group_class = type  # sub-groups are Group too
 
 
-@click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
-@click.version_option(__version__, prog_name="optimizer")
-def cli() -> None:
-    """Design contiguous production areas (employment areas) exactly, with free MIP solvers."""
+def command(name: str | None = None, **settings):
+    """`click.command` with one-line usage errors and the toolkit's error handling."""
+    def decorate(fn):
+        return click.command(name, cls=Command, **settings)(handles_errors(fn))
+    return decorate
 
 
-_STARTED: float | None = None
-"""When this process started (`time.perf_counter` scale), set by `main`: a time limit
-counts from here, so start-up and reading the files count too."""
+def plain_console():
+    """A stderr console that never draws a live line (the solver's own log is printing)."""
+    from rich.console import Console
+
+    return Console(stderr=True, force_terminal=False, force_interactive=False)
 
 
-def main() -> None:
-    global _STARTED
-    _STARTED = time.perf_counter() - process_age()
+def run(group: click.Group) -> None:
+    """Run the command line and leave the process with the command's exit code."""
+    global _started
+    _started = time.perf_counter() - process_age()
     code: int | str | None = 0
     try:
-        cli(prog_name="optimizer")
+        group(prog_name="optimizer")
     except SystemExit as exc:
         code = exc.code
     # The run is over: a late signal no longer changes its outcome, and the process

@@ -1,5 +1,4 @@
-"""`optimizer bench`: a benchmark suite run, checked against the known optima.
-"""
+"""`optimizer bench`: a benchmark suite run, checked against the known optima."""
 
 from __future__ import annotations
 
@@ -9,40 +8,40 @@ from pathlib import Path
 
 import click
 
-from ..backends import NAMES
+from .. import bench as b
+from ..backends import NAMES, describe_backends
+from ..cluster import dask_client
 from ..errors import InputError
 from ..mip.formulation import STRATEGIES
-from ..values import MAX_THREADS
-from .app import cli, handles_errors
-from .options import _Number
+from ..search.levers import Levers
+from .app import command
+from .options import FILE, quiet_option, threads_option, time_limit_option
 from .progress import ProgressLine
 
 
-@cli.command()
+@command()
 @click.argument("suite")
-@click.option("--backends", help="Comma-separated back ends (default: the suite's).")
+@click.option("--backends", help=f"Comma-separated back ends (default: the suite's): "
+              f"{describe_backends()}.")
 @click.option("--contiguity", help="Comma-separated strategies: cuts,flow (default: the suite's).")
-@click.option("--time-limit", "-t", type=_Number(lo=0, lo_open=True),
-              help="Wall-clock seconds per solve (default: the suite's).")
+@time_limit_option("Wall-clock seconds per solve (default: the suite's).")
 @click.option("--repeat", "-r", type=click.IntRange(min=1), help="Runs per configuration.")
-@click.option("--threads", type=click.IntRange(0, MAX_THREADS),
-              help="Solver threads (0 or unset: each back end's own default).")
+@threads_option(help="Solver threads (0 or unset: each back end's own default).")
 @click.option("--only", help="Comma-separated instance ids or glob patterns (e.g. 'NH,*-hess').")
-@click.option("--out", "-o", type=click.Path(dir_okay=False, path_type=Path),
+@click.option("--out", "-o", type=FILE,
               help="Write the table as CSV (with machine, versions and commit), "
                    "rewritten after every configuration.")
-@click.option("--best-known", type=click.Path(dir_okay=False, path_type=Path),
+@click.option("--best-known", type=FILE,
               default=Path("benchmarks/best_known.csv"), show_default=True)
 @click.option("--scheduler", metavar="ADDRESS",
               help="Run the configurations on an existing Dask cluster (tcp://host:8786).")
 @click.option("--workers", "-w", type=click.IntRange(min=1),
               help="Run them on a local Dask cluster with this many workers (times then "
                    "include the contention).")
-@click.option("--quiet", "-q", is_flag=True, help="No progress line, only the table.")
+@quiet_option("No progress line, only the table.")
 @click.option("--levers-off", metavar="NAMES",
-              help="Switch speed-ups off for an ablation: root, fixing, incumbent "
-                   "(comma-separated).")
-@handles_errors
+              help=f"Switch speed-ups off for an ablation (comma-separated): "
+                   f"{', '.join(Levers.__dataclass_fields__)}.")
 def bench(suite, backends, contiguity, time_limit, repeat, threads, only, out, best_known,
           scheduler, workers, quiet, levers_off):
     """Run a benchmark SUITE (a name in benchmarks/suites/ or a TOML path).
@@ -50,11 +49,7 @@ def bench(suite, backends, contiguity, time_limit, repeat, threads, only, out, b
     Every plan is verified. Exits 1 when a plan fails verification, an optimum
     differs from a known optimum, or a known-infeasible model gets a plan.
     """
-    from .. import bench as b
-
     s = b.load_suite(b.suite_path(suite))
-    from ..search.levers import Levers
-
     Levers.parse(levers_off)  # a bad name is bad input before anything runs
     split = lambda v: tuple(x.strip() for x in v.split(",") if x.strip()) if v else None  # noqa: E731
     for name in split(backends) or ():
@@ -63,8 +58,6 @@ def bench(suite, backends, contiguity, time_limit, repeat, threads, only, out, b
     for name in split(contiguity) or ():
         if name not in STRATEGIES:
             raise InputError(f"--contiguity: unknown strategy {name!r}")
-
-    from ..cluster import dask_client
 
     cluster = dask_client(scheduler, workers) if scheduler or workers else nullcontext()
     with ProgressLine(not quiet, first=f"suite {s.name}", unit="configurations") as progress, \

@@ -1,20 +1,26 @@
 """Options shared by several commands, each declared once, and the parsing of their values.
+
+Help texts that list choices derive from the registries they choose from: the back
+ends (`backends.DESCRIPTIONS`), the objective terms (`model.objective.TERMS`) and
+the files of a run directory (`output.write.FILES`).
 """
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 
 import click
 
+from ..backends import NAMES, describe_backends
 from ..errors import InputError
+from ..mip.formulation import STRATEGIES
 from ..model.parse import load_model
 from ..model.schema import PlanningModel
-from ..values import describe, number
+from ..output.write import files_help
+from ..values import MAX_THREADS, count_range, describe, number
 
 
-class _Number(click.ParamType):
+class Number(click.ParamType):
     """A finite number in a range (click's FloatRange lets NaN through)."""
 
     name = "number"
@@ -29,92 +35,122 @@ class _Number(click.ParamType):
             self.fail(f"must be {describe(**self.limits)}, got {value!r}", param, ctx)
 
 
-def _area_range(value: str | None, flag: str = "--areas", least: int = 1):
-    if value is None:
-        return None
-    m = re.fullmatch(r"\s*(\d+)\s*(?:(?:-|\.\.)\s*(\d+)\s*)?", value)
-    if not m:
-        raise InputError(f"{flag}: expected K or K1-K2, got {value!r}")
-    lo = int(m.group(1))
-    hi = int(m.group(2) or lo)
-    if not least <= lo <= hi:
-        raise InputError(f"{flag}: need {least} <= K1 <= K2, got {value!r}")
-    return lo, hi
+POSITIVE = Number(lo=0, lo_open=True)
+NON_NEGATIVE = Number(lo=0)
+GAP = Number(lo=0, hi=1, hi_open=True)
+FILE = click.Path(dir_okay=False, path_type=Path)
+FOLDER = click.Path(path_type=Path)
 
 
-def _with_counts(planning: PlanningModel, areas: str | None,
-                 leads: str | None) -> PlanningModel:
-    """Apply --areas (every area) or --regional-leads (besides the organiser's own area)."""
-    if areas is not None and leads is not None:
-        raise InputError("--areas and --regional-leads: give one of them")
-    if (rng := _area_range(areas)) is not None:
-        if planning.organiser is not None:
-            raise InputError(f"--areas: {planning.source} has an organiser; give "
-                             "--regional-leads (the leads besides its own area)")
-        planning = planning.with_areas(*rng)
-    if (rng := _area_range(leads, "--regional-leads", 0)) is not None:
-        planning = planning.with_regional_leads(*rng)
-    return planning
+def model_argument(fn):
+    return click.argument("model", type=FILE)(fn)
 
 
-def _regional_option(fn=None, *, short: bool = True):
+def model_option(required: bool = True, help: str = "Planning model (TOML)."):
+    return click.option("--model", "-m", "model", required=required, type=FILE, help=help)
+
+
+def backend_option(what: str = "the solve"):
+    return click.option("--backend", "-b", type=click.Choice(NAMES), metavar="NAME",
+                        help=f"Back end of {what}: {describe_backends()}. Default: the "
+                             "model's solver.backend, else highs.")
+
+
+def time_limit_option(help: str):
+    return click.option("--time-limit", "-t", type=POSITIVE, help=help)
+
+
+def areas_option(allow_max: bool = False):
+    more = ", or max (the largest number of areas)" if allow_max else ""
+    return click.option("--areas", "-k", "areas",
+                        help=f"Override the area count: K or K1-K2{more}.")
+
+
+def regional_leads_option(short: bool = True):
     """--regional-leads (-r unless `short` is false: `report` uses -r for --reference)."""
-    def deco(f):
-        flags = ["--regional-leads", "-r"] if short else ["--regional-leads"]
-        return click.option(*flags, "leads",
-                            help="With an organiser: regional leads besides its own area, "
-                                 "K or K1-K2.")(f)
-    return deco if fn is None else deco(fn)
+    flags = ["--regional-leads", "-r"] if short else ["--regional-leads"]
+    return click.option(*flags, "leads", help="With an organiser: regional leads besides its "
+                        "own area, K or K1-K2.")
 
 
-def _model_options(model: Path, areas: str | None, leads: str | None, exemptions: str | None,
-                   hard_floor: float | None, exemption_mode: str | None,
-                   reference: Path | None, max_moves: int | None,
-                   cost_per_move: float | None):
-    """The model file with the command line's overrides (validated as model keys)."""
-    settings: dict = {}
-    if exemptions is not None:
-        settings["exemptions.enabled"] = True
-        if exemptions != "fewest":
-            settings["exemptions.max"] = _count(exemptions, "--exemptions")
-    if hard_floor is not None:
-        settings["exemptions.hard_floor"] = hard_floor
-    if exemption_mode is not None:
-        settings["exemptions.mode"] = exemption_mode
-    if reference is not None:
-        settings["reference.plan"] = str(reference.resolve())
-    if max_moves is not None:
-        settings["reference.max_moves"] = max_moves
-    if cost_per_move is not None:
-        settings["reference.cost_per_move"] = cost_per_move
-    if any(k.startswith("exemptions.") and k != "exemptions.enabled" for k in settings) \
-            and "exemptions.enabled" not in settings:
-        settings["exemptions.enabled"] = True
-    planning = load_model(model, settings)
-    if areas is not None and areas.strip().lower() == "max":
-        if leads is not None or planning.organiser is not None:
-            raise InputError("--areas max: the largest number of areas needs a model without "
-                             "an organiser, and no --regional-leads")
-        return planning.with_most_areas()
-    return _with_counts(planning, areas, leads)
+def out_option(help: str | None = None, required: bool = False):
+    return click.option("--out", "-o", type=FOLDER, required=required,
+                        help=help or f"Write {files_help()} here (finance.csv with "
+                        "[finance]; the geometry files when the instance has polygons).")
 
 
-def _count(text: str, option: str) -> int:
+def json_option(what: str = "the summary"):
+    return click.option("--json", "as_json", is_flag=True, help=f"Print {what} as JSON only.")
+
+
+def quiet_option(help: str = "No progress line."):
+    return click.option("--quiet", "-q", is_flag=True, help=help)
+
+
+def contiguity_option(help: str = "Exact contiguity strategy (default: the model's)."):
+    return click.option("--contiguity", type=click.Choice(STRATEGIES), help=help)
+
+
+def threads_option(default: int | None = None, help: str = "Solver threads."):
+    return click.option("--threads", type=click.IntRange(0, MAX_THREADS), default=default,
+                        show_default=default is not None, help=help)
+
+
+def count(text: str, option: str) -> int:
+    """A whole number ≥ 0 given as text (`--exemptions 2`)."""
     if not text.strip().isdigit():
         raise InputError(f"{option}: expected a whole number ≥ 0, got {text!r}")
     return int(text)
 
 
-def _move_steps(text: str | None) -> list[int] | None:
-    if text is None:
-        return None
-    steps = [_count(x, "--max-moves") for x in text.split(",") if x.strip()]
-    if not steps:
-        raise InputError(f"--max-moves: expected N or N1,N2,..., got {text!r}")
-    return steps
+def with_counts(planning: PlanningModel, areas: str | None,
+                leads: str | None) -> PlanningModel:
+    """Apply --areas (every area, or max) or --regional-leads (besides the organiser's own
+    area)."""
+    if areas is not None and leads is not None:
+        raise InputError("--areas and --regional-leads: give one of them")
+    if areas is not None and areas.strip().lower() == "max":
+        if planning.organiser is not None:
+            raise InputError("--areas max: the largest number of areas needs a model without "
+                             "an organiser, and no --regional-leads")
+        return planning.with_most_areas()
+    if areas is not None:
+        if planning.organiser is not None:
+            raise InputError(f"--areas: {planning.source} has an organiser; give "
+                             "--regional-leads (the leads besides its own area)")
+        planning = planning.with_areas(*count_range(areas, "--areas"))
+    if leads is not None:
+        planning = planning.with_regional_leads(*count_range(leads, "--regional-leads",
+                                                             least=0))
+    return planning
 
 
-def _plan_file(path: Path) -> Path:
+def load_with_overrides(model: Path, areas: str | None = None, leads: str | None = None, *,
+                        exemptions: str | None = None, hard_floor: float | None = None,
+                        exemption_mode: str | None = None, reference: Path | None = None,
+                        max_moves: int | None = None, cost_per_move: float | None = None
+                        ) -> PlanningModel:
+    """The model file with the command line's overrides, each validated as the model key it
+    sets (`--exemptions N` is `exemptions.max`, `--reference` is `reference.plan`, ...)."""
+    settings: dict = {}
+    if exemptions is not None:
+        settings["exemptions.enabled"] = True
+        if exemptions != "fewest":
+            settings["exemptions.max"] = count(exemptions, "--exemptions")
+    for key, value in (("exemptions.hard_floor", hard_floor),
+                       ("exemptions.mode", exemption_mode),
+                       ("reference.plan", None if reference is None else
+                        str(reference.resolve())),
+                       ("reference.max_moves", max_moves),
+                       ("reference.cost_per_move", cost_per_move)):
+        if value is not None:
+            settings[key] = value
+    if any(k.startswith("exemptions.") for k in settings):
+        settings["exemptions.enabled"] = True
+    return with_counts(load_model(model, settings), areas, leads)
+
+
+def plan_file(path: Path) -> Path:
     """A plan file, or a run directory's assignment.csv."""
     if path.is_dir():
         if not (path / "assignment.csv").exists():
@@ -123,7 +159,7 @@ def _plan_file(path: Path) -> Path:
     return path
 
 
-def _plan_names(a: Path, b: Path) -> tuple[str, str]:
+def plan_names(a: Path, b: Path) -> tuple[str, str]:
     """Short names for two plans: file stems, or their folders when the stems agree."""
     na, nb = a.stem, b.stem
     if na == nb:

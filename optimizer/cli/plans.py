@@ -1,4 +1,7 @@
 """Commands on existing plans: `check`, `finance`, `compare` and `report`.
+
+Each reads a plan (a file or a run directory's assignment.csv), verifies it
+against the model and computes every figure it shows from the model and the plan.
 """
 
 from __future__ import annotations
@@ -13,47 +16,64 @@ import click
 
 from ..data.plan import UNASSIGNED
 from ..data.planfile import read_plan
+from ..decisions.base import SolveOptions
+from ..decisions.compare import compare, compare_plans
+from ..decisions.exemptions import declare_short, exempted_areas
 from ..economics.settle import settle
-from ..errors import InputError
+from ..errors import InfeasibleModelError, InputError
 from ..model.binding import bind
 from ..model.evaluate import evaluate
 from ..model.parse import load_model
 from ..model.verify import verify
-from ..output.money_text import finance_text
+from ..output.comparison import comparison_text, write_comparison
+from ..output.report_html import write_report
+from ..output.run_dir import load_run
+from ..output.summary import run_summary, verification_json
 from ..output.text import (
     area_table,
-    figures_json,
+    finance_text,
+    interrupted_line,
     members_list,
     organiser_line,
     plan_title,
-    verification_json,
+    shortfall_summary,
     verification_text,
 )
 from ..output.write import write_outputs
-from .app import cli, handles_errors
-from .options import _model_options, _plan_file, _plan_names, _regional_option, _with_counts
-from .solve import solve
+from .app import command, started
+from .options import (
+    FILE,
+    FOLDER,
+    areas_option,
+    backend_option,
+    json_option,
+    load_with_overrides,
+    model_option,
+    out_option,
+    plan_file,
+    plan_names,
+    quiet_option,
+    regional_leads_option,
+    time_limit_option,
+    with_counts,
+)
+from .solve import show, solve_run
 
 
-@cli.command()
-@click.argument("plan", type=click.Path(dir_okay=False, path_type=Path))
-@click.option("--model", "-m", "model", required=True,
-              type=click.Path(dir_okay=False, path_type=Path), help="Planning model (TOML).")
-@click.option("--areas", "-k", "areas", help="Override the area count: K or K1-K2.")
-@_regional_option
+@command()
+@click.argument("plan", type=FILE)
+@model_option()
+@areas_option()
+@regional_leads_option()
 @click.option("--exemptions", "exemptions", is_flag=False, flag_value="any", default=None,
               metavar="[N]", help="The model's floors may be missed by exempted areas (at most "
               "N); a plan without an 'exempt' column has its short areas taken as exempted.")
-@click.option("--out", "-o", type=click.Path(path_type=Path),
-              help="Write summary.json (and the map when the plan has geometry) here.")
-@click.option("--json", "as_json", is_flag=True, help="Print the result as JSON only.")
-@handles_errors
+@out_option("Write summary.json (and the maps when the instance has polygons) here.")
+@json_option("the result")
 def check(plan, model, areas, leads, exemptions, out, as_json):
     """Verify a PLAN file against a MODEL and print its figures; list every broken rule."""
-    from ..decisions.exemptions import declare_short, exempted_areas, shortfall_summary
-
-    planning = _model_options(model, areas, leads, None if exemptions == "any" else exemptions,
-                              None, None, None, None, None)
+    planning = load_with_overrides(model, areas, leads,
+                                   exemptions=None if exemptions == "any" else exemptions)
     if exemptions == "any":
         planning = replace(planning, exemptions=replace(planning.exemptions, enabled=True))
     problem = bind(planning)
@@ -65,9 +85,8 @@ def check(plan, model, areas, leads, exemptions, out, as_json):
     figs = evaluate(problem, p)
     v = verify(problem, p)
     notes = [*problem.notes, *p.notes]
-    summary = {"model": planning.name, "model_file": str(model), "plan_file": str(plan),
-               "instance": problem.instance.name, "notes": notes,
-               **figures_json(figs), "verification": verification_json(v)}
+    summary = run_summary("check", problem, model, plan_file=plan, figures=figs,
+                          verification=v, notes=notes)
     if out is not None:
         complete = bool((p.lead != UNASSIGNED).all())
         words = "every rule holds" if v.ok else \
@@ -80,31 +99,24 @@ def check(plan, model, areas, leads, exemptions, out, as_json):
     else:
         for note in notes:
             click.echo(f"note: {note}")
-        click.echo(area_table(figs))
-        click.echo()
-        click.echo(members_list(figs))
-        click.echo()
-        if (line := organiser_line(problem, figs)) is not None:
-            click.echo(line)
-            click.echo()
-        if problem.exemptions is not None:
-            click.echo(shortfall_summary(exempted_areas(problem, p)))
-            click.echo()
+        blocks = [area_table(figs), members_list(figs), organiser_line(problem, figs),
+                  shortfall_summary(exempted_areas(problem, p))
+                  if problem.exemptions is not None else None]
+        for block in blocks:
+            if block is not None:
+                click.echo(block)
+                click.echo()
         click.echo(verification_text(v))
     if not v.ok:
         sys.exit(1)
 
 
-@cli.command()
-@click.argument("plan", type=click.Path(dir_okay=False, path_type=Path))
-@click.option("--model", "-m", "model", required=True,
-              type=click.Path(dir_okay=False, path_type=Path),
-              help="Planning model (TOML) with a [finance] table.")
-@_regional_option
-@click.option("--out", "-o", type=click.Path(path_type=Path),
-              help="Write finance.csv and summary.json here.")
-@click.option("--json", "as_json", is_flag=True, help="Print the settlement as JSON only.")
-@handles_errors
+@command()
+@click.argument("plan", type=FILE)
+@model_option(help="Planning model (TOML) with a [finance] table.")
+@regional_leads_option()
+@out_option("Write finance.csv and summary.json here.")
+@json_option("the settlement")
 def finance(plan, model, leads, out, as_json):
     """Who pays what under a PLAN: subsidies, shares to the organiser, each area's cost and
     deficit or surplus, incentives and sanctions, and every municipality's net position.
@@ -112,7 +124,7 @@ def finance(plan, model, leads, out, as_json):
     Any plan is settled, also one that breaks a rule of the model (the rules it breaks
     are counted; `optimizer check` lists them).
     """
-    planning = _with_counts(load_model(model), None, leads)
+    planning = with_counts(load_model(model), None, leads)
     if planning.finance is None:
         raise InputError(f"{model}: no [finance] table, so nothing says who pays what")
     problem = bind(planning)
@@ -120,9 +132,8 @@ def finance(plan, model, leads, out, as_json):
     fin = settle(problem, p)
     figs = evaluate(problem, p)
     v = verify(problem, p)
-    summary = {"model": planning.name, "model_file": str(model), "plan_file": str(plan),
-               "instance": problem.instance.name, "notes": list(p.notes),
-               "verification": verification_json(v), "finance": fin.summary()}
+    summary = run_summary("finance", problem, model, plan_file=plan, verification=v,
+                          finance=fin, notes=p.notes)
     if out is not None:
         write_outputs(out, None, figs, summary, f"{plan.name}: who pays what",
                       {"finance.csv": fin.to_csv()})
@@ -142,49 +153,48 @@ def finance(plan, model, leads, out, as_json):
         click.echo(f"\noutputs written to {out}/")
 
 
-@cli.command()
-@click.argument("target", type=click.Path(path_type=Path))
-@click.option("--model", "-m", "model", type=click.Path(dir_okay=False, path_type=Path),
-              help="For a run directory: the model to re-verify with (default: the one its "
-                   "summary.json names).")
-@click.option("--reference", "-r", type=click.Path(dir_okay=False, path_type=Path),
+@command()
+@click.argument("target", type=FOLDER)
+@model_option(required=False, help="For a run directory: the model to re-verify with "
+              "(default: the one its summary.json names).")
+@click.option("--reference", "-r", type=FILE,
               help="A plan to compare with: moved municipalities and both plans' figures.")
-@click.option("--out", "-o", type=click.Path(path_type=Path),
-              help="Directory for report.html (default: the run directory; for a MODEL "
-                   "out/<model name>, where the solve's files go too).")
-@click.option("--backend", "-b", help="For a MODEL: the back end (default: the model's).")
-@click.option("--time-limit", "-t", type=click.FloatRange(min=0, min_open=True),
-              help="For a MODEL: wall-clock seconds for the solve.")
-@click.option("--areas", "-k", "areas", help="For a MODEL: override the area count (K or K1-K2).")
-@_regional_option(short=False)
-@click.option("--quiet", "-q", is_flag=True, help="Print only the report's path.")
-@handles_errors
-def report(target, model, reference, out, backend, time_limit, areas, leads, quiet):
+@out_option("Directory for report.html (default: the run directory; for a MODEL "
+            "out/<model name>, where the solve's files go too).")
+@backend_option("the solve (for a MODEL)")
+@time_limit_option("For a MODEL: wall-clock seconds for the solve.")
+@areas_option()
+@regional_leads_option(short=False)
+@quiet_option("Print only the report's path.")
+def report(target, model, reference, out, backend, time_limit, areas, leads, quiet, stop):
     """Write one self-contained HTML report (no network needed) for a run directory
     (from solve/check --out) or a MODEL (solved first): the solver's certificate, the areas,
-    the map, the money when the run has finance.csv, and a comparison with --reference."""
-    from ..decisions.matched import compare
-    from ..output.report_html import write_report
-    from ..output.run_dir import load_run
-
+    the map, the money when the model has [finance], and a comparison with --reference."""
     failed = 0
     if target.suffix == ".toml" and not target.is_dir():
-        run_dir = out or Path("out") / load_model(target).name
+        planning = load_with_overrides(target, areas, leads)
+        run_dir = out or Path("out") / planning.name
         try:
-            click.get_current_context().invoke(solve, model=target, backend=backend,
-                                               time_limit=time_limit, areas=areas,
-                                               leads=leads, out=run_dir, quiet=True)
-        except SystemExit as exc:  # 1: no plan, still reported; anything else stops here
-            if exc.code != 1:
-                raise
+            run = solve_run(bind(planning), target, SolveOptions(
+                backend=backend, time_limit=time_limit, started=started(), stop=stop),
+                out=run_dir)
+            for note in run.decision.all_notes:
+                click.echo(f"note: {note}", err=True)
+            show(run, talk=False, out=run_dir)
+            if stop.signum is not None:
+                click.echo(interrupted_line(run.decision.solution, stop.reason,
+                                            run_dir if run.written else None), err=True)
+                sys.exit(128 + stop.signum)
+            failed = 0 if run.decision.solution.status.has_solution else 1
+        except InfeasibleModelError as exc:  # still reported: the folder says why
+            click.echo(f"error: {exc}", err=True)
             failed = 1
         model = model or target
     elif target.is_dir():
         run_dir = target
         if any(v is not None for v in (backend, time_limit, areas, leads)):
             raise InputError("--backend, --time-limit, --areas and --regional-leads apply "
-                             "to a MODEL, "
-                             f"not to the run directory {target}")
+                             f"to a MODEL, not to the run directory {target}")
     else:
         raise InputError(f"{target}: neither a run directory nor a model file (.toml)")
     run = load_run(run_dir, model)
@@ -200,26 +210,20 @@ def report(target, model, reference, out, backend, time_limit, areas, leads, qui
         sys.exit(failed)
 
 
-@cli.command("compare")
-@click.argument("plan_a", type=click.Path(path_type=Path))
-@click.argument("plan_b", type=click.Path(path_type=Path))
-@click.option("--model", "-m", "model", required=True,
-              type=click.Path(dir_okay=False, path_type=Path), help="Planning model (TOML).")
-@click.option("--out", "-o", type=click.Path(path_type=Path),
-              help="Write compare.csv, compare.md, map.html and map.png here.")
-@click.option("--json", "as_json", is_flag=True, help="Print the comparison as JSON only.")
-@handles_errors
+@command("compare")
+@click.argument("plan_a", type=FOLDER)
+@click.argument("plan_b", type=FOLDER)
+@model_option()
+@out_option("Write compare.csv, compare.md, map.html and map.png here.")
+@json_option("the comparison")
 def compare_command(plan_a, plan_b, model, out, as_json):
     """Compare PLAN_B with PLAN_A (files or run directories) under a MODEL: the municipalities
     that move and where, each area in both plans, the difference in every objective term."""
-    from ..decisions.compare import compare_plans
-    from ..output.comparison import comparison_text, write_comparison
-
-    file_a, file_b = _plan_file(plan_a), _plan_file(plan_b)
+    file_a, file_b = plan_file(plan_a), plan_file(plan_b)
     problem = bind(load_model(model))
     a = read_plan(file_a, problem.instance)
     b = read_plan(file_b, problem.instance)
-    name_a, name_b = _plan_names(file_a, file_b)
+    name_a, name_b = plan_names(file_a, file_b)
     c = compare_plans(problem, a, b, name_a, name_b)
     if out is not None:
         write_comparison(c, out)

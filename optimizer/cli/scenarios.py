@@ -1,5 +1,4 @@
-"""Commands over many solves: `pareto` (a front of two terms) and `sweep` (a grid on Dask).
-"""
+"""Commands over many solves: `pareto` (a front of two terms) and `sweep` (a grid on Dask)."""
 
 from __future__ import annotations
 
@@ -9,48 +8,52 @@ from pathlib import Path
 
 import click
 
+from ..decisions.base import SolveOptions
+from ..decisions.pareto import PARETO_TERMS, pareto_front
+from ..decisions.sweep import SweepOptions, SweepProgress, grid
 from ..errors import InfeasibleModelError, InputError
 from ..model.binding import bind
+from ..model.objective import describe_terms
 from ..model.parse import load_model
-from .app import cli, handles_errors
-from .options import _area_range
+from ..output.front import front_csv, front_table, write_front
+from ..output.sweep import run_sweep, summary_table
+from .app import command
+from .options import (
+    FOLDER,
+    areas_option,
+    backend_option,
+    json_option,
+    model_argument,
+    out_option,
+    quiet_option,
+    time_limit_option,
+    with_counts,
+)
 from .progress import ProgressLine
 
 
-@cli.command()
-@click.argument("model", type=click.Path(dir_okay=False, path_type=Path))
+@command()
+@model_argument
 @click.option("--x", "x_term", default="cost", show_default=True,
-              help="Term on the x axis: cost (fixed + staff), travel, fixed, staffing, total, "
-                   "exemptions, moves or areas.")
-@click.option("--y", "y_term", default="travel", show_default=True, help="Term on the y axis.")
+              type=click.Choice(PARETO_TERMS), metavar="TERM",
+              help=f"Term on the x axis, one of: {describe_terms()}.")
+@click.option("--y", "y_term", default="travel", show_default=True,
+              type=click.Choice(PARETO_TERMS), metavar="TERM",
+              help="Term on the y axis (the terms of --x).")
 @click.option("--points", "-n", type=click.IntRange(min=2), default=5, show_default=True,
               help="Most points on the front (the two ends and ε values between them).")
-@click.option("--areas", "-k", "areas", help="Override the area count: K or K1-K2.")
-@click.option("--backend", "-b", help="Back end (default: the model's).")
-@click.option("--time-limit", "-t", type=click.FloatRange(min=0, min_open=True),
-              help="Wall-clock seconds for the whole front; points stopped by it are marked.")
-@click.option("--out", "-o", type=click.Path(path_type=Path),
-              help="Write pareto.csv, pareto.png and plans/ here (default: "
-                   "out/<model>-pareto).")
-@click.option("--json", "as_json", is_flag=True, help="Print the points as JSON only.")
-@click.option("--quiet", "-q", is_flag=True, help="No progress line.")
-@handles_errors
+@areas_option()
+@backend_option("each solve")
+@time_limit_option("Wall-clock seconds for the whole front; points stopped by it are marked.")
+@out_option("Write pareto.csv, pareto.png and plans/ here (default: out/<model>-pareto).")
+@json_option("the points")
+@quiet_option()
 def pareto(model, x_term, y_term, points, areas, backend, time_limit, out, as_json, quiet):
     """The Pareto front of two objective terms of a MODEL by the exact ε-constraint method:
     every point proven optimal (or marked not), only non-dominated points."""
-    from ..decisions import SolveOptions
-    from ..decisions.pareto import PARETO_TERMS, pareto_front
-    from ..output.front import front_csv, front_table, write_front
-
-    for opt, term in (("--x", x_term), ("--y", y_term)):
-        if term not in PARETO_TERMS:
-            raise InputError(f"{opt}: unknown term {term!r} (choose from "
-                             f"{', '.join(PARETO_TERMS)})")
     if x_term == y_term:
         raise InputError("--x and --y must name different terms")
-    planning = load_model(model)
-    if (rng := _area_range(areas)) is not None:
-        planning = planning.with_areas(*rng)
+    planning = with_counts(load_model(model), areas, None)
     if planning.most_areas:
         raise InputError(f"{model}: a front needs an area count, not \"max\" (use --areas)")
     problem = bind(planning)
@@ -72,12 +75,12 @@ def pareto(model, x_term, y_term, points, areas, backend, time_limit, out, as_js
     click.echo(f"pareto.csv, pareto.png and plans/ written to {out}/")
 
 
-@cli.command()
-@click.argument("model", type=click.Path(dir_okay=False, path_type=Path))
+@command()
+@model_argument
 @click.option("--set", "sets", multiple=True, required=True, metavar="KEY=V1,V2,...",
               help="A model key and its values (repeat for a grid), e.g. "
                    "floors.labour_force=16000,18000 or areas.count=4,5.")
-@click.option("--out", "-o", required=True, type=click.Path(path_type=Path),
+@click.option("--out", "-o", required=True, type=FOLDER,
               help="One folder per scenario, summary.csv and summary.png here.")
 @click.option("--scheduler", metavar="ADDRESS",
               help="An existing Dask cluster (tcp://host:8786); default: a local cluster.")
@@ -85,21 +88,16 @@ def pareto(model, x_term, y_term, points, areas, backend, time_limit, out, as_js
               help="Workers of the local cluster (default: one per core).")
 @click.option("--sequential", is_flag=True,
               help="No cluster: the scenarios one after another in this process.")
-@click.option("--backend", "-b", help="Back end (default: the model's).")
-@click.option("--time-limit", "-t", type=click.FloatRange(min=0, min_open=True),
-              help="Wall-clock seconds per scenario.")
+@backend_option("each scenario")
+@time_limit_option("Wall-clock seconds per scenario.")
 @click.option("--threads", type=click.IntRange(min=1), default=1, show_default=True,
               help="Solver threads per scenario.")
-@click.option("--quiet", "-q", is_flag=True, help="No progress line, only the table.")
-@handles_errors
+@quiet_option("No progress line, only the table.")
 def sweep(model, sets, out, scheduler, workers, sequential, backend, time_limit, threads,
           quiet):
     """Solve the grid of scenarios of a MODEL in parallel on Dask: each plan verified and
     kept in its own folder, failures reported without losing the others, finished
     scenarios skipped on a rerun, summary.csv and summary.png."""
-    from ..decisions.sweep import SweepOptions, SweepProgress, grid
-    from ..output.sweep import run_sweep, summary_table
-
     if sequential and (scheduler or workers):
         raise InputError("--sequential runs without a cluster: drop --scheduler/--workers")
     scenarios = grid(sets)

@@ -1,79 +1,201 @@
 """`optimizer solve`: a model's question answered, the plan verified, the outputs written.
+
+`solve_run` does the work (solve, explain an infeasible model, settle the money,
+summary.json, the run directory) and returns it; `show` prints it. `report` on a
+model file calls the same two functions.
 """
 
 from __future__ import annotations
 
 import json
 import sys
-import time
 from contextlib import nullcontext
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import click
 
-from ..backends import NAMES
 from ..data.planfile import read_plan
-from ..economics.settle import settle
+from ..decisions.base import Decision, SolveOptions
+from ..decisions.exemptions import ExemptArea, exempted_areas
+from ..decisions.moves import is_proven, moves_curve
+from ..decisions.question import solve_model
+from ..economics.settle import Finance, settle
 from ..errors import InfeasibleModelError, InputError
-from ..mip.formulation import STRATEGIES
 from ..model.binding import bind
 from ..model.parse import load_model
+from ..model.problem import Problem
 from ..model.schema import EXEMPTION_MODES
 from ..model.verify import verify
-from ..output.money_text import area_money_table
+from ..output.curve import curve_csv, curve_table, write_curve
+from ..output.summary import infeasible_summary, run_summary
 from ..output.text import (
+    answer_line,
+    area_money_table,
     area_table,
-    figures_json,
+    decision_words,
+    explain_infeasible,
+    interrupted_line,
     members_list,
     organiser_line,
+    phase_line,
     plan_title,
+    shortfall_summary,
     solver_line,
-    status_words,
-    verification_json,
 )
 from ..output.write import output_seconds, prepare_outputs, write_outputs
 from ..staging import OutputDir
 from ..status import Status
-from ..stopping import StopRequest
-from .app import _STARTED, _plain_console, cli, handles_errors
-from .options import _model_options, _move_steps, _Number, _regional_option
+from .app import command, plain_console, started
+from .options import (
+    FILE,
+    GAP,
+    NON_NEGATIVE,
+    areas_option,
+    backend_option,
+    contiguity_option,
+    count,
+    json_option,
+    load_with_overrides,
+    model_argument,
+    out_option,
+    quiet_option,
+    regional_leads_option,
+    time_limit_option,
+)
 from .progress import ProgressLine
 
 
-@cli.command()
-@click.argument("model", type=click.Path(dir_okay=False, path_type=Path))
-@click.option("--backend", "-b", type=click.Choice(NAMES),
-              help="highs, cbc, cpsat, scip, or heuristic (default: the model's, else highs).")
-@click.option("--time-limit", "-t", type=_Number(lo=0, lo_open=True),
-              help="Wall-clock seconds; a stopped run is reported as feasible, never optimal.")
-@click.option("--gap", type=_Number(lo=0, hi=1, hi_open=True),
-              help="Relative gap accepted as optimal (default: the model's).")
-@click.option("--contiguity", type=click.Choice(STRATEGIES),
-              help="Exact contiguity strategy (default: the model's).")
-@click.option("--areas", "-k", "areas",
-              help="Override the area count: K, K1-K2, or max (the largest number of areas).")
+@dataclass(frozen=True, eq=False)
+class SolveRun:
+    """A solve as the command line reports it: the answer, what was computed from its
+    plan (verification, money, exemptions) and whether the outputs were written."""
+
+    problem: Problem
+    model_file: Path
+    decision: Decision
+    summary: dict
+    finance: Finance | None
+    exempt: tuple[ExemptArea, ...]
+    explanation: str | None
+    written: bool
+
+
+def solve_run(problem: Problem, model_file: Path, options: SolveOptions, *,
+              out: Path | None = None, warm_start=None) -> SolveRun:
+    """Answer the model's question; on a plan, verify it, settle its money and write the run
+    directory `out` (a folder checked before any work, replaced as one set). An infeasible
+    model is explained and raised as InfeasibleModelError, its folder saying so."""
+    outdir = OutputDir.open(out) if out is not None else None  # writable? before any work
+    say = options.say
+    with outdir or nullcontext():
+        try:
+            decision = solve_model(problem, options, warm_start=warm_start)
+        except InfeasibleModelError as exc:
+            say("explaining why no plan exists")
+            message = explain_infeasible(problem, str(exc), backend=options.backend,
+                                         stop=options.stop)
+            if outdir is not None:  # the folder says so too, instead of an older plan
+                write_outputs(outdir, None, None,
+                              infeasible_summary(problem, model_file, message),
+                              problem.model.name)
+            raise InfeasibleModelError(message) from None
+        sol = decision.solution
+        explanation = None
+        if sol.status is Status.INFEASIBLE and problem.exemptions is None:
+            say("explaining why no plan exists")
+            explanation = explain_infeasible(problem, "no plan satisfies every rule",
+                                             backend=options.backend, stop=options.stop)
+        final = sol.problem
+        plan = sol.plan
+        exempt = exempted_areas(final, plan) if plan is not None else ()
+        fin = settle(final, plan) if plan is not None and final.model.finance else None
+        summary = run_summary(
+            "solve", problem, model_file, decision=decision, figures=sol.figures,
+            verification=verify(final, plan) if plan is not None else None, finance=fin,
+            exempted=exempt if problem.exemptions is not None else None)
+        written = outdir is not None and (sol.interrupted is None or plan is not None)
+        if written:
+            title = plan_title(problem.instance, len(sol.figures.areas) if sol.figures else 0,
+                               decision_words(decision),
+                               f"model {problem.model.name} ({model_file.name})")
+            write_outputs(outdir, plan, sol.figures, summary, title,
+                          {"finance.csv": fin.to_csv()} if fin is not None else None)
+            if options.stop is not None:
+                options.stop.cooperative = True  # a signal now only changes the exit code
+    return SolveRun(problem, model_file, decision, summary, fin, exempt, explanation, written)
+
+
+def show(run: SolveRun, *, talk: bool, out: Path | None) -> None:
+    """The run on the terminal: areas, members, the two tiers, money, exemptions, the
+    answer and its phases, the certificate, and where the outputs went."""
+    problem, decision = run.problem, run.decision
+    sol = decision.solution
+    if talk and sol.figures is not None:
+        blocks = [area_table(sol.figures), members_list(sol.figures),
+                  organiser_line(problem, sol.figures),
+                  area_money_table(run.finance) if run.finance is not None else None]
+        for block in blocks:
+            if block is not None:
+                click.echo(block)
+                click.echo()
+    if problem.exemptions is not None and sol.plan is not None:
+        click.echo(shortfall_summary(run.exempt))
+    if decision.answer is not None or len(decision.phases) > 1:
+        click.echo(answer_line(decision))
+        for name, phase in decision.phases[:-1]:
+            click.echo(phase_line(name, phase))
+    click.echo(solver_line(sol))
+    if sol.plan is not None and talk:
+        click.echo("plan verified: every rule holds")
+    if run.explanation:
+        click.echo(run.explanation)
+    elif sol.message and not sol.status.has_solution:
+        click.echo(sol.message)
+    if problem.reference is not None and sol.figures is not None and talk:
+        click.echo(f"{sol.figures.terms['moves']:.0f} municipalities move from "
+                   f"{problem.model.reference.path.name}")
+    if run.written and talk:
+        click.echo(f"outputs written to {out}/")
+
+
+def _move_steps(text: str | None) -> list[int] | None:
+    if text is None:
+        return None
+    steps = [count(x, "--max-moves") for x in text.split(",") if x.strip()]
+    if not steps:
+        raise InputError(f"--max-moves: expected N or N1,N2,..., got {text!r}")
+    return steps
+
+
+@command()
+@model_argument
+@backend_option()
+@time_limit_option("Wall-clock seconds for the whole command; a stopped run is reported as "
+                   "feasible-at-limit, never optimal.")
+@click.option("--gap", type=GAP, help="Relative gap accepted as optimal (default: the model's).")
+@contiguity_option()
+@areas_option(allow_max=True)
 @click.option("--exemptions", "exemptions", is_flag=False, flag_value="fewest", default=None,
               metavar="[N]", help="Areas may miss the floors with an exemption: the fewest "
               "exemptions first, then the cost; with N, at most N.")
-@click.option("--hard-floor", type=click.FloatRange(min=0),
+@click.option("--hard-floor", type=NON_NEGATIVE,
               help="With --exemptions: a floor even an exempted area must meet.")
 @click.option("--exemption-mode", type=click.Choice(EXEMPTION_MODES),
               help="fewest: the fewest exemptions first; allowed: the cheapest plan with at "
                    "most --exemptions N.")
-@click.option("--reference", type=click.Path(dir_okay=False, path_type=Path),
+@click.option("--reference", type=FILE,
               help="A plan to stay close to (e.g. the 2025 areas): moves are counted against it.")
 @click.option("--max-moves", help="At most N municipalities move from --reference; "
               "N1,N2,... solves each and writes the moves-vs-cost curve.")
-@click.option("--cost-per-move", type=click.FloatRange(min=0),
+@click.option("--cost-per-move", type=NON_NEGATIVE,
               help="€/yr added to the objective for each municipality moved from --reference.")
-@_regional_option
-@click.option("--warm-start", type=click.Path(dir_okay=False, path_type=Path),
+@regional_leads_option()
+@click.option("--warm-start", type=FILE,
               help="Start from a plan file (assignment or code,area format).")
-@click.option("--out", "-o", type=click.Path(path_type=Path),
-              help="Write assignment.csv, plan.csv, summary.json, areas.geojson, areas.gpkg, "
-                   "map.png and map.html (and finance.csv with [finance]) here.")
-@click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON only.")
-@click.option("--quiet", "-q", is_flag=True, help="Print only the solver line.")
+@out_option()
+@json_option()
+@quiet_option("Print only the solver line.")
 @click.option("--log", is_flag=True, help="Show the solver's own log (on stderr).")
 @click.option("--node-limit", type=click.IntRange(min=1),
               help="Stop after this many branch-and-bound nodes (a work limit: the same "
@@ -81,10 +203,9 @@ from .progress import ProgressLine
 @click.option("--deterministic", is_flag=True, default=None,
               help="Budget the heuristic in steps, not seconds, for the same answer on a busy "
                    "and a quiet machine (default: the model's solver.deterministic).")
-@handles_errors
-def solve(model, backend, time_limit, gap, contiguity, areas, leads, exemptions, hard_floor,
-          exemption_mode, reference, max_moves, cost_per_move, warm_start, out, as_json, quiet,
-          log, node_limit, deterministic, stop):
+def solve(model, backend, time_limit, gap, contiguity, areas, exemptions, hard_floor,
+          exemption_mode, reference, max_moves, cost_per_move, leads, warm_start, out,
+          as_json, quiet, log, node_limit, deterministic, stop):
     """Solve a planning MODEL (TOML) and print the areas and the solver's certificate.
 
     With [exemptions] (or --exemptions) the fewest areas needing an exemption are found
@@ -94,10 +215,7 @@ def solve(model, backend, time_limit, gap, contiguity, areas, leads, exemptions,
     SIGINT (Ctrl-C) or SIGTERM stops the solve: the best verified plan found so far is
     written (as feasible-at-limit) and the exit code is 130 or 143.
     """
-    from ..decisions import SolveOptions, explain_infeasible, solve_model
-    from ..decisions.exemptions import exempted_areas, shortfall_summary
-
-    begun = _STARTED or time.perf_counter()
+    begun = started()
     if out is not None:
         prepare_outputs()  # the map libraries load while the model is read and solved
     steps = _move_steps(max_moves)
@@ -105,170 +223,47 @@ def solve(model, backend, time_limit, gap, contiguity, areas, leads, exemptions,
             and load_model(model).reference is None:
         raise InputError("--max-moves and --cost-per-move need --reference PLAN (or "
                          "[reference] in the model)")
-    planning = _model_options(model, areas, leads, exemptions, hard_floor, exemption_mode,
-                              reference, steps[0] if steps and len(steps) == 1 else None,
-                              cost_per_move)
+    planning = load_with_overrides(
+        model, areas, leads, exemptions=exemptions, hard_floor=hard_floor,
+        exemption_mode=exemption_mode, reference=reference,
+        max_moves=steps[0] if steps and len(steps) == 1 else None, cost_per_move=cost_per_move)
     problem = bind(planning)
-    if steps is not None and len(steps) > 1:
-        return _moves_curve(problem, steps, out, backend, contiguity, time_limit, gap,
-                            log, as_json, quiet, stop)
-    start = read_plan(warm_start, problem.instance) if warm_start else None
     talk = not (as_json or quiet)
-    outdir = OutputDir.open(out) if out is not None else None  # writable? before any work
-    with outdir or nullcontext():
-        with ProgressLine(talk, first=f"solving {planning.name}",
-                          console=None if not log else _plain_console()) as progress:
-            options = SolveOptions(
-                backend=backend, strategy=contiguity, time_limit=time_limit, gap=gap, log=log,
-                progress=progress, started=begun, stop=stop, node_limit=node_limit,
-                deterministic=deterministic,
-                reserve=output_seconds(problem.instance) if outdir else 0.0)
-            try:
-                decision = solve_model(problem, options, warm_start=start)
-            except InfeasibleModelError as exc:
-                progress("explaining why no plan exists")
-                message = explain_infeasible(problem, str(exc), backend=backend, stop=stop)
-                if outdir is not None:  # the folder says so too, instead of an older plan
-                    write_outputs(outdir, None, None, {
-                        "model": planning.name, "model_file": str(model),
-                        "instance": problem.instance.name, "status": "infeasible",
-                        "message": message}, planning.name)
-                raise InfeasibleModelError(message) from None
-            sol = decision.solution
-            explanation = None
-            if sol.status is Status.INFEASIBLE and problem.exemptions is None:
-                progress("explaining why no plan exists")
-                explanation = explain_infeasible(problem, "no plan satisfies every rule",
-                                                 backend=backend, stop=stop)
-        final = sol.problem
-        exempt = exempted_areas(final, sol.plan) if sol.plan is not None else ()
-        if not as_json:
-            for note in decision.all_notes:
-                click.echo(f"note: {note}", err=True)
-        summary = {"model": planning.name, "model_file": str(model),
-                   "instance": problem.instance.name, **decision.summary()}
-        fin = None
-        if sol.figures is not None:
-            summary.update(figures_json(sol.figures))
-            summary["terms"] = dict(sol.figures.terms)
-            summary["verification"] = verification_json(verify(final, sol.plan))
-            if planning.finance is not None:
-                fin = settle(final, sol.plan)
-                summary["finance"] = fin.summary()
-        if problem.exemptions is not None:
-            summary["exempted_areas"] = [x.as_dict() for x in exempt]
-        written = False
-        if outdir is not None and (sol.interrupted is None or sol.plan is not None):
-            title = plan_title(problem.instance, len(sol.figures.areas) if sol.figures else 0,
-                               _decision_words(decision),
-                               f"model {planning.name} ({model.name})")
-            write_outputs(outdir, sol.plan, sol.figures, summary, title,
-                          {"finance.csv": fin.to_csv()} if fin is not None else None)
-            written = True
-            stop.cooperative = True  # a signal from here on only changes the exit code
+    if steps is not None and len(steps) > 1:
+        return _moves_curve(problem, steps, out, talk, as_json, SolveOptions(
+            backend=backend, strategy=contiguity, time_limit=time_limit, gap=gap, log=log,
+            stop=stop))
+    start = read_plan(warm_start, problem.instance) if warm_start else None
+    with ProgressLine(talk, first=f"solving {planning.name}",
+                      console=None if not log else plain_console()) as progress:
+        options = SolveOptions(
+            backend=backend, strategy=contiguity, time_limit=time_limit, gap=gap, log=log,
+            progress=progress, started=begun, stop=stop, node_limit=node_limit,
+            deterministic=deterministic,
+            reserve=output_seconds(problem.instance) if out is not None else 0.0)
+        run = solve_run(problem, model, options, out=out, warm_start=start)
     if as_json:
-        click.echo(json.dumps(summary, indent=2, ensure_ascii=False, allow_nan=False))
+        click.echo(json.dumps(run.summary, indent=2, ensure_ascii=False, allow_nan=False))
     else:
-        if talk and sol.figures is not None:
-            click.echo(area_table(sol.figures))
-            click.echo()
-            click.echo(members_list(sol.figures))
-            click.echo()
-            if (line := organiser_line(problem, sol.figures)) is not None:
-                click.echo(line)
-                click.echo()
-            if fin is not None:
-                click.echo(area_money_table(fin))
-                click.echo()
-        if problem.exemptions is not None and sol.plan is not None:
-            click.echo(shortfall_summary(exempt))
-        if decision.answer is not None or len(decision.phases) > 1:
-            click.echo(_answer_line(decision))
-            for name, phase in decision.phases[:-1]:
-                click.echo(_phase_line(name, phase))
-        click.echo(solver_line(sol))
-        if sol.plan is not None and talk:
-            click.echo("plan verified: every rule holds")
-        if explanation:
-            click.echo(explanation)
-        elif sol.message and not sol.status.has_solution:
-            click.echo(sol.message)
-        if problem.reference is not None and sol.figures is not None and talk:
-            click.echo(f"{sol.figures.terms['moves']:.0f} municipalities move from "
-                       f"{problem.model.reference.path.name}")
-        if written and talk:
-            click.echo(f"outputs written to {out}/")
+        for note in run.decision.all_notes:
+            click.echo(f"note: {note}", err=True)
+        show(run, talk=talk, out=out)
+    sol = run.decision.solution
     if stop.signum is not None:
-        click.echo(_interrupted_line(sol, stop, out if written else None), err=True)
+        click.echo(interrupted_line(sol, stop.reason, out if run.written else None), err=True)
         sys.exit(128 + stop.signum)
     if not sol.status.has_solution:
         sys.exit(1)
 
 
-def _interrupted_line(sol, stop: StopRequest, out: Path | None) -> str:
-    """How far an interrupted solve got, in one line."""
-    if sol.interrupted is None:
-        return f"{stop.reason} after the run had finished" + (
-            f"; its outputs are complete in {out}/" if out is not None else "")
-    head = f"{stop.reason} after {sol.wall_time:.1f} s: "
-    if sol.plan is None:
-        return head + "no plan found yet; nothing written"
-    gap = "" if sol.gap is None else f", gap {100 * sol.gap:.2f} %"
-    found = f"the best plan found so far (objective {sol.objective:,.2f}{gap})"
-    return head + (f"{found} is written to {out}/ as {sol.status}" if out is not None
-                   else f"{found} is shown above as {sol.status}")
-
-
-def _phase_line(name: str, sol) -> str:
-    """An earlier phase's certificate in one short line."""
-    value = "–" if sol.objective is None else f"{abs(sol.objective):,.0f}"
-    bound = "–" if sol.bound is None else f"{abs(sol.bound):,.2f}"
-    return (f"phase '{name}': {sol.status} · value {value} · bound {bound} · "
-            f"time {sol.wall_time:.2f} s")
-
-
-def _answer_line(decision) -> str:
-    """The first phase's answer in words: the fewest exemptions or the most areas."""
-    if decision.answer is None:
-        return f"{decision.question}: no answer (no plan found)"
-    what = {"fewest exemptions": "fewest exempted areas",
-            "most areas": "largest number of areas"}.get(decision.question, decision.question)
-    if decision.answer_proven:
-        return f"{what}: {decision.answer:.0f} (proven)"
-    side = "at least" if decision.question == "fewest exemptions" else "at most"
-    bound = "" if decision.answer_bound is None else f"; {side} {decision.answer_bound:.0f}"
-    return f"{what}: {decision.answer:.0f} (not proven{bound})"
-
-
-def _decision_words(decision) -> str:
-    sol = decision.solution
-    words = status_words(str(sol.status), sol.gap, sol.backend)
-    if decision.question == "most areas" and decision.answer is not None:
-        words = ("the most areas" + ("" if decision.answer_proven else " found, not proven")
-                 + f"; cost {words}")
-    elif decision.question == "fewest exemptions" and decision.answer is not None:
-        n = int(decision.answer)
-        words = (f"{n} exemption{'s' if n != 1 else ''}"
-                 + (" (the fewest)" if decision.answer_proven else " (not proven fewest)")
-                 + f", {words}")
-    return words
-
-
-def _moves_curve(problem, steps, out, backend, contiguity, time_limit, gap, log,
-                 as_json, quiet, stop) -> None:
+def _moves_curve(problem: Problem, steps: list[int], out: Path | None, talk: bool,
+                 as_json: bool, options: SolveOptions) -> None:
     """`--max-moves N1,N2,...`: one solve per bound (the time limit is each point's), the
     curve as a table, CSV and PNG."""
-    from ..decisions import SolveOptions
-    from ..decisions.moves import is_proven, moves_curve
-    from ..output.curve import curve_csv, curve_table, write_curve
-
-    talk = not (as_json or quiet)
     out = out or Path("out") / f"{problem.model.name}-moves"
     OutputDir.open(out).discard()  # writable? before any work
     with ProgressLine(talk, first=f"moves curve of {problem.model.name}") as progress:
-        curve = moves_curve(problem, steps, SolveOptions(
-            backend=backend, strategy=contiguity, time_limit=time_limit, gap=gap, log=log,
-            progress=progress, stop=stop))
+        curve = moves_curve(problem, steps, replace(options, progress=progress))
     title = (f"{problem.model.name}: cost against municipalities moved from "
              f"{problem.model.reference.path.name}")
     write_curve(curve, out, title)
@@ -282,3 +277,4 @@ def _moves_curve(problem, steps, out, backend, contiguity, time_limit, gap, log,
             click.echo(f"moves.csv and moves.png written to {out}/")
     if not all(p.solution.status.has_solution for p in curve.points):
         sys.exit(1)
+

@@ -150,6 +150,12 @@ class Instance:
     def n(self) -> int:
         return len(self.codes)
 
+    @property
+    def region(self) -> str:
+        """The region in words: the instance's `region_name`, else its name."""
+        name = self.metadata.get("region_name")
+        return str(name) if name else self.name.replace("-", " ").replace("_", " ").capitalize()
+
     @cached_property
     def index(self) -> dict[str, int]:
         """Position of each node id."""

@@ -7,14 +7,22 @@ from .base import Decision, SolveOptions
 from .exemptions import (
     ExemptArea,
     exempted_areas,
-    explain_infeasible,
     fewest_exemptions,
+    infeasibility,
     with_exemptions,
 )
 from .question import solve_model
 
 __all__ = [
-    "Decision", "ExemptArea", "SolveOptions", "count_bound", "exempted_areas",
-    "explain_infeasible", "fewest_exemptions", "greedy_most_areas", "most_areas",
-    "solve_model", "with_exemptions",
+    "Decision",
+    "ExemptArea",
+    "SolveOptions",
+    "count_bound",
+    "exempted_areas",
+    "fewest_exemptions",
+    "greedy_most_areas",
+    "infeasibility",
+    "most_areas",
+    "solve_model",
+    "with_exemptions",
 ]

@@ -1,23 +1,62 @@
 """Two plans side by side: who moves where, each area in both plans, every objective term.
 
 Either plan may be the 2025 areas (leads outside a region) or a solve's output.
-Areas are matched with `reporting.comparison.compare` (one to one, the fewest
-municipalities moving), the same matching that bounds `--max-moves`, and shown
-through its map (both plans as layers, the moved municipalities highlighted)."""
+Areas are matched one to one (`data/matching.py`, the same matching that bounds
+`--max-moves`); a municipality moves when its reference area is not the one
+matched with its area in the plan. `output/comparison.py` shows the result.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
+import numpy as np
+
 from .._moved import getattr_for
+from ..data.matching import area_matching, moved
 from ..data.plan import Plan
 from ..model.evaluate import AreaFigures, PlanFigures, evaluate
-from ..model.objective import LABELS, UNITS
+from ..model.objective import COMPARED, LABELS, UNITS
 from ..model.problem import Problem
 from ..model.verify import Verification, verify
-from .matched import Comparison, compare
 
-TERM_ORDER = ("fixed", "travel", "staffing", "cost", "total", "areas", "exemptions")
+
+@dataclass(frozen=True)
+class Move:
+    """Municipality `index` is in the reference's area `before` and the plan's area `after`
+    (areas named `Lead (code)`)."""
+
+    index: int
+    code: str
+    name: str
+    before: str
+    after: str
+
+
+@dataclass(frozen=True, eq=False)
+class Comparison:
+    name: str
+    reference: Plan
+    figures: PlanFigures
+    verification: Verification
+    matched: dict[str, str]
+    """Plan area lead code → the reference area lead code it corresponds to."""
+    moves: tuple[Move, ...]
+
+
+def _area(plan: Plan, i: int) -> str:
+    code, name = plan.lead_label(plan.lead_key(i))
+    return f"{name} ({code})"
+
+
+def compare(problem: Problem, plan: Plan, reference: Plan, name: str) -> Comparison:
+    """Match the plans' areas so that the fewest municipalities move, and list the moves."""
+    inst = problem.instance
+    matched = area_matching(plan, reference)
+    moves = tuple(Move(int(i), inst.codes[i], inst.names[i], _area(reference, i),
+                       _area(plan, i)) for i in np.flatnonzero(moved(plan, reference)))
+    return Comparison(name, reference, evaluate(problem, reference), verify(problem, reference),
+                      matched, tuple(sorted(moves, key=lambda m: m.name)))
 
 
 @dataclass(frozen=True)
@@ -67,7 +106,7 @@ class PlanComparison:
     def term_rows(self) -> list[tuple[str, str, float | None, float | None, float | None]]:
         """(term, unit, A, B, B − A) for every objective term both plans can have."""
         rows = []
-        for t in TERM_ORDER:
+        for t in COMPARED:
             a, b = self.figures_a.terms.get(t), self.figures_b.terms.get(t)
             if t == "exemptions" and not a and not b:
                 continue

@@ -12,7 +12,6 @@ by how much, and how many exemptions would make it feasible.
 from __future__ import annotations
 
 import math
-import textwrap
 from dataclasses import dataclass, replace
 
 from ..data.plan import Plan
@@ -21,7 +20,6 @@ from ..model.binding import bind
 from ..model.evaluate import evaluate
 from ..model.problem import Problem
 from ..model.schema import Exemptions
-from ..output.text import WIDTH, region_name
 from ..result import Solution
 from ..search.heuristic import heuristic_plan
 from ..status import Status
@@ -30,7 +28,6 @@ from .base import Decision, SolveOptions
 
 EXPLAIN_SECONDS = 20.0
 """Most time spent finding how many exemptions an infeasible model would need."""
-SHOWN_NAMES = 6
 
 
 @dataclass(frozen=True)
@@ -48,21 +45,12 @@ class ExemptArea:
     def shortfall(self) -> float:
         return max(self.limit - self.value, 0.0)
 
-    def line(self) -> str:
-        return (f"{self.lead_name} ({len(self.member_names)} municipalities: "
-                f"{_names(self.member_names)}): {self.floor} {self.value:,.0f} < "
-                f"{self.limit:,.0f}, {self.shortfall:,.0f} short")
-
     def as_dict(self) -> dict:
         return {"lead_code": self.lead_code, "lead_name": self.lead_name,
                 "members": list(self.member_names), "floor": self.floor, "value": self.value,
                 "limit": self.limit, "shortfall": self.shortfall}
 
 
-def _names(names, shown: int = SHOWN_NAMES) -> str:
-    names = sorted(names)
-    more = f" and {len(names) - shown} more" if len(names) > shown else ""
-    return ", ".join(names[:shown]) + more
 
 
 def short_areas(problem: Problem, plan: Plan) -> dict[int | str, list[ExemptArea]]:
@@ -160,68 +148,36 @@ def with_exemptions(problem: Problem, *, max_exemptions: int | None = None) -> P
     return bind(replace(model, exemptions=ex), problem.instance)
 
 
-def explain_infeasible(problem: Problem, reason: str, *, backend: str | None = None,
-                       time_limit: float = EXPLAIN_SECONDS, stop=None) -> str:
-    """Why no plan exists, in a planner's terms, and what exemptions would need.
+@dataclass(frozen=True, eq=False)
+class Infeasibility:
+    """Why no plan exists, as far as a short fewest-exemptions solve could tell: `verdict`
+    is 'exemptions' (the `decision` says how many and which areas), 'none' (the model is
+    feasible with every floor exempted and needs none), 'no help' (the other rules cannot
+    be met), 'unsettled' (not answered in `time_limit` s) or 'impossible' (`detail`
+    says why even exempting every floor fails)."""
 
-    Tries the fewest-exemptions question for a short time: when it is answered, the
-    message names the floor, the areas that fall short (by their municipalities) and by
-    how much, and the number of exemptions `--exemptions` would need.
-    """
-    lines = [reason]
+    reason: str
+    verdict: str
+    decision: Decision | None = None
+    time_limit: float = EXPLAIN_SECONDS
+    detail: str = ""
+
+
+def infeasibility(problem: Problem, reason: str, *, backend: str | None = None,
+                  time_limit: float = EXPLAIN_SECONDS, stop=None) -> Infeasibility | None:
+    """Try the fewest-exemptions question for a short time on a model that proved
+    infeasible; None when the model has no floor to exempt (or already allows it)."""
     if not problem.floors or problem.exemptions is not None:
-        return reason
+        return None
     try:
         relaxed = with_exemptions(problem)
         decision = fewest_exemptions(relaxed, SolveOptions(backend=backend,
                                                            time_limit=time_limit, stop=stop))
     except InfeasibleModelError as exc:
-        return f"{reason}; even with exemptions from every floor: {exc}"
+        return Infeasibility(reason, "impossible", time_limit=time_limit, detail=str(exc))
     first = decision.phases[0][1]
     if first.plan is None:
-        if first.status is Status.INFEASIBLE:
-            return (f"{reason}. Exempting areas from the floors would not help: the other "
-                    "rules (area count, contiguity, caps, locks) cannot be met")
-        return (f"{reason}. Whether exemptions help was not settled in {time_limit:g} s: "
-                "try `--exemptions`")
-    plan = decision.solution.plan
-    short = exempted_areas(decision.solution.problem, plan)
-    n = int(decision.answer)
-    if not n:
-        return reason
-    floors = " and ".join(sorted({x.floor for x in short}))
-    region = region_name(problem.instance)
-    count = (f"{problem.k_min}" if problem.k_min == problem.k_max
-             else f"{problem.k_min}–{problem.k_max}")
-    if decision.answer_proven:
-        need = (f"at least {n} area{'s' if n != 1 else ''} must fall short of {floors} "
-                "(proven)")
-    else:
-        low = int(decision.answer_bound or 0)
-        need = (f"between {low} and {n} areas must fall short of {floors} (not settled in "
-                f"{time_limit:g} s)")
-    lines.append(f"{region} cannot be split into {count} contiguous areas that all meet "
-                 f"the floors: {need}. `--exemptions` finds the cheapest plan with "
-                 f"{n} exemption{'s' if n != 1 else ''}, for instance:")
-    lines.append(shortfall_summary(short))
-    return "\n".join(textwrap.fill(x, WIDTH) if not x.startswith(" ") and "\n" not in x
-                     else x for x in lines)
-
-
-def shortfall_summary(areas: tuple[ExemptArea, ...]) -> str:
-    """The exempted areas, one line per area with each floor it misses (terminal output)."""
-    if not areas:
-        return "no area has an exemption"
-    by_area: dict[str, list[ExemptArea]] = {}
-    for x in areas:
-        by_area.setdefault(x.lead_code, []).append(x)
-    n = len(by_area)
-    lines = [f"{n} exempted area{'s' if n != 1 else ''}:"]
-    for xs in by_area.values():
-        x = xs[0]
-        misses = "; ".join(f"{y.floor} {y.value:,.0f} < {y.limit:,.0f} ({y.shortfall:,.0f} "
-                           "short)" for y in xs)
-        lines.append(textwrap.fill(
-            f"{x.lead_name} ({len(x.member_names)} municipalities: {_names(x.member_names)}): "
-            f"{misses}", WIDTH, initial_indent="  - ", subsequent_indent="      "))
-    return "\n".join(lines)
+        verdict = "no help" if first.status is Status.INFEASIBLE else "unsettled"
+        return Infeasibility(reason, verdict, decision, time_limit)
+    return Infeasibility(reason, "exemptions" if int(decision.answer) else "none", decision,
+                         time_limit)

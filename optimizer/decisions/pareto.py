@@ -14,15 +14,15 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from .._moved import getattr_for
+from ..model.objective import BY_NAME
 from ..model.problem import Problem
 from ..result import Solution
 from ..status import Status
 from .base import SolveOptions
 from .exemptions import tidy
 
-PARETO_TERMS = ("cost", "travel", "fixed", "staffing", "total", "deficit", "exemptions",
-                "moves", "areas")
-"""Terms a front may use (`cost` = fixed + staff cost; see `optimizer.terms`)."""
+PARETO_TERMS = tuple(BY_NAME)
+"""Terms a front may use: every objective term (`model/objective.py`)."""
 
 
 REL_STEP = 1e-6

@@ -33,13 +33,14 @@ class Scenario:
     @property
     def id(self) -> str:
         """A folder name: `labour_force=18000+count=4` (last key part, value)."""
-        parts = [f"{k.rsplit('.', 1)[-1]}={_text(v)}" for k, v in self.settings]
+        parts = [f"{k.rsplit('.', 1)[-1]}={value_text(v)}" for k, v in self.settings]
         return re.sub(r"[^\w.=+,\-\[\]]", "_", "+".join(parts)) or "base"
 
 
-def _text(v: Any) -> str:
+def value_text(v: Any) -> str:
+    """A setting's value as it appears in folder names and tables."""
     if isinstance(v, list):
-        return "[" + ",".join(_text(x) for x in v) + "]"
+        return "[" + ",".join(value_text(x) for x in v) + "]"
     if isinstance(v, bool):
         return str(v).lower()
     return str(v)

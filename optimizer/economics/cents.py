@@ -43,3 +43,23 @@ def allocate(total: int, weights) -> np.ndarray:
 
 def euros(cents) -> float:
     return float(cents) / 100.0
+
+
+def format_cents(c: int) -> str:
+    """Cents as euros with two decimals, exactly, for files ('-1234.05')."""
+    sign = "-" if c < 0 else ""
+    c = abs(int(c))
+    return f"{sign}{c // 100}.{c % 100:02d}"
+
+
+def money(cents: int, *, decimals: bool = False, sign: bool = False) -> str:
+    """Cents as euros for people: thousands grouped, whole euros (rounded half away from
+    zero) or, with `decimals`, exact to the cent; `sign` shows + on gains."""
+    c = int(cents)
+    lead = "-" if c < 0 else "+" if sign and c > 0 else ""
+    whole, part = divmod(abs(c), 100)
+    if decimals:
+        return f"{lead}{whole:,}.{part:02d}"
+    whole += part >= 50
+    return f"{lead if whole else ''}{whole:,}"
+

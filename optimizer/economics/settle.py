@@ -26,7 +26,7 @@ import numpy as np
 
 from ..data.plan import OUTSIDE, UNASSIGNED
 from ..errors import FinanceError
-from .cents import allocate, to_cents
+from .cents import allocate, format_cents, money, to_cents
 from .contract import FinanceTerms
 
 if TYPE_CHECKING:
@@ -188,11 +188,6 @@ _MONEY_FIELDS = ("subsidy", "to_organiser", "to_area", "equalisation", "sanction
                  "organiser_result", "net")
 
 
-def format_cents(c: int) -> str:
-    """Cents as euros with two decimals, exactly ('-1234.05')."""
-    sign = "-" if c < 0 else ""
-    c = abs(int(c))
-    return f"{sign}{c // 100}.{c % 100:02d}"
 
 
 
@@ -254,9 +249,9 @@ def settle(problem: Problem, plan: Plan) -> Finance:
             equalisation[m] = -allocate(kept, equal[m])
             returned = balance - kept
             if returned:
-                lines.append(f"{label}: surplus {_eur(balance)}, "
+                lines.append(f"{label}: surplus {_money(balance)}, "
                              f"{100 * terms.surplus_reward:g} % kept as a reward "
-                             f"({_eur(kept)}), {_eur(returned)} returned to the organiser")
+                             f"({_money(kept)}), {_money(returned)} returned to the organiser")
         fine, need, fte = _sanction(problem, terms, m, label, lines)
         sanctions[m] = allocate(fine, equal[m])
         js = float(inst.attribute(st.attribute)[m].sum()) if st else 0.0
@@ -307,7 +302,7 @@ def _sanction(problem: Problem, terms: FinanceTerms, m: np.ndarray, label: str,
         amount = to_cents(terms.sanction_per_missing_fte * (st.min_fte - need))
         lines.append(f"{label}: staff need {need:.2f} FTE below the floor of "
                      f"{st.min_fte:g} FTE: sanction {st.min_fte - need:.2f} × "
-                     f"{terms.sanction_per_missing_fte:,.0f} € = {_eur(amount)}")
+                     f"{terms.sanction_per_missing_fte:,.0f} € = {_money(amount)}")
         fine += amount
     if terms.max_caseload is not None and terms.sanction_per_excess_jobseeker and fte:
         excess = js - terms.max_caseload * fte
@@ -315,10 +310,10 @@ def _sanction(problem: Problem, terms: FinanceTerms, m: np.ndarray, label: str,
             amount = to_cents(terms.sanction_per_excess_jobseeker * excess)
             lines.append(f"{label}: {js / fte:.1f} jobseekers per FTE above the agreed "
                          f"{terms.max_caseload:g}: sanction {excess:,.1f} × "
-                         f"{terms.sanction_per_excess_jobseeker:,.0f} € = {_eur(amount)}")
+                         f"{terms.sanction_per_excess_jobseeker:,.0f} € = {_money(amount)}")
             fine += amount
     return fine, need, fte
 
 
-def _eur(cents: int) -> str:
-    return f"{cents / 100:,.2f} €"
+def _money(cents: int) -> str:
+    return f"{money(cents, decimals=True)} €"

@@ -13,7 +13,7 @@ exponentially many, so the MILP carries them as `lazy` rows (`ContiguityRows`):
   for the pair, if any; a widest-path test skips the pairs it cannot cut.
 
 A back end that separates inside its search uses both; the cut loop in
-solve.py re-solves with the integral rows.
+rounds.py re-solves with the integral rows.
 """
 
 from __future__ import annotations

@@ -8,7 +8,7 @@ area A) and 0 ≤ m_i ≤ 1 (i moved) against a reference plan, and, for the flo
 strategy, 0 ≤ f^j_uv ≤ |V_j| − 1 on the arcs of the graph (continuous,
 marked implied integer).
 
-    minimise   Σ_t w_t T_t over the terms (optimizer/terms.py); the model's own objective
+    minimise   Σ_t w_t T_t over the terms (model/objective.py); the model's own objective
                (weights 1, μ per move) is
                Σ_j f_j x_jj + Σ_ij (c_ij + v_i) x_ij + Σ_j p_j FTE_j + p FTE_o + C_0 + μ T_moves
         f_j: j's own fixed cost (lead_costs, else the fixed cost per area), the catalogue's
@@ -77,7 +77,7 @@ from scipy.sparse.csgraph import connected_components, dijkstra
 from ..data.matching import area_matching, moved
 from ..data.plan import Plan
 from ..errors import InfeasibleModelError
-from ..model.objective import expand
+from ..model.objective import BASIC, expand
 from ..model.problem import Problem
 from .contiguity import ContiguityRows
 from .milp import MILP, RowBlock
@@ -532,8 +532,9 @@ def _matching_rows(rows, problem: Problem, match, pair_i, pair_j, lead_col) -> N
 
 def _term_vectors(problem, n_cols, P, pair_i, pair_j, lead_col, leads, fte_col, org_col,
                   exempt_col, match, deficit_col) -> dict[str, tuple[np.ndarray, float]]:
-    """Each basic term of `optimizer.terms` as (coefficients, constant): travel, the areas'
-    staff (p_j FTE_j), and the rest of the model's money as fixed cost."""
+    """Each basic term of `model/objective.py` as (coefficients, constant): travel, the areas'
+    staff (p_j FTE_j), and the rest of the model's money as fixed cost. A basic term of the
+    registry without a vector here fails every build (KeyError), never silently."""
     def vec():
         return np.zeros(n_cols)
 
@@ -566,9 +567,10 @@ def _term_vectors(problem, n_cols, P, pair_i, pair_j, lead_col, leads, fte_col, 
     if match is not None:
         moves[match[3]] = 1.0
     areas[lead_col[leads]] = 1.0
-    return {"fixed": (fixed, offset), "travel": (travel, 0.0), "staffing": (staff, 0.0),
-            "exemptions": (exempt, 0.0), "moves": (moves, 0.0), "areas": (areas, 0.0),
-            "deficit": (deficit, 0.0)}
+    vectors = {"fixed": (fixed, offset), "travel": (travel, 0.0), "staffing": (staff, 0.0),
+               "exemptions": (exempt, 0.0), "moves": (moves, 0.0), "areas": (areas, 0.0),
+               "deficit": (deficit, 0.0)}
+    return {name: vectors[name] for name in BASIC}
 
 
 def _neighbourhood_cuts(rows, inst, col_of, pair_i, pair_j, off) -> None:

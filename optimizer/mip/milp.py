@@ -31,7 +31,7 @@ class MILP:
 
     `lazy`, when given, is a family of further rows that every solution must
     satisfy. A back end with the `lazy_rows` capability enforces them inside its
-    search; for the others, solve.py adds the violated ones and re-solves.
+    search; for the others, rounds.py adds the violated ones and re-solves.
     """
 
     c: np.ndarray

@@ -55,7 +55,7 @@ class PlanFigures:
     common_cost: float | None = None
     """The organiser's yearly common cost (None without an organiser)."""
     terms: Mapping[str, float | None] = field(default_factory=dict)
-    """Every objective term of the plan (`optimizer.terms`), weighted or not."""
+    """Every objective term of the plan (`model/objective.py`), weighted or not."""
 
     @property
     def travel(self) -> float | None:

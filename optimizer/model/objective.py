@@ -5,12 +5,13 @@ own objective weighs fixed cost, travel and staff by 1 and each moved
 municipality by `reference.cost_per_move`; the decisions (the fewest
 exemptions, the largest area count, Pareto fronts) weigh them otherwise, and
 `[limits]` bounds any of them. The formulation builds the same terms as
-coefficient vectors; the verifier and `figures.evaluate` use these values.
+coefficient vectors; the verifier and `evaluate.evaluate` use these values.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -18,22 +19,64 @@ from ..data.matching import moved
 from ..data.plan import Plan
 from .problem import Problem
 
-TERMS = ("fixed", "travel", "staffing", "exemptions", "moves", "areas", "deficit")
-"""Basic terms: fixed cost (€/yr), travel (€/yr, the priced weighted km), staff cost (€/yr),
-the number of exempted areas, of municipalities moved from the reference, of areas, and
-the largest net deficit of an area (€/yr: its production cost less its members'
-subsidies after the organiser's share, 0 if none has a deficit; needs [finance])."""
-DERIVED = {"cost": {"fixed": 1.0, "staffing": 1.0},
-           "total": {"fixed": 1.0, "travel": 1.0, "staffing": 1.0}}
-"""Sums of basic terms: `cost` is what running the areas costs (fixed and staff), `total`
-the model's objective without the price of moves."""
-UNITS = {"fixed": "€/yr", "travel": "€/yr", "staffing": "€/yr", "cost": "€/yr",
-         "total": "€/yr", "exemptions": "areas", "moves": "municipalities", "areas": "areas",
-         "deficit": "€/yr"}
-LABELS = {"fixed": "fixed cost", "travel": "travel cost", "staffing": "staff cost",
-          "cost": "fixed and staff cost", "total": "total cost", "exemptions": "exempted areas",
-          "moves": "moved municipalities", "areas": "areas",
-          "deficit": "largest net deficit of an area"}
+
+@dataclass(frozen=True)
+class Term:
+    """One objective term: what it measures, its unit, and where a planner may use it.
+
+    A derived term (`parts`) is a weighted sum of basic terms; the formulation
+    builds a coefficient vector for every basic term (`mip/formulation.py`,
+    `term_vectors`), and `term_values` computes every term from a plan.
+    """
+
+    name: str
+    label: str
+    unit: str
+    meaning: str
+    parts: Mapping[str, float] | None = None
+    limit: bool = False
+    """`[limits]` may bound it (exemptions and moves have keys of their own)."""
+    compared: bool = False
+    """A row of `optimizer compare` and of the report's comparison."""
+
+
+TERMS: tuple[Term, ...] = (
+    Term("fixed", "fixed cost", "€/yr", "the areas' own and service costs and the "
+         "organiser's common cost", limit=True, compared=True),
+    Term("travel", "travel cost", "€/yr", "the priced weighted km (or minutes) to the leads",
+         limit=True, compared=True),
+    Term("staffing", "staff cost", "€/yr", "the areas' staff at their price per FTE",
+         limit=True, compared=True),
+    Term("cost", "fixed and staff cost", "€/yr", "fixed + staff cost: what running the "
+         "areas costs", parts={"fixed": 1.0, "staffing": 1.0}, limit=True, compared=True),
+    Term("total", "total cost", "€/yr", "fixed + travel + staff: the model's objective "
+         "without the price of moves", parts={"fixed": 1.0, "travel": 1.0, "staffing": 1.0},
+         limit=True, compared=True),
+    Term("areas", "areas", "areas", "the number of areas", compared=True),
+    Term("exemptions", "exempted areas", "areas", "the number of areas with an exemption",
+         compared=True),
+    Term("moves", "moved municipalities", "municipalities", "municipalities whose lead "
+         "changes from the reference plan"),
+    Term("deficit", "largest net deficit of an area", "€/yr", "an area's production cost "
+         "less its members' subsidies after the organiser's share, the largest (0 if none "
+         "has a deficit; needs [finance])"),
+)
+"""Every objective term, in the order tables show them. The lists below derive from it."""
+BY_NAME: Mapping[str, Term] = {t.name: t for t in TERMS}
+BASIC = tuple(t.name for t in TERMS if t.parts is None)
+"""Terms the formulation builds and `term_values` computes directly."""
+DERIVED = {t.name: dict(t.parts) for t in TERMS if t.parts is not None}
+UNITS = {t.name: t.unit for t in TERMS}
+LABELS = {t.name: t.label for t in TERMS}
+LIMIT_TERMS = tuple(t.name for t in TERMS if t.limit)
+"""Terms a `[limits]` table may bound."""
+COMPARED = tuple(t.name for t in TERMS if t.compared)
+"""Rows of a comparison of two plans."""
+
+
+def describe_terms(names: tuple[str, ...] = tuple(BY_NAME)) -> str:
+    """`name (meaning)` for each term, for help texts."""
+    return "; ".join(f"{n} ({BY_NAME[n].meaning})" for n in names)
 
 
 def expand(weights: Mapping[str, float]) -> dict[str, float]:
@@ -41,7 +84,7 @@ def expand(weights: Mapping[str, float]) -> dict[str, float]:
     out: dict[str, float] = {}
     for term, w in weights.items():
         for part, share in DERIVED.get(term, {term: 1.0}).items():
-            if part not in TERMS:
+            if part not in BASIC:
                 raise ValueError(f"unknown objective term {part!r}")
             out[part] = out.get(part, 0.0) + w * share
     return out

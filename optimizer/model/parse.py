@@ -14,11 +14,11 @@ from ..data.load import FORMATS
 from ..economics.catalogue import Catalogue, read_catalogue
 from ..economics.contract import parse_finance
 from ..errors import ModelError
-from ..values import MAX_THREADS, integer, number
+from ..values import MAX_THREADS, count_range, integer, number
+from .objective import LIMIT_TERMS
 from .schema import (
     CONTIGUITY_METHODS,
     EXEMPTION_MODES,
-    LIMIT_TERMS,
     MOST_AREAS,
     OWN_AREA,
     SCHEMA,
@@ -31,8 +31,6 @@ from .schema import (
     ReferencePlan,
     SolverOptions,
     Staffing,
-    _area_range,
-    _lead_range,
     _Num,
 )
 
@@ -146,7 +144,8 @@ def parse_model(data: Mapping[str, Any], *, base: Path, source: str) -> Planning
                              "give 'areas.regional_leads' (leads besides its own area)")
         if "regional_leads" not in areas:
             raise ModelError(f"{source}: missing key 'areas.regional_leads'")
-        lo, hi = _lead_range(areas["regional_leads"], "areas.regional_leads", source)
+        lo, hi = count_range(areas["regional_leads"], "areas.regional_leads", least=0,
+                             where=source, error=ModelError)
         area_count: tuple[int, int] = (lo + 1, hi + 1)
     else:
         if "regional_leads" in areas:
@@ -155,7 +154,8 @@ def parse_model(data: Mapping[str, Any], *, base: Path, source: str) -> Planning
         if "count" not in areas:
             raise ModelError(f"{source}: missing key 'areas.count'")
         area_count = (1, MOST_AREAS) if areas["count"] == "max" else \
-            _area_range(areas["count"], "areas.count", source)
+            count_range(areas["count"], "areas.count", where=source, error=ModelError,
+                        words='"max"')
     cand = areas.get("candidate_leads", "all")
     if isinstance(cand, str):
         if cand != "all":

@@ -65,7 +65,7 @@ class Problem:
     """The model's exemption rules when enabled (its exemptable floors are marked in `floors`)."""
     reference: ReferenceAreas | None = None
     weights: Mapping[str, float] | None = None
-    """Weight of each objective term (`optimizer.terms`); None = the model's own objective."""
+    """Weight of each objective term (`model/objective.py`); None = the model's own objective."""
     limits: Mapping[str, float] = field(default_factory=dict)
     """Upper limits on objective terms (`[limits]`, `exemptions.max`, `reference.max_moves`)."""
     available: np.ndarray | None = None

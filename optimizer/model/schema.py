@@ -16,6 +16,7 @@ from typing import Any
 from ..economics.catalogue import Catalogue
 from ..economics.contract import FinanceTerms
 from ..errors import ModelError
+from ..values import count_range
 
 CONTIGUITY_METHODS = ("flow", "cuts")
 
@@ -127,8 +128,6 @@ class ReferencePlan:
     cost_per_move: float = 0.0
 
 
-LIMIT_TERMS = ("fixed", "travel", "staffing", "cost", "total")
-"""Objective terms a `[limits]` table may bound (see `optimizer.terms`)."""
 
 
 @dataclass(frozen=True)
@@ -178,7 +177,9 @@ class PlanningModel:
     def with_areas(self, k_min: int, k_max: int | None = None) -> PlanningModel:
         """A copy with `k_min`..`k_max` areas in all (with an organiser: its own area plus
         the regional leads)."""
-        return replace(self, areas=_area_range((k_min, k_max or k_min), "areas.count", self.source),
+        span = count_range([k_min, k_max or k_min], "areas.count", where=self.source,
+                           error=ModelError)
+        return replace(self, areas=span,
                        most_areas=False)
 
     def with_most_areas(self) -> PlanningModel:
@@ -190,8 +191,9 @@ class PlanningModel:
         if self.organiser is None:
             raise ModelError(f"{self.source}: regional leads are counted besides an organiser's "
                              "own area, but the model has no [organiser]; give the area count")
-        lo, hi = _lead_range((r_min, r_max if r_max is not None else r_min),
-                             "areas.regional_leads", self.source)
+        lo, hi = count_range([r_min, r_max if r_max is not None else r_min],
+                             "areas.regional_leads", least=0, where=self.source,
+                             error=ModelError)
         return replace(self, areas=(lo + 1, hi + 1))
 
     @property
@@ -236,36 +238,3 @@ SCHEMA: dict[str, dict[str, Any]] = {
     "solver": {"backend": str, "time_limit": _Num, "gap": _Num, "contiguity": str,
                "threads": int, "node_limit": int, "deterministic": bool},
 }
-
-
-def _area_range(count, key: str, source: str) -> tuple[int, int]:
-    if isinstance(count, int) and not isinstance(count, bool):
-        lo = hi = count
-    elif (
-        isinstance(count, list | tuple)
-        and len(count) == 2
-        and all(isinstance(c, int) and not isinstance(c, bool) for c in count)
-    ):
-        lo, hi = count
-    else:
-        raise ModelError(f"{source}: '{key}' must be an integer, [min, max] or \"max\", "
-                         f"got {count!r}")
-    if lo == hi and lo < 1:
-        raise ModelError(f"{source}: '{key}' must be at least 1, got {lo}")
-    if not 1 <= lo <= hi:
-        raise ModelError(f"{source}: '{key}' needs 1 <= min <= max, got {list(count)!r}")
-    return int(lo), int(hi)
-
-
-def _lead_range(count, key: str, source: str) -> tuple[int, int]:
-    """Like `_area_range`, but 0 is allowed (the organiser's own area may be the only one)."""
-    if isinstance(count, int) and not isinstance(count, bool):
-        lo = hi = count
-    elif (isinstance(count, list | tuple) and len(count) == 2
-          and all(isinstance(c, int) and not isinstance(c, bool) for c in count)):
-        lo, hi = count
-    else:
-        raise ModelError(f"{source}: '{key}' must be an integer or [min, max], got {count!r}")
-    if not 0 <= lo <= hi:
-        raise ModelError(f"{source}: '{key}' needs 0 <= min <= max, got {count!r}")
-    return int(lo), int(hi)

@@ -9,6 +9,7 @@ from pathlib import Path
 
 from ..data.plan import UNASSIGNED
 from ..decisions.compare import PlanComparison
+from ..economics.cents import money
 from .text import WIDTH
 
 
@@ -30,8 +31,6 @@ MONEY_SHOWN = 10
 """Municipalities shown in the terminal's money table (all are in compare.csv)."""
 
 
-def _eur(cents: int, sign: bool = False) -> str:
-    return f"{cents / 100:+,.0f}" if sign else f"{cents / 100:,.0f}"
 
 
 def _cut(text: str, width: int) -> str:
@@ -108,14 +107,14 @@ def comparison_text(c: PlanComparison) -> str:
     if any(a is None or b is None for _, _, a, b, _ in c.term_rows()):
         out.append("– : not computable (an area's lead lies outside the instance, so its "
                    "travel is unknown)")
-    money = c.money_rows()
-    if money:
+    nets = c.money_rows()
+    if nets:
         out.append("")
-        shown = [r for r in money if r[4]][:MONEY_SHOWN]
+        shown = [r for r in nets if r[4]][:MONEY_SHOWN]
         out.append(f"net money per municipality, €/yr (the {len(shown)} largest changes of "
-                   f"{sum(1 for r in money if r[4])}; all in compare.csv):")
+                   f"{sum(1 for r in nets if r[4])}; all in compare.csv):")
         out.append(_text_table(["municipality", c.name_a, c.name_b, "difference"],
-                               [[name, _eur(x), _eur(y), _eur(d, sign=True)]
+                               [[name, money(x), money(y), money(d, sign=True)]
                                 for _, name, x, y, d in shown], {0}))
     elif c.money_note:
         out.append(c.money_note)
@@ -145,9 +144,9 @@ def comparison_csv(c: PlanComparison) -> str:
     moved = {m.index for m in c.moves}
     buf = io.StringIO()
     w = csv.writer(buf, lineterminator="\n")
-    money = c.net_a is not None and c.net_b is not None
+    has_money = c.net_a is not None and c.net_b is not None
     w.writerow(["code", "name", "lead_code_a", "lead_name_a", "lead_code_b", "lead_name_b",
-                "moved"] + (["net_eur_a", "net_eur_b", "net_eur_difference"] if money else []))
+                "moved"] + (["net_eur_a", "net_eur_b", "net_eur_difference"] if has_money else []))
     for i in range(inst.n):
         cells = [inst.codes[i], inst.names[i]]
         for plan in (c.plan_a, c.plan_b):
@@ -156,8 +155,8 @@ def comparison_csv(c: PlanComparison) -> str:
             else:
                 cells += list(plan.lead_label(plan.lead_key(i)))
         cells.append("yes" if i in moved else "")
-        if money:
-            from ..economics.settle import format_cents
+        if has_money:
+            from ..economics.cents import format_cents
 
             cells += [format_cents(c.net_a[i]), format_cents(c.net_b[i]),
                       format_cents(c.net_b[i] - c.net_a[i])]
@@ -191,12 +190,12 @@ def comparison_markdown(c: PlanComparison) -> str:
               _md_table(["term", "unit", c.name_a, c.name_b, "difference"],
                         [[t, u, _num(a), _num(b), _num(d, sign=True)]
                          for t, u, a, b, d in c.term_rows()], {2, 3, 4}), ""]
-    money = [r for r in c.money_rows() if r[4]]
-    if money:
+    changed = [r for r in c.money_rows() if r[4]]
+    if changed:
         parts += ["## Net money per municipality (€/yr, changed only)", "",
                   _md_table(["municipality", "code", c.name_a, c.name_b, "difference"],
-                            [[name, code, _eur(x), _eur(y), _eur(d, sign=True)]
-                             for code, name, x, y, d in money], {2, 3, 4}), ""]
+                            [[name, code, money(x), money(y), money(d, sign=True)]
+                             for code, name, x, y, d in changed], {2, 3, 4}), ""]
     parts += ["## Rules", ""]
     for name, v in ((c.name_a, c.verification_a), (c.name_b, c.verification_b)):
         parts.append(f"* **{name}**: " + ("every rule holds" if v.ok else

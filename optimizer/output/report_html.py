@@ -18,12 +18,13 @@ from pathlib import Path
 from markupsafe import Markup
 
 from .. import __version__
-from ..decisions.matched import Comparison
+from ..decisions.compare import Comparison
+from ..economics.cents import money
 from ..model.evaluate import PlanFigures
 from .leaflet import LICENCE
 from .map_html import PlanLayer, area_palette, map_html
 from .municipalities import label, municipality_frame
-from .run_dir import FINANCE_FILE, Run
+from .run_dir import Run
 from .text import plan_title, status_words
 
 TEMPLATE = Path(__file__).with_name("templates") / "report.html"
@@ -105,15 +106,24 @@ def municipalities_table(run: Run) -> Markup:
 
 
 def finance_section(run: Run) -> dict | None:
-    """finance.csv as a table (any columns; numbers right-aligned), when the run has money."""
-    if not run.finance:
+    """Who pays what per municipality, recomputed from the model and the plan (euros to the
+    cent), with the total row; None without [finance]."""
+    fin = run.finance
+    if fin is None:
         return None
-    head = list(run.finance[0].keys())
-    numeric = [all(NUMBER.match((r.get(h) or "0").strip()) for r in run.finance) for h in head]
-    rows = [[(_num(float(r[h]), 2) if numeric[k] and r[h].strip() else r[h])
-             for k, h in enumerate(head)] for r in run.finance]
-    return {"note": f"Who pays what, per municipality, from the run's {FINANCE_FILE} (€/yr).",
-            "table": table([h.replace("_", " ") for h in head], rows, numeric)}
+    head = ["municipality", "code", "area (lead)", "subsidy €", "to the organiser €",
+            "to the area €", "equalisation €", "sanctions €", "organiser's result €", "net €"]
+    fields = ("subsidy", "to_organiser", "to_area", "equalisation", "sanctions",
+              "organiser_result", "net")
+    rows = [[m.name, m.code, m.lead_name, *(money(getattr(m, k), decimals=True)
+                                            for k in fields)]
+            for m in fin.municipalities]
+    total = ["total", "", "", *(money(sum(getattr(m, k) for m in fin.municipalities),
+                                      decimals=True) for k in fields)]
+    return {"note": "Who pays what, per municipality, computed from the model and the plan "
+                    "(€/yr). Equalisation > 0 pays an area's deficit, < 0 receives a share of "
+                    "its surplus; net = −equalisation − sanctions + organiser's result.",
+            "table": table(head, rows, [False] * 3 + [True] * len(fields), total)}
 
 
 def verdict(run: Run) -> Verdict:

@@ -1,23 +1,24 @@
-"""A run directory read back: its certificate, its plan re-verified, and optional money.
+"""A run directory read back: its certificate, its plan re-verified, its money recomputed.
 
 `solve --out` and `check --out` write a run directory; the report is made from
 it. The plan is read again, checked by the verifier against the model the run
-names, and its objective recomputed; a run whose numbers the model no longer
-reproduces is refused rather than reported.
+names, its objective and its money (with [finance]) recomputed from the model and
+the plan; nothing shown is parsed back from the files we wrote. A run whose
+numbers the model no longer reproduces is refused rather than reported.
 """
 
 from __future__ import annotations
 
-import csv
 import json
 import math
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from ..data.plan import Plan
 from ..data.planfile import read_plan
+from ..economics.settle import Finance, settle
 from ..errors import InputError
 from ..model.binding import bind
 from ..model.evaluate import PlanFigures, evaluate
@@ -26,8 +27,6 @@ from ..model.problem import Problem
 from ..model.verify import Verification, verify
 
 OBJECTIVE_RTOL = 1e-6
-FINANCE_FILE = "finance.csv"
-"""Money per municipality, written by the finance model when a model has one."""
 
 
 @dataclass(frozen=True, eq=False)
@@ -40,7 +39,8 @@ class Run:
     plan: Plan | None
     figures: PlanFigures | None
     verification: Verification | None
-    finance: tuple[Mapping[str, str], ...] = field(default_factory=tuple)
+    finance: Finance | None = None
+    """Who pays what under the plan, recomputed (with [finance])."""
 
     @property
     def is_check(self) -> bool:
@@ -60,15 +60,6 @@ def _read_json(path: Path) -> dict:
     return data
 
 
-def read_finance(path: Path) -> tuple[dict[str, str], ...]:
-    """The rows of finance.csv (any columns), or () when the run has none."""
-    if not path.exists():
-        return ()
-    try:
-        with path.open(encoding="utf-8-sig", newline="") as fh:
-            return tuple(csv.DictReader(fh))
-    except (OSError, UnicodeDecodeError, csv.Error) as exc:
-        raise InputError(f"{path}: cannot read: {exc}") from None
 
 
 def load_run(directory: str | Path, model: str | Path | None = None) -> Run:
@@ -102,5 +93,6 @@ def load_run(directory: str | Path, model: str | Path | None = None) -> Run:
                 f"{directory}/summary.json: objective {claimed:,.2f}, but the plan costs "
                 f"{figs.objective:,.2f} under {model_file}: the model changed since the run "
                 "(pass the model the run used with --model)")
-    return Run(directory, summary, problem, plan, figs, ver,
-               read_finance(directory / FINANCE_FILE))
+    money = settle(problem, plan) if plan is not None and planning.finance is not None \
+        else None
+    return Run(directory, summary, problem, plan, figs, ver, money)

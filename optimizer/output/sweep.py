@@ -15,17 +15,22 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
+from ..decisions.exemptions import exempted_areas
 from ..decisions.sweep import (
     Scenario,
     ScenarioResult,
     Sweep,
     SweepOptions,
     SweepProgress,
-    _text,
     bind_scenarios,
     solve_scenario,
+    value_text,
 )
 from ..model.problem import Problem
+from ..model.verify import verify
+from .summary import run_summary
+from .text import plan_title, status_words
+from .write import write_outputs
 
 RESULT_FILE = "scenario.json"
 
@@ -36,11 +41,6 @@ FINISHED = ("optimal", "feasible-at-limit", "infeasible", "no-solution-at-limit"
 
 def record(scenario: Scenario, problem: Problem, outcome, out: Path) -> ScenarioResult:
     """Verify the returned plan, write the scenario's folder and its scenario.json."""
-    from ..decisions.exemptions import exempted_areas
-    from ..model.verify import verify
-    from .text import figures_json, plan_title, status_words, verification_json
-    from .write import write_outputs
-
     folder = out / scenario.id
     if isinstance(outcome, BaseException):
         outcome = ("error", f"{type(outcome).__name__}: {outcome}", 0.0)
@@ -51,16 +51,8 @@ def record(scenario: Scenario, problem: Problem, outcome, out: Path) -> Scenario
         return result
     decision = outcome
     sol = decision.solution
-    verified = None
-    summary = {"model": problem.model.name, "model_file": problem.model.source,
-               "settings": dict(scenario.settings), **decision.summary()}
-    if sol.plan is not None:
-        v = verify(sol.problem, sol.plan)
-        verified = v.ok
-        summary.update(figures_json(sol.figures))
-        summary["verification"] = verification_json(v)
-        summary["exempted_areas"] = [x.as_dict() for x in exempted_areas(sol.problem,
-                                                                          sol.plan)]
+    v = verify(sol.problem, sol.plan) if sol.plan is not None else None
+    verified = None if v is None else v.ok
     result = ScenarioResult(
         scenario, str(sol.status), sol.objective, sol.bound, sol.gap,
         len(sol.plan.areas()) if sol.plan is not None else None,
@@ -69,7 +61,11 @@ def record(scenario: Scenario, problem: Problem, outcome, out: Path) -> Scenario
         ("" if verified else "the plan failed verification"))
     if verified is False:
         result = ScenarioResult(**{**result.__dict__, "status": "error"})
-    summary["scenario"] = result.as_dict()
+    summary = run_summary(
+        "scenario", problem, problem.model.source, decision=decision,
+        figures=sol.figures if sol.plan is not None else None, verification=v,
+        exempted=exempted_areas(sol.problem, sol.plan) if sol.plan is not None else None,
+        extra={"settings": dict(scenario.settings), "scenario": result.as_dict()})
     title = plan_title(problem.instance, result.areas or 0,
                        status_words(str(sol.status), sol.gap, sol.backend),
                        f"scenario {scenario.id}")
@@ -172,7 +168,7 @@ def summary_csv(results: Sequence[ScenarioResult]) -> str:
     w = csv.DictWriter(buf, fieldnames=fields, lineterminator="\n")
     w.writeheader()
     for r in rows:
-        w.writerow({k: ("" if v is None else _text(v) if isinstance(v, list) else v)
+        w.writerow({k: ("" if v is None else value_text(v) if isinstance(v, list) else v)
                     for k, v in r.items()})
     return buf.getvalue()
 
@@ -198,16 +194,16 @@ def _plot(results: Sequence[ScenarioResult], path: Path) -> None:
     if results:
         keys = [k for k, _ in results[0].scenario.settings]
         first = keys[0] if keys else None
-        xs = sorted({_text(dict(r.scenario.settings).get(first)) for r in results},
+        xs = sorted({value_text(dict(r.scenario.settings).get(first)) for r in results},
                     key=_sort_key)
         pos = {x: k for k, x in enumerate(xs)}
         lines: dict[str, list[ScenarioResult]] = {}
         for r in results:
-            rest = ", ".join(f"{k.rsplit('.', 1)[-1]}={_text(v)}"
+            rest = ", ".join(f"{k.rsplit('.', 1)[-1]}={value_text(v)}"
                              for k, v in r.scenario.settings[1:])
             lines.setdefault(rest, []).append(r)
         for label, rs in lines.items():
-            pts = sorted((pos[_text(dict(r.scenario.settings).get(first))], r) for r in rs
+            pts = sorted((pos[value_text(dict(r.scenario.settings).get(first))], r) for r in rs
                          if r.objective is not None)
             line = ax.plot([p for p, _ in pts], [r.objective for _, r in pts], "-",
                            label=label or None)[0]
@@ -217,7 +213,7 @@ def _plot(results: Sequence[ScenarioResult], path: Path) -> None:
                            facecolor=colour if r.status == "optimal" else "white")
             for r in rs:
                 if r.objective is None:
-                    ax.scatter([pos[_text(dict(r.scenario.settings).get(first))]], [0],
+                    ax.scatter([pos[value_text(dict(r.scenario.settings).get(first))]], [0],
                                marker="x", color=colour, zorder=3)
         ax.set_xticks(range(len(xs)), xs)
         ax.set_xlabel(first or "")

@@ -1,12 +1,23 @@
-"""Plain-text tables and lines for the terminal, and the JSON summary."""
+"""What the terminal shows: tables of areas and money (≤ 100 columns), the certificate in
+one line, the two tiers in a paragraph, and a decision in words."""
 
 from __future__ import annotations
 
 import textwrap
+from pathlib import Path
 
 import numpy as np
 
 from ..data.instance import Instance
+from ..decisions.base import Decision
+from ..decisions.exemptions import (
+    EXPLAIN_SECONDS,
+    ExemptArea,
+    exempted_areas,
+    infeasibility,
+)
+from ..economics.cents import money
+from ..economics.settle import Finance
 from ..mip.contiguity import pieces
 from ..model.evaluate import PlanFigures
 from ..model.problem import Problem
@@ -109,12 +120,6 @@ def solver_line(sol: Solution) -> str:
     return "\n".join(lines)
 
 
-def region_name(instance: Instance) -> str:
-    """The region in words: the instance's `region_name`, else its name."""
-    name = instance.metadata.get("region_name")
-    return str(name) if name else instance.name.replace("-", " ").replace("_", " ").capitalize()
-
-
 def status_words(status: str, gap: float | None = None, backend: str = "") -> str:
     """What a solve proved, in a planner's words."""
     if status == "optimal":
@@ -128,7 +133,7 @@ def status_words(status: str, gap: float | None = None, backend: str = "") -> st
 
 def plan_title(instance: Instance, areas: int, words: str, subtitle: str = "") -> str:
     """`Region: k areas, what was proven` (and a second line) for maps and reports."""
-    title = f"{region_name(instance)}: " + (f"{areas} areas, {words}" if areas else words)
+    title = f"{instance.region}: " + (f"{areas} areas, {words}" if areas else words)
     return f"{title}\n{subtitle}" if subtitle else title
 
 
@@ -139,16 +144,8 @@ def verification_text(v: Verification) -> str:
                      for line in v.summary().splitlines())
 
 
-def figures_json(figs: PlanFigures) -> dict:
-    return {"objective": figs.objective, "weighted_travel_km": figs.travel,
-            "travel_weight": figs.travel_weight,
-            "areas": [a.as_dict() for a in figs.areas]}
 
 
-def verification_json(v: Verification) -> dict:
-    return {"ok": v.ok, "violations": [
-        {"rule": x.rule, "message": x.message, "municipalities": list(x.municipalities)}
-        for x in v.violations]}
 
 
 def organiser_line(problem: Problem, figs: PlanFigures) -> str | None:
@@ -183,3 +180,218 @@ def organiser_line(problem: Problem, figs: PlanFigures) -> str | None:
             + (f" ({', '.join(checks)})" if checks else "")
             + f"; {own}; {leads} regional lead{'s' if leads != 1 else ''} besides it{common}")
     return textwrap.fill(text, WIDTH)
+
+
+def decision_words(decision: Decision) -> str:
+    """What a decision proved, in words (for titles): the status, and the first phase's
+    answer when the question has one."""
+    sol = decision.solution
+    words = status_words(str(sol.status), sol.gap, sol.backend)
+    if decision.question == "most areas" and decision.answer is not None:
+        words = ("the most areas" + ("" if decision.answer_proven else " found, not proven")
+                 + f"; cost {words}")
+    elif decision.question == "fewest exemptions" and decision.answer is not None:
+        n = int(decision.answer)
+        words = (f"{n} exemption{'s' if n != 1 else ''}"
+                 + (" (the fewest)" if decision.answer_proven else " (not proven fewest)")
+                 + f", {words}")
+    return words
+
+
+def answer_line(decision: Decision) -> str:
+    """The first phase's answer in words: the fewest exemptions or the most areas."""
+    if decision.answer is None:
+        return f"{decision.question}: no answer (no plan found)"
+    what = {"fewest exemptions": "fewest exempted areas",
+            "most areas": "largest number of areas"}.get(decision.question, decision.question)
+    if decision.answer_proven:
+        return f"{what}: {decision.answer:.0f} (proven)"
+    side = "at least" if decision.question == "fewest exemptions" else "at most"
+    bound = "" if decision.answer_bound is None else f"; {side} {decision.answer_bound:.0f}"
+    return f"{what}: {decision.answer:.0f} (not proven{bound})"
+
+
+def phase_line(name: str, sol: Solution) -> str:
+    """An earlier phase's certificate in one short line."""
+    value = "–" if sol.objective is None else f"{abs(sol.objective):,.0f}"
+    bound = "–" if sol.bound is None else f"{abs(sol.bound):,.2f}"
+    return (f"phase '{name}': {sol.status} · value {value} · bound {bound} · "
+            f"time {sol.wall_time:.2f} s")
+
+
+def interrupted_line(sol: Solution, reason: str, out: Path | None) -> str:
+    """How far a solve stopped by a signal got, in one line (`reason`: the stop's)."""
+    if sol.interrupted is None:
+        return f"{reason} after the run had finished" + (
+            f"; its outputs are complete in {out}/" if out is not None else "")
+    head = f"{reason} after {sol.wall_time:.1f} s: "
+    if sol.plan is None:
+        return head + "no plan found yet; nothing written"
+    gap = "" if sol.gap is None else f", gap {100 * sol.gap:.2f} %"
+    found = f"the best plan found so far (objective {sol.objective:,.2f}{gap})"
+    return head + (f"{found} is written to {out}/ as {sol.status}" if out is not None
+                   else f"{found} is shown above as {sol.status}")
+
+
+# -- money ------------------------------------------------------------------
+
+
+
+
+
+def _fte(v: float | None) -> str:
+    if v is None:
+        return "–"
+    return f"{v:,.0f}" if float(v).is_integer() else f"{v:,.1f}"
+
+
+def _table(head: list[str], rows: list[list[str]], total: list[str] | None,
+           left: int = 1) -> str:
+    body = [*rows, total] if total else rows
+    widths = [max(len(r[c]) for r in [head, *body]) for c in range(len(head))]
+
+    def fmt(r: list[str]) -> str:
+        return "  ".join(r[c].ljust(widths[c]) if c < left else r[c].rjust(widths[c])
+                         for c in range(len(r))).rstrip()
+
+    rule = "  ".join("-" * w for w in widths)
+    out = [fmt(head), rule, *map(fmt, rows)]
+    if total:
+        out += [rule, fmt(total)]
+    return "\n".join(out)
+
+
+def organiser_text(fin: Finance) -> str:
+    """One paragraph: the organiser's common cost, what it receives and its result."""
+    o = fin.organiser
+    if o is None:
+        return "no organiser: each area's municipalities share its cost"
+    who = o.name if o.settled_by == "organiser" else "the municipalities of its area"
+    return (f"organiser {o.name} ({o.code}) for {o.municipalities} municipalities: common "
+            f"cost {money(o.common_cost)} € ({_fte(o.fte)} FTE); receives {money(o.shares)} € "
+            f"in shares ({fin.share_rule}), {money(o.returned)} € of surpluses and "
+            f"{money(o.sanctions)} € of sanctions; result {money(o.result)} € (kept or borne "
+            f"by {who})")
+
+
+def area_money_table(fin: Finance) -> str:
+    """One row per production area: cost against subsidy, and how the balance is settled."""
+    head = ["area (lead)", "munic.", "FTE", "production €", "subsidy €", "balance €",
+            "equalised €", "to organiser €"]
+    rows = []
+    for a in fin.areas:
+        name = a.lead_name + (" (outside)" if a.outside else "")
+        rows.append([name, str(len(a.members)), _fte(a.fte), money(a.production_cost),
+                     money(a.subsidy), money(a.balance), money(a.equalised),
+                     money(a.returned + a.sanctions)])
+    fte = [a.fte for a in fin.areas]
+    total = ["total", str(sum(len(a.members) for a in fin.areas)),
+             _fte(sum(fte)) if None not in fte else "–",
+             money(fin.total_production), money(sum(a.subsidy for a in fin.areas)),
+             money(sum(a.balance for a in fin.areas)), money(sum(a.equalised for a in fin.areas)),
+             money(sum(a.returned + a.sanctions for a in fin.areas))]
+    return _table(head, rows, total)
+
+
+def municipality_money_table(fin: Finance) -> str:
+    """One row per municipality: subsidy, what it pays and its net position (+ keeps)."""
+    head = ["municipality", "area", "subsidy €", "organiser €", "equalised €", "sanctions €",
+            "org. result €", "net €"]
+    rows = [[m.name, m.lead_name, money(m.subsidy), money(m.to_organiser), money(m.equalisation),
+             money(m.sanctions), money(m.organiser_result), money(m.net)]
+            for m in fin.municipalities]
+    ms = fin.municipalities
+    total = ["total", "", *(money(sum(getattr(m, k) for m in ms))
+                            for k in ("subsidy", "to_organiser", "equalisation", "sanctions",
+                                      "organiser_result", "net"))]
+    return _table(head, rows, total, left=2)
+
+
+def finance_text(fin: Finance, municipalities: bool = True) -> str:
+    """The organiser, the areas, the municipalities (optional), then incentives and
+    sanctions line by line and the notes."""
+    parts = [textwrap.fill(organiser_text(fin), WIDTH), "", area_money_table(fin)]
+    if municipalities:
+        parts += ["", municipality_money_table(fin)]
+    payer, receiver = fin.largest_payer(), fin.largest_receiver()
+    parts += ["", textwrap.fill(
+        f"subsidies {money(fin.total_subsidy)} € − production {money(fin.total_production)} € − "
+        f"common cost {money(fin.common_cost)} € = net {money(fin.total_net)} €; largest net "
+        f"payer {payer.name} ({money(payer.net)} €), largest receiver {receiver.name} "
+        f"({money(receiver.net)} €)", WIDTH)]
+    parts += [textwrap.fill(f"incentive/sanction: {line}", WIDTH, subsequent_indent="    ")
+              for line in fin.lines]
+    parts += [textwrap.fill(f"note: {note}", WIDTH, subsequent_indent="    ")
+              for note in fin.notes]
+    return "\n".join(parts)
+
+
+# -- exemptions ---------------------------------------------------------------
+
+SHOWN_NAMES = 6
+"""Member names listed per area before "and N more"."""
+
+
+def _names(names, shown: int = SHOWN_NAMES) -> str:
+    names = sorted(names)
+    more = f" and {len(names) - shown} more" if len(names) > shown else ""
+    return ", ".join(names[:shown]) + more
+
+
+def shortfall_summary(areas: tuple[ExemptArea, ...]) -> str:
+    """The exempted areas, one line per area with each floor it misses (terminal output)."""
+    if not areas:
+        return "no area has an exemption"
+    by_area: dict[str, list[ExemptArea]] = {}
+    for x in areas:
+        by_area.setdefault(x.lead_code, []).append(x)
+    n = len(by_area)
+    lines = [f"{n} exempted area{'s' if n != 1 else ''}:"]
+    for xs in by_area.values():
+        x = xs[0]
+        misses = "; ".join(f"{y.floor} {y.value:,.0f} < {y.limit:,.0f} ({y.shortfall:,.0f} "
+                           "short)" for y in xs)
+        lines.append(textwrap.fill(
+            f"{x.lead_name} ({len(x.member_names)} municipalities: {_names(x.member_names)}): "
+            f"{misses}", WIDTH, initial_indent="  - ", subsequent_indent="      "))
+    return "\n".join(lines)
+
+
+def explain_infeasible(problem: Problem, reason: str, *, backend: str | None = None,
+                       time_limit: float = EXPLAIN_SECONDS, stop=None) -> str:
+    """Why no plan exists, in a planner's terms, and what exemptions would need.
+
+    Tries the fewest-exemptions question for a short time (`decisions.exemptions.
+    infeasibility`): when it is answered, the message names the floor, the areas that fall
+    short (by their municipalities) and by how much, and the number of exemptions
+    `--exemptions` would need.
+    """
+    why = infeasibility(problem, reason, backend=backend, time_limit=time_limit, stop=stop)
+    if why is None or why.verdict == "none":
+        return reason
+    if why.verdict == "impossible":
+        return f"{reason}; even with exemptions from every floor: {why.detail}"
+    if why.verdict == "no help":
+        return (f"{reason}. Exempting areas from the floors would not help: the other "
+                "rules (area count, contiguity, caps, locks) cannot be met")
+    if why.verdict == "unsettled":
+        return (f"{reason}. Whether exemptions help was not settled in {time_limit:g} s: "
+                "try `--exemptions`")
+    decision = why.decision
+    short = exempted_areas(decision.solution.problem, decision.solution.plan)
+    n = int(decision.answer)
+    floors = " and ".join(sorted({x.floor for x in short}))
+    count = (f"{problem.k_min}" if problem.k_min == problem.k_max
+             else f"{problem.k_min}–{problem.k_max}")
+    if decision.answer_proven:
+        need = (f"at least {n} area{'s' if n != 1 else ''} must fall short of {floors} "
+                "(proven)")
+    else:
+        low = int(decision.answer_bound or 0)
+        need = (f"between {low} and {n} areas must fall short of {floors} (not settled in "
+                f"{time_limit:g} s)")
+    head = (f"{problem.instance.region} cannot be split into {count} contiguous areas that "
+            f"all meet the floors: {need}. `--exemptions` finds the cheapest plan with "
+            f"{n} exemption{'s' if n != 1 else ''}, for instance:")
+    return "\n".join([textwrap.fill(reason, WIDTH), textwrap.fill(head, WIDTH),
+                      shortfall_summary(short)])

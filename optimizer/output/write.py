@@ -1,5 +1,8 @@
-"""Write a plan's files as one set: assignment.csv, plan.csv, summary.json, areas.geojson,
-areas.gpkg, map.png and map.html."""
+"""A run directory written as one set: the plan's files, its maps and summary.json.
+
+`OUTPUT_FILES` lists every file a run directory may hold, with what it is; the
+command-line help and the files a new run replaces derive from it.
+"""
 
 from __future__ import annotations
 
@@ -9,6 +12,7 @@ import json
 import os
 import threading
 from collections.abc import Mapping
+from dataclasses import dataclass
 from pathlib import Path
 
 from ..data.instance import Instance
@@ -18,11 +22,41 @@ from ..staging import OutputDir
 from .geometry import dissolved, municipalities, write_geojson
 from .map_png import write_map
 
-OUTPUT_FILES = ("assignment.csv", "plan.csv", "summary.json", "areas.geojson", "areas.gpkg",
-                "map.png", "map.html", "finance.csv", "report.html")
-"""Every file a run may write here (report.html comes from `optimizer report` on the
-folder); a new run removes those of an earlier run it does not write, so the folder
-never mixes two runs."""
+
+@dataclass(frozen=True)
+class OutputFile:
+    """A file of a run directory: its name, what it holds, and whether it needs the
+    instance's polygons."""
+
+    name: str
+    what: str
+    geometry: bool = False
+
+
+FILES: tuple[OutputFile, ...] = (
+    OutputFile("assignment.csv", "code,name,lead_code,lead_name, one row per municipality"),
+    OutputFile("plan.csv", "the two-column exchange format code,area (area = the lead's code)"),
+    OutputFile("summary.json", "the certificate (status, objective, bound, gap, time, back "
+               "end), the per-area figures and the verification"),
+    OutputFile("areas.geojson", "one polygon per area with its figures (WGS84)", True),
+    OutputFile("areas.gpkg", "GeoPackage: layers areas and municipalities (area, lead, km to "
+               "the lead, figures) in the instance's CRS", True),
+    OutputFile("map.png", "the printed map: areas, leads, names, a scale bar, a legend", True),
+    OutputFile("map.html", "the interactive map (Leaflet inside: opens offline)", True),
+    OutputFile("finance.csv", "with [finance]: who pays what per municipality, to the cent"),
+    OutputFile("report.html", "written by `optimizer report` on the folder: the one-file "
+               "report to forward"),
+)
+"""Every file a run directory may hold, in the order help texts list them."""
+OUTPUT_FILES = tuple(f.name for f in FILES)
+"""Their names: a new run removes those of an earlier run it does not write, so the
+folder never mixes two runs."""
+
+
+def files_help(skip: tuple[str, ...] = ("report.html",)) -> str:
+    """The files a run writes, for `--out` help texts."""
+    names = [f.name for f in FILES if f.name not in skip]
+    return ", ".join(names[:-1]) + " and " + names[-1]
 
 
 def output_seconds(instance: Instance) -> float:
@@ -34,7 +68,7 @@ def output_seconds(instance: Instance) -> float:
 
 
 MAP_MODULES = ("geopandas", "pyogrio", "shapely", "matplotlib.pyplot", "folium",
-               "optimizer.reporting.interactive", "optimizer.reporting.geopackage")
+               "optimizer.output.map_html", "optimizer.output.gpkg")
 """What writing the maps imports: about a second (several on a busy machine)."""
 _loading: threading.Thread | None = None
 

@@ -1,6 +1,6 @@
 """Solves side by side in forked processes, for machines with more than one core.
 
-Two uses (solve.py): the area counts of a range solved at once, and a race of
+Two uses (optimizer/solve.py): the area counts of a range solved at once, and a race of
 back ends or strategies in which the first to prove (optimal or infeasible)
 wins and the others are killed. Each task runs in a child made by fork, so
 nothing but the result is pickled; HiGHS's global thread pool does not survive
