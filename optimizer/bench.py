@@ -28,6 +28,7 @@ from .mip.formulation import STRATEGIES
 from .model.binding import bind
 from .model.parse import load_model
 from .model.verify import verify
+from .reading import read_text
 from .search.levers import Levers
 from .solve import solve
 from .status import Status
@@ -113,15 +114,6 @@ def suite_path(name_or_path: str, root: Path | None = None) -> Path:
     return root / "benchmarks" / "suites" / f"{name_or_path}.toml"
 
 
-def _read_text(path: Path, what: str) -> str:
-    try:
-        return path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise SuiteError(f"{what} not found: {path}") from None
-    except UnicodeDecodeError as exc:
-        raise SuiteError(f"{path}: not UTF-8 text ({exc.reason} at byte {exc.start})") from None
-    except (OSError, ValueError) as exc:
-        raise SuiteError(f"cannot read {what} {path}: {exc}") from None
 
 
 def _names(value, key: str, where: str, known: tuple[str, ...] | None = None
@@ -150,7 +142,7 @@ def load_suite(path: Path) -> Suite:
     """Read and check a suite file: every key, type and number, with its name in the message."""
     path = Path(path)
     try:
-        data = tomllib.loads(_read_text(path, "suite file"))
+        data = tomllib.loads(read_text(path, "suite file", SuiteError))
     except tomllib.TOMLDecodeError as exc:
         raise SuiteError(f"{path}: invalid TOML: {exc}") from None
     unknown = set(data) - SUITE_KEYS
@@ -218,7 +210,7 @@ def load_references(path: Path) -> dict[str, Reference]:
     path = Path(path)
     if not path.exists():
         return {}
-    text = _read_text(path, "best-known file")
+    text = read_text(path, "best-known file", SuiteError)
     reader = csv.DictReader(line for line in text.splitlines() if not line.startswith("#"))
     missing = [c for c in REFERENCE_COLUMNS if c not in (reader.fieldnames or ())]
     if missing:

@@ -3,11 +3,11 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ..errors import InstanceError
+from ..reading import read_json
 from .instance import METRICS, Instance
 from .nodelink import from_node_link
 
@@ -50,12 +50,7 @@ def load_instance(
             raise InstanceError(f"{path}: format {format!r} has no node attributes to map "
                                 f"({', '.join(given)})")
         return read_orlib(path, format, distance=distance)
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise InstanceError(f"instance file not found: {path}") from None
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise InstanceError(f"instance file {path} is not valid JSON: {exc}") from None
+    data = read_json(path, "instance file", InstanceError)
     gpkg = path.with_suffix(".gpkg")
     return from_node_link(data, default_name=path.stem, source=str(path),
                           geometry_path=gpkg if gpkg.exists() else None,

@@ -25,6 +25,7 @@ import scipy.sparse as sp
 from scipy.sparse.csgraph import shortest_path
 
 from ..errors import InstanceError
+from ..reading import read_text
 from .instance import Instance
 
 ORLIB_FORMATS = ("orlib-pmed", "orlib-pmedcap")
@@ -40,12 +41,7 @@ def read_orlib(path: str | Path, format: str, *, distance: str | None = None) ->
             f"{path}: format {format!r} has no longitude/latitude; its distance is its own "
             f"matrix, not {distance!r}"
         )
-    try:
-        text = path.read_text(encoding="ascii")
-    except FileNotFoundError:
-        raise InstanceError(f"instance file not found: {path}") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise InstanceError(f"cannot read instance file {path}: {exc}") from None
+    text = read_text(path, "instance file", InstanceError, encoding="ascii")
     parse = parse_orlib_pmed if format == "orlib-pmed" else parse_orlib_pmedcap
     return parse(text, name=path.stem, source=str(path))
 

@@ -14,6 +14,7 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import PlanError
+from ..reading import read_bytes
 from ..values import shown
 from .instance import Instance
 from .plan import OUTSIDE, UNASSIGNED, Plan
@@ -79,12 +80,7 @@ def read_plan(path: str | Path, instance: Instance) -> Plan:
     commas is said in the plan's notes.
     """
     path = Path(path)
-    try:
-        data = path.read_bytes()
-    except FileNotFoundError:
-        raise PlanError(f"plan file not found: {path}") from None
-    except (OSError, ValueError) as exc:
-        raise PlanError(f"cannot read plan file {path}: {exc}") from None
+    data = read_bytes(path, "plan file", PlanError)
     text, encoding = _decode(data, path)
     if "\x00" in text:
         raise PlanError(f"{path}: contains NUL characters; not a text CSV file")

@@ -21,6 +21,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from ..errors import CatalogueError, ModelError
+from ..reading import read_text
 from ..values import LARGEST
 
 TIERS = ("organiser", "regional", "on_demand", "municipal", "state")
@@ -121,12 +122,7 @@ def _check_tier_rules(s: Service, where: str) -> None:
 def read_catalogue(path: str | Path) -> Catalogue:
     """Read and validate a catalogue CSV; errors name the file, line and column."""
     path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8-sig")
-    except FileNotFoundError:
-        raise CatalogueError(f"service catalogue not found: {path}") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise CatalogueError(f"cannot read service catalogue {path}: {exc}") from None
+    text = read_text(path, "service catalogue", CatalogueError, encoding="utf-8-sig")
     return parse_catalogue(text, source=str(path))
 
 

@@ -18,6 +18,7 @@ import numpy as np
 
 from ..data.planfile import normalise_code
 from ..errors import FinanceError, InstanceError
+from ..reading import read_text
 from ..values import LARGEST
 from .cents import allocate, to_cents
 from .contract import SubsidySource
@@ -58,12 +59,7 @@ def read_subsidies(path: Path, instance) -> np.ndarray:
     """Read `code,subsidy_eur`; rows for municipalities outside the instance are ignored,
     every municipality inside needs exactly one row. Errors name the line and column."""
     path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8-sig")
-    except FileNotFoundError:
-        raise FinanceError(f"subsidy file not found: {path}") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise FinanceError(f"cannot read subsidy file {path}: {exc}") from None
+    text = read_text(path, "subsidy file", FinanceError, encoding="utf-8-sig")
     rows = list(csv.reader(io.StringIO(text)))
     header = [h.strip() for h in rows[0]] if rows else []
     for col in FILE_COLUMNS:

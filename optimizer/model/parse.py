@@ -14,6 +14,7 @@ from ..data.load import FORMATS
 from ..economics.catalogue import Catalogue, read_catalogue
 from ..economics.contract import parse_finance
 from ..errors import ModelError
+from ..reading import read_text
 from ..values import MAX_THREADS, count_range, integer, number
 from .objective import LIMIT_TERMS
 from .schema import (
@@ -366,12 +367,7 @@ def set_key(data: dict, key: str, value: Any, source: str) -> None:
 def _model_data(path: str | Path) -> dict:
     """The parsed TOML of a model file."""
     path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise ModelError(f"model file not found: {path}") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ModelError(f"cannot read model file {path}: {exc}") from None
+    text = read_text(path, "model file", ModelError)
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:

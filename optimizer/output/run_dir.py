@@ -9,7 +9,6 @@ numbers the model no longer reproduces is refused rather than reported.
 
 from __future__ import annotations
 
-import json
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -25,6 +24,7 @@ from ..model.evaluate import PlanFigures, evaluate
 from ..model.parse import load_model
 from ..model.problem import Problem
 from ..model.verify import Verification, verify
+from ..reading import read_json
 
 OBJECTIVE_RTOL = 1e-6
 
@@ -49,12 +49,9 @@ class Run:
 
 
 def _read_json(path: Path) -> dict:
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise InputError(f"{path.parent}: not a run directory (no summary.json)") from None
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise InputError(f"{path}: cannot read: {exc}") from None
+    if not path.exists():
+        raise InputError(f"{path.parent}: not a run directory (no summary.json)")
+    data = read_json(path, "run summary", InputError)
     if not isinstance(data, dict):
         raise InputError(f"{path}: expected a JSON object")
     return data
