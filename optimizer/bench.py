@@ -280,6 +280,9 @@ def run_suite(
     sees the rows so far after each configuration, so a long run that is
     stopped still leaves its finished rows behind. `levers_off` names the speed-ups
     switched off (`solve.Levers.parse`: root, fixing, incumbent), for the ablation.
+
+    (long: the configurations, their repeats and their Dask futures in one loop, so every row is
+    checked and written the same way)
     """
     say = progress or (lambda _m: None)
     off = ",".join(sorted(Levers.parse(levers_off).off()))

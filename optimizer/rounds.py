@@ -165,7 +165,11 @@ class Rounds:
                        bound=root.bound if root is not None else -np.inf)
 
     def one(self, problem: Problem, warm_start: Plan | None) -> Solution:
-        """Solve a problem with one area count (the cut loop lives here)."""
+        """Solve a problem with one area count (the cut loop lives here).
+
+        (long: the cut loop of docs/design.md §4 as one sequence: the incumbent, the root LP
+        and fixing, then rounds until a proof, a limit or a stop)
+        """
         engine = self.engine
         form = build(problem, self.strategy)
         milp = form.milp

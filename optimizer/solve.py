@@ -86,6 +86,9 @@ def solve(
     `workers` processes (default: one per core) solve the counts of a range side by
     side (one at a time under a node limit, which the counts share);
     `backend="portfolio"` races the `PORTFOLIO` entrants and keeps the first proof.
+
+    (long: the options' defaults, the two back ends that are not solvers and the area-count
+    range in the one entry point)
     """
     if (why := problem.needs_phases) is not None:
         raise BackendError(f"model {problem.model.name!r} asks for {why}: solve it with "

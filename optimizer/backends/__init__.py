@@ -8,6 +8,7 @@ from .base import Backend, SolverResult
 from .cbc import CbcBackend
 from .cpsat import CpSatBackend
 from .highs import HighsBackend
+from .names import DESCRIPTIONS, NAMES, PORTFOLIO, SOLVERS, describe_backends
 from .scip import ScipBackend
 from .scipopt import ScipOptBackend
 
@@ -15,22 +16,8 @@ REGISTRY: dict[str, type[Backend]] = {
     b.name: b for b in (HighsBackend, CbcBackend, CpSatBackend, ScipBackend, ScipOptBackend)
 }
 
-
-PORTFOLIO = ("highs", "scipopt")
-"""The back ends `portfolio` races (optimizer/solve.py), one process each."""
-DESCRIPTIONS: dict[str, str] = {
-    **{name: cls.summary for name, cls in REGISTRY.items()},
-    "portfolio": f"{' and '.join(PORTFOLIO)} raced in parallel, the first proof wins",
-    "heuristic": "a quick verified plan with the LP bound, never called optimal",
-}
-"""Every name a model, the command line or a suite may give as back end, with what it is:
-the solvers, the portfolio and the heuristic alone."""
-NAMES = tuple(DESCRIPTIONS)
-
-
-def describe_backends() -> str:
-    """`name (what it is)` for every back end, for help texts."""
-    return "; ".join(f"{name} ({what})" for name, what in DESCRIPTIONS.items())
+if set(REGISTRY) != set(SOLVERS):  # the two lists of solvers must agree
+    raise ImportError(f"backends: classes {sorted(REGISTRY)} but names {sorted(SOLVERS)}")
 
 
 def available(name: str) -> bool:

@@ -79,8 +79,6 @@ class Backend(ABC):
     """A thin translation of `MILP` into one solver. Subclasses declare what they support."""
 
     name: ClassVar[str]
-    summary: ClassVar[str]
-    """What it is, in a few words (help texts list it)."""
     capabilities: ClassVar[frozenset[str]]
     module: ClassVar[str] = ""
     """The Python module the back end needs; `available` checks it can be found."""
@@ -125,6 +123,11 @@ class Backend(ABC):
         return keep_start(SolverResult(Status.NO_SOLUTION, self.name, self.version(),
                                        time.perf_counter() - since,
                                        message=f"{deadline.why} {where}"), milp, warm_start)
+
+    def one_thread(self, threads: int | None) -> None:
+        """Refuse a thread count other than one for a back end that runs on one."""
+        if threads is not None and threads != 1:
+            self.require("threads", f"use {threads} threads ({self.name} runs on one)")
 
     def require(self, capability: str, why: str) -> None:
         if capability not in self.capabilities:

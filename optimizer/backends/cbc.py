@@ -210,7 +210,6 @@ def read_solution(path: Path, n: int) -> np.ndarray:
 
 class CbcBackend(Backend):
     name = "cbc"
-    summary = "CBC through PuLP's binary, cut rounds"
     capabilities = frozenset({"warm_start", "fractional_objective", "threads", "node_limit"})
 
     @classmethod

@@ -132,6 +132,21 @@ def _rest_range(A: sp.csr_matrix, r: int, k: int, lo: np.ndarray, hi: np.ndarray
     return float(np.minimum(a, b).sum()), float(np.maximum(a, b).sum())
 
 
+
+def _needed(milp: MILP, A, k: int, lo: np.ndarray, hi: np.ndarray, rows, up: bool) -> float:
+    """How far x_k must go (up: the least value, else the largest) for every row that
+    moving it could help to hold; no optimum needs it further, its cost pushing back."""
+    need = lo[k] if up else hi[k]
+    for r, a in rows:
+        if a == 0:
+            continue
+        rmin, rmax = _rest_range(A, r, k, lo, hi)
+        if (a > 0) == up and np.isfinite(milp.row_lo[r]):  # raising a·x_k helps the row's floor
+            need = _worst(need, (milp.row_lo[r] - rmin) / a, max if up else min)
+        elif (a > 0) != up and np.isfinite(milp.row_hi[r]):
+            need = _worst(need, (milp.row_hi[r] - rmax) / a, max if up else min)
+    return need
+
 def _worst(need: float, value: float, pick) -> float:
     """`pick(need, value)`, but an unknown (NaN) value makes the result unbounded."""
     if math.isnan(value):
@@ -179,32 +194,20 @@ def finite_bounds(milp: MILP) -> tuple[np.ndarray, np.ndarray, list[str]]:
                     lo[k], changed = math.ceil(lb - INTEGRAL_TOL * max(1.0, abs(lb))), True
         if not changed:
             break
-    for k in np.flatnonzero(~np.isfinite(hi)):
-        if milp.c[k] < 0 or not np.isfinite(lo[k]):
-            continue
-        need = lo[k]  # the least value at which every row that lowering x_k could break holds
-        for r, a in rows_of(k):
-            rmin, rmax = _rest_range(A, r, k, lo, hi)
-            if a > 0 and np.isfinite(milp.row_lo[r]):
-                need = _worst(need, (milp.row_lo[r] - rmin) / a, max)
-            elif a < 0 and np.isfinite(milp.row_hi[r]):
-                need = _worst(need, (milp.row_hi[r] - rmax) / a, max)
-        if np.isfinite(need):
-            hi[k] = math.ceil(need - INTEGRAL_TOL * max(1.0, abs(need)))
-            notes.append(f"column {k} ≤ {hi[k]:g} (cost ≥ 0; no row needs more)")
-    for k in np.flatnonzero(~np.isfinite(lo)):
-        if milp.c[k] > 0 or not np.isfinite(hi[k]):
-            continue
-        need = hi[k]
-        for r, a in rows_of(k):
-            rmin, rmax = _rest_range(A, r, k, lo, hi)
-            if a > 0 and np.isfinite(milp.row_hi[r]):
-                need = _worst(need, (milp.row_hi[r] - rmax) / a, min)
-            elif a < 0 and np.isfinite(milp.row_lo[r]):
-                need = _worst(need, (milp.row_lo[r] - rmin) / a, min)
-        if np.isfinite(need):
-            lo[k] = math.floor(need + INTEGRAL_TOL * max(1.0, abs(need)))
-            notes.append(f"column {k} ≥ {lo[k]:g} (cost ≤ 0; no row needs less)")
+    for up in (True, False):  # an unbounded column its cost pushes away from infinity
+        for k in np.flatnonzero(~np.isfinite(hi if up else lo)):
+            if (milp.c[k] < 0 if up else milp.c[k] > 0) or not np.isfinite(lo[k] if up
+                                                                             else hi[k]):
+                continue
+            need = _needed(milp, A, k, lo, hi, rows_of(k), up)
+            if not np.isfinite(need):
+                continue
+            if up:
+                hi[k] = math.ceil(need - INTEGRAL_TOL * max(1.0, abs(need)))
+                notes.append(f"column {k} ≤ {hi[k]:g} (cost ≥ 0; no row needs more)")
+            else:
+                lo[k] = math.floor(need + INTEGRAL_TOL * max(1.0, abs(need)))
+                notes.append(f"column {k} ≥ {lo[k]:g} (cost ≤ 0; no row needs less)")
     open_ = np.flatnonzero(~(np.isfinite(lo) & np.isfinite(hi)))
     if len(open_):
         k = int(open_[0])
@@ -294,7 +297,6 @@ class CpSatBackend(Backend):
     """CP-SAT: integer programs only; see the module docstring for the translation."""
 
     name = "cpsat"
-    summary = "OR-Tools CP-SAT, integer coefficients"
     module = "ortools.sat.python.cp_model"
     capabilities = frozenset({"warm_start", "threads"})
 
@@ -309,6 +311,11 @@ class CpSatBackend(Backend):
               warm_start: np.ndarray | None = None, threads: int | None = None,
               log: bool = False, node_limit: int | None = None,
               deterministic: bool = False) -> SolverResult:
+        """Minimise `milp` with CP-SAT (see `Backend.solve`).
+
+        (long: one solver call read top to bottom: options, the translated model, the hint,
+        the interruptible call, the answer mapped to the shared result)
+        """
         from ortools.sat.python import cp_model
 
         if node_limit is not None:

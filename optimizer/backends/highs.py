@@ -83,7 +83,6 @@ def new_highs():
 
 class HighsBackend(Backend):
     name = "highs"
-    summary = "the default: HiGHS in cut rounds, the incumbent as a cutoff"
     module = "highspy"
     capabilities = frozenset({"warm_start", "fractional_objective", "threads", "node_limit"})
 
@@ -94,6 +93,11 @@ class HighsBackend(Backend):
 
     def solve(self, milp, *, deadline=None, gap=0.0, warm_start=None, threads=None, log=False,
               node_limit=None, deterministic=False):
+        """Minimise `milp` with HiGHS (see `Backend.solve`).
+
+        (long: one solver call read top to bottom: options, the model, the start as a
+        cutoff, the interruptible call, the answer mapped to the shared result)
+        """
         import highspy
 
         start = time.perf_counter()

@@ -54,7 +54,6 @@ class ScipBackend(Backend):
     """SCIP: single-threaded; see the module docstring."""
 
     name = "scip"
-    summary = "SCIP through OR-Tools, cut rounds"
     capabilities = frozenset({"warm_start", "fractional_objective", "node_limit"})
 
     @classmethod
@@ -77,8 +76,7 @@ class ScipBackend(Backend):
               warm_start: np.ndarray | None = None, threads: int | None = None,
               log: bool = False, node_limit: int | None = None,
               deterministic: bool = False) -> SolverResult:
-        if threads is not None and threads != 1:
-            self.require("threads", f"use {threads} threads (SCIP here runs on one)")
+        self.one_thread(threads)
         pywraplp = _pywraplp()
         start = time.perf_counter()
         deadline = deadline or Deadline()

@@ -157,7 +157,6 @@ class ScipOptBackend(Backend):
     """SCIP via PySCIPOpt; lazy rows (contiguity) are separated inside its tree."""
 
     name = "scipopt"
-    summary = "SCIP through PySCIPOpt, contiguity separated inside one tree"
     module = "pyscipopt"
     capabilities = frozenset({"warm_start", "fractional_objective", "lazy_rows", "node_limit"})
 
@@ -171,8 +170,7 @@ class ScipOptBackend(Backend):
               warm_start: np.ndarray | None = None, threads: int | None = None,
               log: bool = False, node_limit: int | None = None,
               deterministic: bool = False) -> SolverResult:
-        if threads is not None and threads != 1:
-            self.require("threads", f"use {threads} threads (SCIP here runs on one)")
+        self.one_thread(threads)
         pyscipopt = _module()
         start = time.perf_counter()
         m = pyscipopt.Model()

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import click
 
-from .. import __version__
+from ..version import __version__
 from .app import Group, run
 from .bench import bench
 from .instances import instances

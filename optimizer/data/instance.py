@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import scipy.sparse as sp
+from scipy.sparse.csgraph import connected_components
 
 from ..errors import InstanceError
 
@@ -242,3 +243,10 @@ class Instance:
         g.add_nodes_from(range(self.n))
         g.add_edges_from(map(tuple, self.edges.tolist()))
         return g
+
+
+def pieces(adjacency, members: np.ndarray) -> list[np.ndarray]:
+    """Connected pieces of the subgraph induced by `members` (positions)."""
+    sub = adjacency[members][:, members]
+    k, comp = connected_components(sub, directed=False)
+    return [members[comp == c] for c in range(k)]

@@ -1,22 +1,17 @@
-"""`load_instance`: any instance file by its format (node-link JSON or OR-Library).
-"""
+"""`load_instance`: any instance file by its format (node-link JSON or OR-Library)."""
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from ..errors import InstanceError
 from ..reading import read_json
 from .instance import METRICS, Instance
 from .nodelink import from_node_link
-
-if TYPE_CHECKING:
-    pass
-
+from .orlib import read_orlib
 
 FORMATS = ("node-link", "orlib-pmed", "orlib-pmedcap")
-"""Instance file formats `load_instance` reads (the last two via `optimizer.readers`)."""
+"""Instance file formats `load_instance` reads (the last two by `data/orlib.py`)."""
 
 
 def load_instance(
@@ -41,7 +36,6 @@ def load_instance(
             f"{path}: unknown distance {distance!r} (known: {', '.join(METRICS)})"
         )
     if format != "node-link":
-        from .orlib import read_orlib
 
         given = [k for k, v in (("name_attribute", name_attribute),
                                 ("lon_attribute", lon_attribute),

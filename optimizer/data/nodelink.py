@@ -10,16 +10,12 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 
 from ..errors import InstanceError
 from .instance import Instance
-
-if TYPE_CHECKING:
-    pass
-
 
 RESERVED_NODE_KEYS = frozenset({"id", "name"})
 
@@ -71,6 +67,8 @@ def from_node_link(
     node). `lon_key` / `lat_key` name attributes
     (numbers or numeric strings) copied into `lon` / `lat`. `metric` overrides
     the graph's own `distance_metric`.
+
+    (long: one pass over the node-link dict, each check naming the file and the node)
     """
     if not isinstance(data, dict) or "nodes" not in data:
         raise InstanceError(f"{source}: not a node-link graph (no 'nodes' list)")

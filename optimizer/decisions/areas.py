@@ -23,8 +23,8 @@ from dataclasses import replace
 import numpy as np
 from scipy.sparse.csgraph import connected_components
 
+from ..data.instance import pieces
 from ..data.plan import Plan
-from ..mip.contiguity import pieces
 from ..model.problem import Problem
 from ..model.verify import verify
 from ..status import Status

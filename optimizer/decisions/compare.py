@@ -15,6 +15,8 @@ import numpy as np
 from .._moved import getattr_for
 from ..data.matching import area_matching, moved
 from ..data.plan import Plan
+from ..economics.settle import settle
+from ..errors import OptimizerError
 from ..model.evaluate import AreaFigures, PlanFigures, evaluate
 from ..model.objective import COMPARED, LABELS, UNITS
 from ..model.problem import Problem
@@ -144,8 +146,6 @@ def _money(problem: Problem, a: Plan, b: Plan) -> tuple[tuple | None, tuple | No
     """Each municipality's net position under both plans (issue 7's settlement)."""
     if problem.model.finance is None:
         return None, None, ""
-    from ..economics.settle import settle
-    from ..errors import OptimizerError
 
     nets = []
     for plan in (a, b):

@@ -20,7 +20,7 @@ from ..model.evaluate import evaluate
 from ..model.problem import Problem, ReferenceAreas
 from ..model.verify import verify
 from .base import Decision, SolveOptions
-from .exemptions import declare_short
+from .exemptions import declare_short, tidy
 from .question import reference_start, solve_model
 
 
@@ -185,7 +185,6 @@ def _solve_from(problem: Problem, start, options: SolveOptions) -> Decision:
     """solve_model with a start plan when the question is a single solve."""
     if start is not None and problem.needs_phases is None:
         sol = options.solve(problem, warm_start=start if verify(problem, start).ok else None)
-        from .exemptions import tidy
 
         sol = tidy(sol)
         return Decision("cost", sol, (("cost", sol),))

@@ -22,6 +22,8 @@ from ..errors import InfeasibleModelError, InputError, OptimizerError
 from ..model.binding import bind
 from ..model.parse import load_model
 from ..model.problem import Problem
+from .base import SolveOptions
+from .question import solve_model
 
 
 @dataclass(frozen=True)
@@ -135,8 +137,6 @@ def bind_scenarios(model: Path, scenarios: Sequence[Scenario]) -> list[Problem]:
 
 def solve_scenario(problem: Problem, options: SweepOptions):
     """Run on a worker: the model's question answered, or the failure as a message."""
-    from .base import SolveOptions
-    from .question import solve_model
 
     started = time.perf_counter()
     try:

@@ -20,8 +20,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
 
+from ..csvfile import Once, Table, parse_table, read_table
 from ..errors import CatalogueError, ModelError
-from ..reading import read_text
 from ..values import LARGEST
 
 TIERS = ("organiser", "regional", "on_demand", "municipal", "state")
@@ -121,16 +121,17 @@ def _check_tier_rules(s: Service, where: str) -> None:
 
 def read_catalogue(path: str | Path) -> Catalogue:
     """Read and validate a catalogue CSV; errors name the file, line and column."""
-    path = Path(path)
-    text = read_text(path, "service catalogue", CatalogueError, encoding="utf-8-sig")
-    return parse_catalogue(text, source=str(path))
+    return _catalogue(read_table(path, "service catalogue", CatalogueError, key="service"))
 
 
 def parse_catalogue(text: str, *, source: str = "<catalogue>") -> Catalogue:
-    rows = list(csv.reader(io.StringIO(text)))
-    if not rows:
-        raise CatalogueError(f"{source}: empty service catalogue")
-    header = [h.strip() for h in rows[0]]
+    return _catalogue(parse_table(text, source, CatalogueError, key="service",
+                                  what="service catalogue"))
+
+
+def _catalogue(table: Table) -> Catalogue:
+    source = table.source
+    header = list(table.header)
     missing = [c for c in COLUMNS if c not in header]
     if missing:
         raise CatalogueError(f"{source}:1: missing column '{missing[0]}' (the header needs "
@@ -138,25 +139,18 @@ def parse_catalogue(text: str, *, source: str = "<catalogue>") -> Catalogue:
     extra = [c for c in header if c not in COLUMNS]
     if extra:
         raise CatalogueError(f"{source}:1: unknown column '{extra[0]}'")
-    col = {c: header.index(c) for c in COLUMNS}
     services: list[Service] = []
-    seen: dict[str, int] = {}
-    for line, row in enumerate(rows[1:], start=2):
-        if not any(cell.strip() for cell in row):
-            continue
-        if len(row) != len(header):
+    once = Once(table)
+    for line, cell, cells in table.records({c: header.index(c) for c in COLUMNS}):
+        if len(cells) != len(header):
             raise CatalogueError(f"{source}:{line}: expected {len(header)} columns, "
-                                 f"got {len(row)}")
-        cell = {c: row[col[c]].strip() for c in COLUMNS}
+                                 f"got {len(cells)}")
         where = f"{source}:{line}"
         name = cell["service"]
         if not _ID.fullmatch(name):
             raise CatalogueError(f"{where}: 'service' must be an id of a-z, 0-9 and _, "
                                  f"got {name!r}")
-        if name in seen:
-            raise CatalogueError(f"{where}: service {name!r} listed twice (first on line "
-                                 f"{seen[name]})")
-        seen[name] = line
+        once(name, line, f"service {name!r}")
         for key in ("group", "name_fi", "name_en"):
             if not cell[key]:
                 raise CatalogueError(f"{where}: empty '{key}' for service {name!r}")

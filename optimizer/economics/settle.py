@@ -20,18 +20,14 @@ from __future__ import annotations
 import csv
 import io
 from dataclasses import asdict, dataclass
-from typing import TYPE_CHECKING
 
 import numpy as np
 
-from ..data.plan import OUTSIDE, UNASSIGNED
+from ..data.plan import OUTSIDE, UNASSIGNED, Plan
 from ..errors import FinanceError
+from ..model.problem import Problem
 from .cents import allocate, format_cents, money, to_cents
 from .contract import FinanceTerms
-
-if TYPE_CHECKING:
-    from ..data.plan import Plan
-    from ..model.problem import Problem
 
 
 @dataclass(frozen=True)
@@ -213,7 +209,6 @@ def settle(problem: Problem, plan: Plan) -> Finance:
     notes: list[str] = []
     lines: list[str] = []
     org = problem.organiser
-    st = problem.staffing
 
     common = org_fte = 0
     share_key = None
@@ -232,32 +227,14 @@ def settle(problem: Problem, plan: Plan) -> Finance:
     area_money = []
     for key, members in areas.items():
         m = np.asarray(members, dtype=np.int64)
-        outside = isinstance(key, str)
-        code, name = plan.lead_label(key)
-        label = f"{name} ({code})" + (" (its part inside)" if outside else "")
-        if outside:
+        if isinstance(key, str):
+            code, name = plan.lead_label(key)
             notes.append(f"{name} ({code}) leads from outside instance {inst.name!r}: its "
                          "part inside is costed as an area of its own")
-        cost = to_cents(problem.production_cost(m, None if outside else key))
-        subsidy = int(to_area[m].sum())
-        balance = subsidy - cost
-        returned = 0
-        if balance < 0:
-            equalisation[m] = allocate(-balance, equal[m])
-        else:
-            kept = to_cents(terms.surplus_reward * balance / 100)
-            equalisation[m] = -allocate(kept, equal[m])
-            returned = balance - kept
-            if returned:
-                lines.append(f"{label}: surplus {_money(balance)}, "
-                             f"{100 * terms.surplus_reward:g} % kept as a reward "
-                             f"({_money(kept)}), {_money(returned)} returned to the organiser")
-        fine, need, fte = _sanction(problem, terms, m, label, lines)
-        sanctions[m] = allocate(fine, equal[m])
-        js = float(inst.attribute(st.attribute)[m].sum()) if st else 0.0
-        area_money.append(AreaMoney(code, name, tuple(inst.codes[i] for i in m), js, fte, need,
-                                    cost, subsidy, balance, int(equalisation[m].sum()),
-                                    returned, fine, outside))
+        money = _area(problem, plan, key, m, int(to_area[m].sum()), lines)
+        equalisation[m] = allocate(money.equalised, equal[m])  # < 0: a surplus kept
+        sanctions[m] = allocate(money.sanctions, equal[m])
+        area_money.append(money)
     result_share = np.zeros(inst.n, dtype=np.int64)
     organiser = None
     if org is not None:
@@ -285,6 +262,34 @@ def settle(problem: Problem, plan: Plan) -> Finance:
             else f"common cost by {terms.share_key}")
     return Finance(rows, tuple(area_money), organiser, terms.equalise_by, rule, tuple(lines),
                    tuple(notes))
+
+
+def _area(problem: Problem, plan: Plan, key, m: np.ndarray, subsidy: int,
+          lines: list[str]) -> AreaMoney:
+    """One production area's money in cents: its cost against its members' subsidies (after
+    the organiser's shares), the deficit its members pay or the surplus they keep (the rest
+    returned to the organiser), and its sanctions; a line for each surplus returned."""
+    terms = problem.model.finance
+    outside = isinstance(key, str)
+    code, name = plan.lead_label(key)
+    label = f"{name} ({code})" + (" (its part inside)" if outside else "")
+    cost = to_cents(problem.production_cost(m, None if outside else key))
+    balance = subsidy - cost
+    returned = 0
+    equalised = -balance
+    if balance >= 0:
+        kept = to_cents(terms.surplus_reward * balance / 100)
+        equalised = -kept
+        returned = balance - kept
+        if returned:
+            lines.append(f"{label}: surplus {_money(balance)}, "
+                         f"{100 * terms.surplus_reward:g} % kept as a reward "
+                         f"({_money(kept)}), {_money(returned)} returned to the organiser")
+    fine, need, fte = _sanction(problem, terms, m, label, lines)
+    st = problem.staffing
+    js = float(problem.instance.attribute(st.attribute)[m].sum()) if st else 0.0
+    return AreaMoney(code, name, tuple(problem.instance.codes[i] for i in m), js, fte, need,
+                     cost, subsidy, balance, int(equalised), returned, fine, outside)
 
 
 def _sanction(problem: Problem, terms: FinanceTerms, m: np.ndarray, label: str,

@@ -9,16 +9,14 @@ formula is illustrative).
 
 from __future__ import annotations
 
-import csv
-import io
 import math
 from pathlib import Path
 
 import numpy as np
 
+from ..csvfile import Once, read_table
 from ..data.planfile import normalise_code
 from ..errors import FinanceError, InstanceError
-from ..reading import read_text
 from ..values import LARGEST
 from .cents import allocate, to_cents
 from .contract import SubsidySource
@@ -58,27 +56,15 @@ def subsidies(source: SubsidySource, instance, model_source: str = "<model>") ->
 def read_subsidies(path: Path, instance) -> np.ndarray:
     """Read `code,subsidy_eur`; rows for municipalities outside the instance are ignored,
     every municipality inside needs exactly one row. Errors name the line and column."""
-    path = Path(path)
-    text = read_text(path, "subsidy file", FinanceError, encoding="utf-8-sig")
-    rows = list(csv.reader(io.StringIO(text)))
-    header = [h.strip() for h in rows[0]] if rows else []
-    for col in FILE_COLUMNS:
-        if col not in header:
-            raise FinanceError(f"{path}:1: missing column '{col}' (the header needs "
-                               f"{','.join(FILE_COLUMNS)})")
-    c_code, c_eur = header.index("code"), header.index("subsidy_eur")
+    table = read_table(path, "subsidy file", FinanceError)
+    columns = table.require(FILE_COLUMNS)
+    once = Once(table)
     cents = np.zeros(instance.n, dtype=np.int64)
-    seen: dict[int, int] = {}
-    for line, row in enumerate(rows[1:], start=2):
-        if not any(cell.strip() for cell in row):
-            continue
-        if len(row) <= max(c_code, c_eur):
-            raise FinanceError(f"{path}:{line}: expected {len(header)} columns, got {len(row)}")
-        code = normalise_code(row[c_code], instance)
-        i = instance.index.get(code)
+    for line, cell, _ in table.records(columns):
+        i = instance.index.get(normalise_code(cell["code"], instance))
         if i is None:
             continue
-        text = row[c_eur].strip()
+        text = cell["subsidy_eur"]
         try:
             value = float(text)
         except ValueError:
@@ -86,12 +72,9 @@ def read_subsidies(path: Path, instance) -> np.ndarray:
         if not math.isfinite(value) or value < 0 or value > LARGEST:
             raise FinanceError(f"{path}:{line}: 'subsidy_eur' must be a number from 0 to "
                                f"{LARGEST:g}, got {text!r} for {instance.label(i)}")
-        if i in seen:
-            raise FinanceError(f"{path}:{line}: {instance.label(i)} listed twice (first on "
-                               f"line {seen[i]})")
-        seen[i] = line
+        once(i, line, instance.label(i))
         cents[i] = to_cents(value)
-    missing = [i for i in range(instance.n) if i not in seen]
+    missing = [i for i in range(instance.n) if i not in once.first]
     if missing:
         more = f" and {len(missing) - 1} more" if len(missing) > 1 else ""
         raise FinanceError(f"{path}: no 'subsidy_eur' for {instance.label(missing[0])}{more}")

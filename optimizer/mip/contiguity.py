@@ -24,11 +24,11 @@ import numpy as np
 import scipy.sparse as sp
 from scipy.sparse.csgraph import (
     breadth_first_order,
-    connected_components,
     dijkstra,
     maximum_flow,
 )
 
+from ..data.instance import pieces
 from .milp import RowBlock
 
 FLOW_SCALE = 1e6
@@ -41,11 +41,6 @@ MAX_FLOWS = 40
 """Most maximum-flow computations per fractional separation call."""
 
 
-def pieces(adjacency, members: np.ndarray) -> list[np.ndarray]:
-    """Connected pieces of the subgraph induced by `members` (positions)."""
-    sub = adjacency[members][:, members]
-    k, comp = connected_components(sub, directed=False)
-    return [members[comp == c] for c in range(k)]
 
 
 class ContiguityRows:

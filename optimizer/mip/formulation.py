@@ -77,7 +77,7 @@ from scipy.sparse.csgraph import connected_components, dijkstra
 from ..data.matching import area_matching, moved
 from ..data.plan import Plan
 from ..errors import InfeasibleModelError
-from ..model.objective import BASIC, expand
+from ..model.objective import BASIC, expand, term_values
 from ..model.problem import Problem
 from .contiguity import ContiguityRows
 from .milp import MILP, RowBlock
@@ -161,7 +161,6 @@ class Formulation:
         if len(self.arc_u):
             v[self.milp.num_cols - len(self.arc_u):] = _tree_flows(self, lead)
         if self.deficit_col >= 0:
-            from ..model.objective import term_values
 
             v[self.deficit_col] = term_values(p, plan)["deficit"]
         return v
@@ -250,7 +249,11 @@ def candidate_pairs(problem: Problem) -> np.ndarray:
 
 
 def build(problem: Problem, strategy: str = "cuts") -> Formulation:
-    """The MILP of `problem` with contiguity by `strategy` ('flow' or 'cuts')."""
+    """The MILP of `problem` with contiguity by `strategy` ('flow' or 'cuts').
+
+    (long: the rows in the order of the module docstring's numbers, so that the two read side by
+    side)
+    """
     inst = problem.instance
     n = inst.n
     ok = candidate_pairs(problem)

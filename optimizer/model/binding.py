@@ -7,12 +7,13 @@ subsidies) is checked here and named in the error when it does not resolve.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import asdict, replace
+from dataclasses import asdict, dataclass, replace
 
 import numpy as np
 
 from ..data.instance import Instance
 from ..data.load import load_instance
+from ..data.planfile import read_plan
 from ..economics.cents import to_cents
 from ..economics.contract import DeficitBound
 from ..economics.costs import CostRates, cost_rates
@@ -23,128 +24,69 @@ from .problem import Bound, Problem, reference_areas
 from .schema import Exemptions, PlanningModel
 
 
+@dataclass(frozen=True)
+class _Refs:
+    """Municipality references of a model resolved in its instance; an unknown one is a
+    ModelError naming the key."""
+
+    instance: Instance
+    source: str
+
+    def one(self, ref: str, key: str) -> int:
+        try:
+            return self.instance.resolve(ref)
+        except InstanceError:
+            raise ModelError(f"{self.source}: '{key}': municipality {ref!r} is not in "
+                             f"instance {self.instance.name!r}") from None
+
+    def many(self, refs, key: str) -> list[int]:
+        return [self.one(r, key) for r in refs]
+
+
 def bind(model: PlanningModel, instance: Instance | None = None) -> Problem:
     """Resolve a model against its instance (loaded from `model.instance_path` if not given)."""
     src = model.source
     if instance is None:
         instance = load_instance(model.instance_path, **asdict(model.instance_options))
-
-    def idx(ref: str, key: str) -> int:
-        try:
-            return instance.resolve(ref)
-        except InstanceError:
-            raise ModelError(
-                f"{src}: '{key}': municipality {ref!r} is not in instance {instance.name!r}"
-            ) from None
-
-    links = [(idx(a, "contiguity.links"), idx(b, "contiguity.links")) for a, b in model.links]
+    refs = _Refs(instance, src)
+    links = [(refs.one(a, "contiguity.links"), refs.one(b, "contiguity.links"))
+             for a, b in model.links]
     for a, b in links:
         if a == b:
             raise ModelError(f"{src}: 'contiguity.links' links {instance.label(a)} to itself")
     inst = instance.with_links(links)
+    refs = _Refs(inst, src)
     n = inst.n
-
-    if model.candidate_leads is None:
-        candidates = np.ones(n, dtype=bool)
-    else:
-        candidates = np.zeros(n, dtype=bool)
-        candidates[[idx(c, "areas.candidate_leads") for c in model.candidate_leads]] = True
-    fixed = tuple(dict.fromkeys(idx(c, "areas.fixed_leads") for c in model.fixed_leads))
-    locks = {idx(i, f"locks.{i}"): idx(j, f"locks.{i}") for i, j in model.locks.items()}
-    self_only = [idx(c, "areas.self_only") for c in model.self_only]
-    separate = []
-    for a, b in model.separate:
-        pair = (idx(a, "areas.separate"), idx(b, "areas.separate"))
-        if pair[0] == pair[1]:
-            raise ModelError(f"{src}: 'areas.separate' keeps {inst.label(pair[0])} apart "
-                             "from itself")
-        separate.append(tuple(sorted(pair)))
+    candidates = np.ones(n, dtype=bool)
+    if model.candidate_leads is not None:
+        candidates[:] = False
+        candidates[refs.many(model.candidate_leads, "areas.candidate_leads")] = True
+    fixed = list(dict.fromkeys(refs.many(model.fixed_leads, "areas.fixed_leads")))
+    locks = {refs.one(i, f"locks.{i}"): refs.one(j, f"locks.{i}") for i, j in model.locks.items()}
+    self_only = refs.many(model.self_only, "areas.self_only")
     lead_base = np.full(n, model.objective.fixed_cost_per_area)
     for ref, value in model.lead_costs.items():
-        lead_base[idx(ref, f"lead_costs.{ref}")] = value
-    organiser = organiser_area = None
-    organiser_floors: list[Bound] = []
-    org = model.organiser
-    if org is not None:
-        organiser = idx(org.municipality, "organiser.municipality")
-        organiser_area = np.ones(n, dtype=bool)
-        if org.area is not None:
-            organiser_area[:] = False
-            organiser_area[[idx(c, "organiser.area") for c in org.area]] = True
-            if not organiser_area[organiser]:
-                raise ModelError(f"{src}: 'organiser.area' must include the organiser "
-                                 f"{inst.label(organiser)}")
-        fixed = tuple(dict.fromkeys((organiser, *fixed)))
-        if org.own_area == "alone":
+        lead_base[refs.one(ref, f"lead_costs.{ref}")] = value
+    organiser, organiser_area, organiser_floors = _organiser(model, inst, refs)
+    if organiser is not None:
+        fixed = list(dict.fromkeys((organiser, *fixed)))
+        if model.organiser.own_area == "alone":
             self_only.append(organiser)
-        for attr, limit in org.floors.items():
-            values = _amounts(inst, attr, f"organiser.floors.{attr}", src)
-            organiser_floors.append(Bound(attr, values, limit, f"organiser floor {attr}"))
     rates = cost_rates(model.catalogue, inst, organiser_area, f"{src}: 'services.catalogue'")
-
-    def bounds(table: Mapping[str, float], kind: str) -> list[Bound]:
-        out = []
-        for attr, limit in table.items():
-            values = _amounts(inst, attr, f"{kind}.{attr}", src)
-            out.append(Bound(attr, values, limit, f"{kind[:-1]} {attr}"))
-        return out
-
-    floors = bounds(model.floors, "floors")
-    caps = bounds(model.caps, "caps")
-    exempt_names = model.exemptions.floors or ()
-    if model.balance is not None:
-        floor, cap = _balance_bounds(model, inst)
-        floors.append(floor)
-        caps.append(cap)
-    st = model.staffing
-    if st is not None:
-        values = _amounts(inst, st.attribute, "staffing.attribute", src)
-        _within(float(values.sum()) / st.caseload, "staffing.caseload",
-                "makes the staff of all areas", src)
-        _within(st.min_fte * st.caseload, "staffing.min_fte", "times the caseload is", src)
-        most_fte = values.sum() / st.caseload + n * (st.min_fte + 1)  # Σ over ≤ n areas
-        _within(st.cost_per_fte * most_fte, "staffing.cost_per_fte",
-                "makes a staff cost of up to", src)
-    elif rates.has_area_staff or rates.area_per_fte or rates.common_per_fte:
-        raise ModelError(f"{src}: 'services.catalogue': its production-area services need "
-                         "staff or are priced per FTE, which needs a [staffing] table")
-    if st is not None and st.min_fte > 0 and not rates.has_area_staff:
-        floors.append(Bound(st.attribute, values, st.min_fte * st.caseload,
-                            f"staffing ({st.min_fte:g} FTE × caseload {st.caseload:g})",
-                            exemptable="staffing" in exempt_names))
-    elif st is not None and st.min_fte > 0:
-        # In FTE; the row is multiplied by the caseload so its coefficients stay integral.
-        floors.append(Bound("staff need (FTE)", values / st.caseload + rates.area_staff,
-                            st.min_fte, f"staffing: {st.min_fte:g} FTE at caseload "
-                            f"{st.caseload:g} with the services' staff",
-                            scale=st.caseload, offset=rates.area_staff_fixed,
-                            exemptable="staffing" in exempt_names))
+    floors, caps = _floors_and_caps(model, inst, rates)
     exemptions = _bind_exemptions(model, inst, floors) if model.exemptions.enabled else None
-
-    obj = model.objective
-    if obj.travel_weight is None or obj.travel_weight == "":
-        weight = np.ones(n)
-    else:
-        weight = _amounts(inst, obj.travel_weight, "objective.travel_weight", src)
-    dist = inst.distance
-    cost = obj.cost_per_weighted_km * weight[:, None] * dist**obj.distance_power
-    _within(float(cost.max()), "objective.cost_per_weighted_km",
-            "gives a travel cost (× weight × distance) of", src)
+    cost = _travel_cost(model, inst)
     _within(float(lead_base.max()) * n, "objective.fixed_cost_per_area",
             "(or a lead cost) gives fixed costs of up to", src)
     k_min, k_max, notes = _clamped_count(model, int(candidates.sum()))
-
     allowed = np.repeat(candidates[None, :], n, axis=0)
     if model.max_distance_km is not None:
-        allowed &= dist <= model.max_distance_km
+        allowed &= inst.distance <= model.max_distance_km
     for i, j in locks.items():
         allowed[i, :] = False
         allowed[i, j] = True
-
     reference = None
     if model.reference is not None:
-        from ..data.planfile import read_plan
-
         reference = reference_areas(read_plan(model.reference.path, inst),
                                     str(model.reference.path))
     limits = dict(model.limits)
@@ -155,14 +97,104 @@ def bind(model: PlanningModel, instance: Instance | None = None) -> Problem:
     subsidy, bound, available = _money(model, inst, rates, organiser_area)
     return Problem(
         model=model, instance=inst, k_min=k_min, k_max=k_max, notes=notes,
-        candidates=candidates, fixed=fixed, locks=locks, floors=tuple(floors), caps=tuple(caps),
-        allowed=allowed, cost=cost, fixed_cost=obj.fixed_cost_per_area,
-        contiguity=model.contiguity, organiser=organiser, organiser_area=organiser_area,
+        candidates=candidates, fixed=tuple(fixed), locks=locks, floors=tuple(floors),
+        caps=tuple(caps), allowed=allowed, cost=cost,
+        fixed_cost=model.objective.fixed_cost_per_area, contiguity=model.contiguity,
+        organiser=organiser, organiser_area=organiser_area,
         organiser_floors=tuple(organiser_floors), self_only=tuple(dict.fromkeys(self_only)),
-        separate=tuple(dict.fromkeys(separate)), lead_base=lead_base, rates=rates,
+        separate=_separate(model, inst, refs), lead_base=lead_base, rates=rates,
         subsidy=subsidy, deficit_bound=bound, exemptions=exemptions, reference=reference,
         limits=limits, available=available,
     )
+
+
+def _separate(model: PlanningModel, inst: Instance, refs: _Refs) -> tuple[tuple[int, int], ...]:
+    """The pairs that may never share an area, as sorted position pairs."""
+    out = []
+    for a, b in model.separate:
+        pair = (refs.one(a, "areas.separate"), refs.one(b, "areas.separate"))
+        if pair[0] == pair[1]:
+            raise ModelError(f"{model.source}: 'areas.separate' keeps {inst.label(pair[0])} "
+                             "apart from itself")
+        out.append(tuple(sorted(pair)))
+    return tuple(dict.fromkeys(out))
+
+
+def _organiser(model: PlanningModel, inst: Instance, refs: _Refs
+               ) -> tuple[int | None, np.ndarray | None, list[Bound]]:
+    """The organiser's position, the mask of the municipalities it organises for, and the
+    law's floors on that area (None, None, [] without an organiser)."""
+    org = model.organiser
+    if org is None:
+        return None, None, []
+    organiser = refs.one(org.municipality, "organiser.municipality")
+    area = np.ones(inst.n, dtype=bool)
+    if org.area is not None:
+        area[:] = False
+        area[refs.many(org.area, "organiser.area")] = True
+        if not area[organiser]:
+            raise ModelError(f"{model.source}: 'organiser.area' must include the organiser "
+                             f"{inst.label(organiser)}")
+    floors = [Bound(attr, _amounts(inst, attr, f"organiser.floors.{attr}", model.source),
+                    limit, f"organiser floor {attr}") for attr, limit in org.floors.items()]
+    return organiser, area, floors
+
+
+def _floors_and_caps(model: PlanningModel, inst: Instance, rates: CostRates
+                     ) -> tuple[list[Bound], list[Bound]]:
+    """Every floor and cap on an area: `[floors]`, `[caps]`, the balance rule and the
+    staffing floor (in FTE when the catalogue's services need staff too)."""
+    src = model.source
+
+    def bounds(table: Mapping[str, float], kind: str) -> list[Bound]:
+        return [Bound(attr, _amounts(inst, attr, f"{kind}.{attr}", src), limit,
+                      f"{kind[:-1]} {attr}") for attr, limit in table.items()]
+
+    floors = bounds(model.floors, "floors")
+    caps = bounds(model.caps, "caps")
+    if model.balance is not None:
+        floor, cap = _balance_bounds(model, inst)
+        floors.append(floor)
+        caps.append(cap)
+    st = model.staffing
+    if st is None:
+        if rates.has_area_staff or rates.area_per_fte or rates.common_per_fte:
+            raise ModelError(f"{src}: 'services.catalogue': its production-area services "
+                             "need staff or are priced per FTE, which needs a [staffing] table")
+        return floors, caps
+    values = _amounts(inst, st.attribute, "staffing.attribute", src)
+    _within(float(values.sum()) / st.caseload, "staffing.caseload",
+            "makes the staff of all areas", src)
+    _within(st.min_fte * st.caseload, "staffing.min_fte", "times the caseload is", src)
+    most_fte = values.sum() / st.caseload + inst.n * (st.min_fte + 1)  # Σ over ≤ n areas
+    _within(st.cost_per_fte * most_fte, "staffing.cost_per_fte",
+            "makes a staff cost of up to", src)
+    exemptable = "staffing" in (model.exemptions.floors or ())
+    if st.min_fte > 0 and not rates.has_area_staff:
+        floors.append(Bound(st.attribute, values, st.min_fte * st.caseload,
+                            f"staffing ({st.min_fte:g} FTE × caseload {st.caseload:g})",
+                            exemptable=exemptable))
+    elif st.min_fte > 0:
+        # In FTE; the row is multiplied by the caseload so its coefficients stay integral.
+        floors.append(Bound("staff need (FTE)", values / st.caseload + rates.area_staff,
+                            st.min_fte, f"staffing: {st.min_fte:g} FTE at caseload "
+                            f"{st.caseload:g} with the services' staff",
+                            scale=st.caseload, offset=rates.area_staff_fixed,
+                            exemptable=exemptable))
+    return floors, caps
+
+
+def _travel_cost(model: PlanningModel, inst: Instance) -> np.ndarray:
+    """cost[i, j] = cost per weighted km × weight_i × d_ij^power (the travel term)."""
+    obj = model.objective
+    if obj.travel_weight is None or obj.travel_weight == "":
+        weight = np.ones(inst.n)
+    else:
+        weight = _amounts(inst, obj.travel_weight, "objective.travel_weight", model.source)
+    cost = obj.cost_per_weighted_km * weight[:, None] * inst.distance**obj.distance_power
+    _within(float(cost.max()), "objective.cost_per_weighted_km",
+            "gives a travel cost (× weight × distance) of", model.source)
+    return cost
 
 
 def _amounts(inst: Instance, attr: str, key: str, src: str) -> np.ndarray:

@@ -8,7 +8,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from ..backends import NAMES
+from ..backends.names import NAMES
 from ..data.instance import METRICS
 from ..data.load import FORMATS
 from ..economics.catalogue import Catalogue, read_catalogue
@@ -135,11 +135,50 @@ def parse_model(data: Mapping[str, Any], *, base: Path, source: str) -> Planning
             _check_table(data[section], section, source)
     if "path" not in data.get("instance", {}):
         raise ModelError(f"{source}: missing key 'instance.path'")
-    instance_options = _instance_options(data["instance"], source)
-    balance = _balance(data["balance"], source) if "balance" in data else None
     areas = data.get("areas", {})
     organiser = _organiser(data["organiser"], source) if "organiser" in data else None
-    if organiser is not None:
+    cont = data.get("contiguity", {})
+    locks = data.get("locks", {})
+    for key, value in locks.items():
+        if not isinstance(value, str):
+            raise ModelError(f"{source}: 'locks.{key}' must be the code of a lead municipality")
+    return PlanningModel(
+        name=data.get("name", Path(source).stem),
+        instance_path=(base / data["instance"]["path"]).resolve(),
+        instance_options=_instance_options(data["instance"], source),
+        areas=_area_count(areas, organiser is not None, source),
+        most_areas=areas.get("count") == "max",
+        exemptions=_exemptions(data.get("exemptions", {}), source),
+        reference=_reference(data["reference"], base, source) if "reference" in data else None,
+        limits=_limits(data.get("limits", {}), source),
+        fixed_leads=_strings(areas.get("fixed_leads", []), "areas.fixed_leads", source),
+        candidate_leads=_candidates(areas, source),
+        floors=_number_table(data.get("floors", {}), "floors", source),
+        caps=_number_table(data.get("caps", {}), "caps", source),
+        balance=_balance(data["balance"], source) if "balance" in data else None,
+        staffing=_staffing(data["staffing"], source) if "staffing" in data else None,
+        objective=_objective(data.get("objective", {}), "finance" in data, source),
+        contiguity=cont.get("enabled", True),
+        links=_pairs(cont.get("links", []), "contiguity.links", source),
+        locks=dict(locks),
+        max_distance_km=model_number(areas, "areas.max_distance_km", source, lo=0,
+                                     lo_open=True),
+        solver=_solver(data.get("solver", {}), source),
+        source=source,
+        organiser=organiser,
+        catalogue=_catalogue(data["services"], base, source) if "services" in data else None,
+        finance=parse_finance(data["finance"], base=base, source=source)
+        if "finance" in data else None,
+        lead_costs=_number_table(data.get("lead_costs", {}), "lead_costs", source),
+        self_only=_strings(areas.get("self_only", []), "areas.self_only", source),
+        separate=_pairs(areas.get("separate", []), "areas.separate", source),
+    )
+
+
+def _area_count(areas: Mapping[str, Any], organiser: bool, source: str) -> tuple[int, int]:
+    """Areas in all: `areas.count` (K, [K1, K2] or "max"), or with an organiser its own area
+    plus `areas.regional_leads`."""
+    if organiser:
         if "count" in areas:
             raise ModelError(f"{source}: 'areas.count' counts every area; with an [organiser] "
                              "give 'areas.regional_leads' (leads besides its own area)")
@@ -147,38 +186,40 @@ def parse_model(data: Mapping[str, Any], *, base: Path, source: str) -> Planning
             raise ModelError(f"{source}: missing key 'areas.regional_leads'")
         lo, hi = count_range(areas["regional_leads"], "areas.regional_leads", least=0,
                              where=source, error=ModelError)
-        area_count: tuple[int, int] = (lo + 1, hi + 1)
-    else:
-        if "regional_leads" in areas:
-            raise ModelError(f"{source}: 'areas.regional_leads' counts leads besides an "
-                             "organiser's own area: add an [organiser] or use 'areas.count'")
-        if "count" not in areas:
-            raise ModelError(f"{source}: missing key 'areas.count'")
-        area_count = (1, MOST_AREAS) if areas["count"] == "max" else \
-            count_range(areas["count"], "areas.count", where=source, error=ModelError,
-                        words='"max"')
+        return lo + 1, hi + 1
+    if "regional_leads" in areas:
+        raise ModelError(f"{source}: 'areas.regional_leads' counts leads besides an "
+                         "organiser's own area: add an [organiser] or use 'areas.count'")
+    if "count" not in areas:
+        raise ModelError(f"{source}: missing key 'areas.count'")
+    if areas["count"] == "max":
+        return 1, MOST_AREAS
+    return count_range(areas["count"], "areas.count", where=source, error=ModelError,
+                       words='"max"')
+
+
+def _candidates(areas: Mapping[str, Any], source: str) -> tuple[str, ...] | None:
     cand = areas.get("candidate_leads", "all")
     if isinstance(cand, str):
         if cand != "all":
             raise ModelError(f"{source}: 'areas.candidate_leads' must be \"all\" or a list")
-        candidates = None
-    else:
-        candidates = _strings(cand, "areas.candidate_leads", source)
+        return None
+    return _strings(cand, "areas.candidate_leads", source)
 
-    staffing = None
-    if "staffing" in data:
-        st = data["staffing"]
-        if "caseload" not in st:
-            raise ModelError(f"{source}: missing key 'staffing.caseload'")
-        staffing = Staffing(
-            caseload=model_number(st, "staffing.caseload", source, lo=0, lo_open=True),
-            min_fte=model_number(st, "staffing.min_fte", source, 0.0, lo=0),
-            cost_per_fte=model_number(st, "staffing.cost_per_fte", source, 0.0, lo=0),
-            attribute=st.get("attribute", "jobseekers"),
-            whole_fte=st.get("whole_fte", True),
-        )
 
-    obj = data.get("objective", {})
+def _staffing(st: Mapping[str, Any], source: str) -> Staffing:
+    if "caseload" not in st:
+        raise ModelError(f"{source}: missing key 'staffing.caseload'")
+    return Staffing(
+        caseload=model_number(st, "staffing.caseload", source, lo=0, lo_open=True),
+        min_fte=model_number(st, "staffing.min_fte", source, 0.0, lo=0),
+        cost_per_fte=model_number(st, "staffing.cost_per_fte", source, 0.0, lo=0),
+        attribute=st.get("attribute", "jobseekers"),
+        whole_fte=st.get("whole_fte", True),
+    )
+
+
+def _objective(obj: Mapping[str, Any], has_finance: bool, source: str) -> Objective:
     objective = Objective(
         travel_weight=obj.get("travel_weight", "jobseekers"),
         cost_per_weighted_km=model_number(obj, "objective.cost_per_weighted_km", source, 1.0,
@@ -190,25 +231,13 @@ def parse_model(data: Mapping[str, Any], *, base: Path, source: str) -> Planning
     )
     if objective.distance_power not in (1, 2):
         raise ModelError(f"{source}: 'objective.distance_power' must be 1 or 2")
-    if objective.max_deficit_per_key is not None and "finance" not in data:
+    if objective.max_deficit_per_key is not None and not has_finance:
         raise ModelError(f"{source}: 'objective.max_deficit_per_key' bounds the deficits "
                          "of the [finance] table, which the model lacks")
-    lead_costs = _number_table(data.get("lead_costs", {}), "lead_costs", source)
+    return objective
 
-    cont = data.get("contiguity", {})
-    links = []
-    for k, link in enumerate(cont.get("links", [])):
-        pair = isinstance(link, list) and len(link) == 2
-        if not (pair and all(isinstance(x, str) for x in link)):
-            raise ModelError(f"{source}: 'contiguity.links[{k}]' must be a pair of codes")
-        links.append((link[0], link[1]))
 
-    locks = data.get("locks", {})
-    for key, value in locks.items():
-        if not isinstance(value, str):
-            raise ModelError(f"{source}: 'locks.{key}' must be the code of a lead municipality")
-
-    sv = data.get("solver", {})
+def _solver(sv: Mapping[str, Any], source: str) -> SolverOptions:
     threads = sv.get("threads")
     solver = SolverOptions(
         backend=sv.get("backend", "highs"),
@@ -228,39 +257,7 @@ def parse_model(data: Mapping[str, Any], *, base: Path, source: str) -> Planning
         raise ModelError(
             f"{source}: 'solver.contiguity' must be one of {', '.join(CONTIGUITY_METHODS)}"
         )
-    max_d = model_number(areas, "areas.max_distance_km", source, lo=0, lo_open=True)
-
-    most = areas.get("count") == "max"
-    return PlanningModel(
-        name=data.get("name", Path(source).stem),
-        instance_path=(base / data["instance"]["path"]).resolve(),
-        instance_options=instance_options,
-        areas=area_count,
-        most_areas=most,
-        exemptions=_exemptions(data.get("exemptions", {}), source),
-        reference=_reference(data["reference"], base, source) if "reference" in data else None,
-        limits=_limits(data.get("limits", {}), source),
-        fixed_leads=_strings(areas.get("fixed_leads", []), "areas.fixed_leads", source),
-        candidate_leads=candidates,
-        floors=_number_table(data.get("floors", {}), "floors", source),
-        caps=_number_table(data.get("caps", {}), "caps", source),
-        balance=balance,
-        staffing=staffing,
-        objective=objective,
-        contiguity=cont.get("enabled", True),
-        links=tuple(links),
-        locks=dict(locks),
-        max_distance_km=max_d,
-        solver=solver,
-        source=source,
-        organiser=organiser,
-        catalogue=_catalogue(data["services"], base, source) if "services" in data else None,
-        finance=parse_finance(data["finance"], base=base, source=source)
-        if "finance" in data else None,
-        lead_costs=lead_costs,
-        self_only=_strings(areas.get("self_only", []), "areas.self_only", source),
-        separate=_pairs(areas.get("separate", []), "areas.separate", source),
-    )
+    return solver
 
 
 def _instance_options(table: Mapping[str, Any], source: str) -> InstanceOptions:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..mip.contiguity import pieces
+from ..data.instance import pieces
 from .problem import Problem
 
 

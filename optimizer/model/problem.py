@@ -15,6 +15,7 @@ from ..data.instance import Instance
 from ..data.plan import UNASSIGNED, Plan
 from ..economics.contract import DeficitBound
 from ..economics.costs import CostRates
+from ..errors import PlanError
 from .schema import Exemptions, PlanningModel, Staffing
 
 
@@ -232,7 +233,6 @@ class ReferenceAreas:
 
 def reference_areas(plan: Plan, source: str = "reference plan") -> ReferenceAreas:
     """Group the municipalities by their area in `plan`, which must assign every one."""
-    from ..errors import PlanError
 
     missing = np.flatnonzero(plan.lead == UNASSIGNED)
     if len(missing):

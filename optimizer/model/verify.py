@@ -17,12 +17,16 @@ from .objective import LABELS, term_values
 from .problem import Problem
 
 TOL = 1e-6
+"""Slack on sums of attributes, distances and limits (a rule is broken only beyond it)."""
 MONEY_TOL = 0.01
 """A cent: money rows are compared to the cent."""
 
 
 @dataclass(frozen=True)
 class Violation:
+    """A broken rule: its family (`floor`, `contiguity`, ...), what is wrong in words, and
+    the municipalities involved (by code)."""
+
     rule: str
     message: str
     municipalities: tuple[str, ...] = ()
@@ -30,6 +34,8 @@ class Violation:
 
 @dataclass(frozen=True)
 class Verification:
+    """The verifier's verdict on a plan: every violation, none when the plan is valid."""
+
     violations: tuple[Violation, ...]
 
     @property
@@ -44,34 +50,51 @@ class Verification:
         return "\n".join(lines)
 
 
+class _Found:
+    """The violations found so far; `add` names the municipalities by code."""
+
+    def __init__(self, problem: Problem) -> None:
+        self.inst = problem.instance
+        self.violations: list[Violation] = []
+
+    def names(self, idx) -> str:
+        return ", ".join(self.inst.names[i] for i in idx)
+
+    def __call__(self, rule: str, message: str, idx=()) -> None:
+        self.violations.append(Violation(rule, message, tuple(self.inst.codes[i] for i in idx)))
+
+
 def verify(problem: Problem, plan: Plan) -> Verification:
     """Every violated rule of `problem` in `plan`, municipality by municipality."""
+    add = _Found(problem)
+    areas = plan.areas()
+    for check in (_assignment, _count_and_leads, _distance, _contiguity, _declared_exemptions,
+                  _floors_and_caps, _two_tiers, _money):
+        check(problem, plan, areas, add)
+    _check_limits(problem, plan, add)
+    return Verification(tuple(add.violations))
+
+
+def _assignment(problem: Problem, plan: Plan, areas: dict, add: _Found) -> None:
+    """Every municipality in an area, every area led by a municipality of its own."""
     inst = problem.instance
-    model = problem.model
-    out: list[Violation] = []
-
-    def names(idx) -> str:
-        return ", ".join(inst.names[i] for i in idx)
-
-    def add(rule: str, message: str, idx=()) -> None:
-        out.append(Violation(rule, message, tuple(inst.codes[i] for i in idx)))
-
     lead = plan.lead
     unassigned = np.flatnonzero(lead == UNASSIGNED)
     if len(unassigned):
-        add("assignment", f"not assigned to any area: {names(unassigned)}", unassigned)
-
-    areas = plan.areas()
+        add("assignment", f"not assigned to any area: {add.names(unassigned)}", unassigned)
     for key, members in areas.items():
         if isinstance(key, str):
             code, name = plan.lead_label(key)
-            add("lead", f"{names(members)}: lead {name} ({code}) is outside instance "
+            add("lead", f"{add.names(members)}: lead {name} ({code}) is outside instance "
                 f"{inst.name!r}", members)
         elif lead[key] != key:
             add("lead", f"{inst.label(key)} leads an area but is itself assigned elsewhere",
                 [key])
 
-    inside_leads = [k for k in areas if isinstance(k, int)]
+
+def _count_and_leads(problem: Problem, plan: Plan, areas: dict, add: _Found) -> None:
+    """The number of areas, candidate and fixed leads, locks."""
+    inst = problem.instance
     n_areas = len(areas)
     if not problem.k_min <= n_areas <= problem.k_max:
         if problem.organiser is not None:  # count the regional leads, as the model does
@@ -83,39 +106,52 @@ def verify(problem: Problem, plan: Plan) -> Verification:
             rng = (f"{problem.k_min}" if problem.k_min == problem.k_max
                    else f"{problem.k_min}–{problem.k_max}")
             add("area count", f"{n_areas} areas, the model asks for {rng}")
-    for j in inside_leads:
+    for j in (k for k in areas if isinstance(k, int)):
         if not problem.candidates[j]:
             add("candidate", f"{inst.label(j)} leads an area but is not a candidate lead", [j])
     for j in problem.fixed:
-        if lead[j] != j:
+        if plan.lead[j] != j:
             add("fixed lead", f"{inst.label(j)} must lead an area but does not", [j])
     for i, j in problem.locks.items():
-        if lead[i] != j:
+        if plan.lead[i] != j:
             add("lock", f"{inst.label(i)} is locked to {inst.label(j)}", [i])
-    if model.max_distance_km is not None:
-        d = inst.distance
-        far = [i for i in range(inst.n) if lead[i] >= 0
-               and d[i, lead[i]] > model.max_distance_km + TOL]
-        for i in far:
+
+
+def _distance(problem: Problem, plan: Plan, areas: dict, add: _Found) -> None:
+    """No municipality further from its lead than the maximum distance."""
+    limit = problem.model.max_distance_km
+    if limit is None:
+        return
+    inst, lead, d = problem.instance, plan.lead, problem.instance.distance
+    for i in range(inst.n):
+        if lead[i] >= 0 and d[i, lead[i]] > limit + TOL:
             add("max distance", f"{inst.label(i)} is {d[i, lead[i]]:.1f} km from its lead "
-                f"{inst.label(int(lead[i]))}, limit {model.max_distance_km:g} km", [i])
+                f"{inst.label(int(lead[i]))}, limit {limit:g} km", [i])
 
-    if problem.contiguity:
-        g = inst.graph()
-        for key, members in areas.items():
-            parts = list(nx.connected_components(g.subgraph(members)))
-            if len(parts) > 1:
-                lc, ln = plan.lead_label(key)
-                lead_part = next((p for p in parts if key in p), None)
-                if lead_part is None:  # the lead is elsewhere: list the pieces
-                    pieces = " | ".join(names(sorted(p)) for p in parts)
-                    add("contiguity", f"area led by {ln} ({lc}) is not contiguous: its "
-                        f"pieces are {pieces}", sorted(members))
-                    continue
-                stray = sorted(set().union(*(p for p in parts if p is not lead_part)))
-                add("contiguity", f"area led by {ln} ({lc}) is not contiguous: {names(stray)} "
-                    f"cut off from {names(sorted(lead_part))}", stray)
 
+def _contiguity(problem: Problem, plan: Plan, areas: dict, add: _Found) -> None:
+    """Every area connected in the adjacency graph (links included)."""
+    if not problem.contiguity:
+        return
+    g = problem.instance.graph()
+    for key, members in areas.items():
+        parts = list(nx.connected_components(g.subgraph(members)))
+        if len(parts) < 2:
+            continue
+        lc, ln = plan.lead_label(key)
+        lead_part = next((p for p in parts if key in p), None)
+        if lead_part is None:  # the lead is elsewhere: list the pieces
+            pieces = " | ".join(add.names(sorted(p)) for p in parts)
+            add("contiguity", f"area led by {ln} ({lc}) is not contiguous: its "
+                f"pieces are {pieces}", sorted(members))
+            continue
+        stray = sorted(set().union(*(p for p in parts if p is not lead_part)))
+        add("contiguity", f"area led by {ln} ({lc}) is not contiguous: {add.names(stray)} "
+            f"cut off from {add.names(sorted(lead_part))}", stray)
+
+
+def _declared_exemptions(problem: Problem, plan: Plan, areas: dict, add: _Found) -> None:
+    """Exemptions declared only for areas the plan has, and only when the model allows."""
     exempt = set(plan.exempt)
     unknown = exempt - set(areas)
     if unknown:
@@ -125,27 +161,27 @@ def verify(problem: Problem, plan: Plan) -> Verification:
         add("exemption", f"{len(exempt)} area(s) declared exempt, but the model allows no "
             "exemption ([exemptions] is not enabled)",
             sorted(i for k in exempt & set(areas) for i in areas[k]))
+
+
+def _floors_and_caps(problem: Problem, plan: Plan, areas: dict, add: _Found) -> None:
+    """Each floor and cap on each area (an exempted area may miss the exemptable floors)."""
+    exempt = set(plan.exempt)
     for bounds, is_floor in ((problem.floors, True), (problem.caps, False)):
         for b in bounds:
             for key, members in areas.items():
                 if is_floor and b.exemptable and key in exempt and problem.exemptions:
                     continue
                 total = float(b.values[members].sum()) + b.offset
-                bad = total < b.limit - TOL if is_floor else total > b.limit + TOL
-                if bad:
+                if total < b.limit - TOL if is_floor else total > b.limit + TOL:
                     lc, ln = plan.lead_label(key)
                     part = " (its part inside this instance)" if isinstance(key, str) else ""
                     sign = "<" if is_floor else ">"
                     add("floor" if is_floor else "cap",
                         f"area led by {ln} ({lc}){part}: {b.attribute} {total:,.2f} {sign} "
                         f"{b.limit:,.2f} ({b.label})", members)
-    _two_tiers(problem, plan, areas, add)
-    _money(problem, plan, areas, add)
-    _check_limits(problem, plan, add)
-    return Verification(tuple(out))
 
 
-def _two_tiers(problem: Problem, plan: Plan, areas: dict, add) -> None:
+def _two_tiers(problem: Problem, plan: Plan, areas: dict, add: _Found) -> None:
     """Self-only leads, separate pairs and the organiser's area, each from its definition."""
     inst = problem.instance
     lead = plan.lead
@@ -190,7 +226,7 @@ def _two_tiers(problem: Problem, plan: Plan, areas: dict, add) -> None:
                 f"border of {org_name}: {', '.join(inst.names[i] for i in cross)}", cross)
 
 
-def _money(problem: Problem, plan: Plan, areas: dict, add) -> None:
+def _money(problem: Problem, plan: Plan, areas: dict, add: _Found) -> None:
     """The variant's deficit bound, from the areas' production cost and subsidies."""
     bound = problem.deficit_bound
     if bound is None:
@@ -206,7 +242,7 @@ def _money(problem: Problem, plan: Plan, areas: dict, add) -> None:
                 f"{float(bound.key[m].sum()):,.2f} = {allowed:,.2f} €", m.tolist())
 
 
-def _check_limits(problem: Problem, plan: Plan, add) -> None:
+def _check_limits(problem: Problem, plan: Plan, add: _Found) -> None:
     """Each bounded objective term (`[limits]`, the most exemptions, the most moves)."""
     if not problem.limits:
         return

@@ -9,7 +9,11 @@ from pathlib import Path
 
 from ..data.plan import UNASSIGNED
 from ..decisions.compare import PlanComparison
-from ..economics.cents import money
+from ..economics.cents import format_cents, money
+from ..staging import staged_directory
+from .geometry import municipalities
+from .map_html import PlanLayer, write_map_html
+from .map_png import draw_areas
 from .text import WIDTH
 
 
@@ -156,7 +160,6 @@ def comparison_csv(c: PlanComparison) -> str:
                 cells += list(plan.lead_label(plan.lead_key(i)))
         cells.append("yes" if i in moved else "")
         if has_money:
-            from ..economics.cents import format_cents
 
             cells += [format_cents(c.net_a[i]), format_cents(c.net_b[i]),
                       format_cents(c.net_b[i] - c.net_a[i])]
@@ -206,8 +209,6 @@ def comparison_markdown(c: PlanComparison) -> str:
 def write_comparison(c: PlanComparison, out: Path) -> list[Path]:
     """compare.csv, compare.md, map.html (both plans, moved municipalities highlighted) and
     map.png (side by side), written as one set."""
-    from ..staging import staged_directory
-    from .map_html import PlanLayer, write_map_html
 
     names = ["compare.csv", "compare.md"]
     with staged_directory(Path(out)) as stage:
@@ -230,8 +231,6 @@ def _side_by_side(c: PlanComparison, path: Path, title: str) -> None:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    from .geometry import municipalities
-    from .map_png import draw_areas
 
     moved = [m.index for m in c.moves]
     fig, axes = plt.subplots(1, 2, figsize=(12, 7.5), dpi=130)

@@ -8,6 +8,7 @@ import io
 from pathlib import Path
 
 from ..decisions.moves import MovesCurve
+from ..staging import staged_directory
 
 
 def curve_csv(curve: MovesCurve) -> str:
@@ -40,7 +41,6 @@ def curve_table(curve: MovesCurve) -> str:
 
 def write_curve(curve: MovesCurve, out: Path, title: str) -> list[Path]:
     """moves.csv and moves.png in `out` (atomically)."""
-    from ..staging import staged_directory
 
     with staged_directory(Path(out)) as stage:
         (stage / "moves.csv").write_text(curve_csv(curve), encoding="utf-8")

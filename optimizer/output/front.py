@@ -9,6 +9,7 @@ from pathlib import Path
 
 from ..decisions.pareto import ParetoFront
 from ..model.objective import LABELS, UNITS
+from ..staging import staged_directory
 
 
 def front_csv(front: ParetoFront) -> str:
@@ -39,7 +40,6 @@ def front_table(front: ParetoFront) -> str:
 
 def write_front(front: ParetoFront, out: Path, title: str) -> list[Path]:
     """pareto.csv, pareto.png and each point's plan (plans/point-NN.csv), as one set."""
-    from ..staging import staged_directory
 
     with staged_directory(Path(out)) as stage:
         (stage / "pareto.csv").write_text(front_csv(front), encoding="utf-8")

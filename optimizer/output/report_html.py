@@ -17,10 +17,11 @@ from pathlib import Path
 
 from markupsafe import Markup
 
-from .. import __version__
 from ..decisions.compare import Comparison
 from ..economics.cents import money
 from ..model.evaluate import PlanFigures
+from ..staging import staged_directory
+from ..version import __version__
 from .leaflet import LICENCE
 from .map_html import PlanLayer, area_palette, map_html
 from .municipalities import label, municipality_frame
@@ -226,7 +227,6 @@ def report_html(run: Run, comparison: Comparison | None = None) -> str:
 
 def write_report(run: Run, out: Path, comparison: Comparison | None = None) -> Path:
     """Write `out`/report.html atomically (nothing else in `out` is touched)."""
-    from ..staging import staged_directory
 
     text = report_html(run, comparison)
     with staged_directory(Path(out)) as stage:

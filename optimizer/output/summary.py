@@ -10,16 +10,14 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
+from ..decisions.base import Decision
+from ..decisions.exemptions import ExemptArea
+from ..economics.settle import Finance
 from ..model.evaluate import PlanFigures
 from ..model.problem import Problem
 from ..model.verify import Verification
-
-if TYPE_CHECKING:  # only for annotations: decisions and economics sit above this module
-    from ..decisions.base import Decision
-    from ..decisions.exemptions import ExemptArea
-    from ..economics.settle import Finance
 
 SUMMARY_VERSION = 1
 """Bumped whenever a key changes meaning or type."""

@@ -15,6 +15,7 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
+from ..cluster import dask_client
 from ..decisions.exemptions import exempted_areas
 from ..decisions.sweep import (
     Scenario,
@@ -28,6 +29,7 @@ from ..decisions.sweep import (
 )
 from ..model.problem import Problem
 from ..model.verify import verify
+from ..staging import staged_directory
 from .summary import run_summary
 from .text import plan_title, status_words
 from .write import write_outputs
@@ -76,7 +78,6 @@ def record(scenario: Scenario, problem: Problem, outcome, out: Path) -> Scenario
 
 
 def _write_json(folder: Path, data: dict) -> None:
-    from ..staging import staged_directory
 
     with staged_directory(folder) as stage:
         (stage / RESULT_FILE).write_text(json.dumps(data, indent=2, ensure_ascii=False) + "\n",
@@ -104,7 +105,6 @@ def run_sweep(model: Path, scenarios: Sequence[Scenario], out: Path, *,
               progress: SweepProgress | None = None) -> Sweep:
     """Solve every scenario not finished before, on Dask (or one after another with
     `sequential`), and write each folder, `summary.csv` and `summary.png` in `out`."""
-    from ..cluster import dask_client
 
     options = options or SweepOptions()
     out = Path(out)
@@ -175,7 +175,6 @@ def summary_csv(results: Sequence[ScenarioResult]) -> str:
 
 def write_summary(results: Sequence[ScenarioResult], out: Path) -> None:
     """summary.csv and summary.png in `out` (atomically)."""
-    from ..staging import staged_directory
 
     with staged_directory(Path(out)) as stage:
         (stage / "summary.csv").write_text(summary_csv(results), encoding="utf-8")

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..data.instance import Instance
+from ..data.instance import Instance, pieces
 from ..decisions.base import Decision
 from ..decisions.exemptions import (
     EXPLAIN_SECONDS,
@@ -18,7 +18,6 @@ from ..decisions.exemptions import (
 )
 from ..economics.cents import money
 from ..economics.settle import Finance
-from ..mip.contiguity import pieces
 from ..model.evaluate import PlanFigures
 from ..model.problem import Problem
 from ..model.verify import Verification

@@ -20,6 +20,8 @@ from ..data.plan import Plan
 from ..model.evaluate import PlanFigures
 from ..staging import OutputDir
 from .geometry import dissolved, municipalities, write_geojson
+from .gpkg import write_geopackage
+from .map_html import PlanLayer, write_map_html
 from .map_png import write_map
 
 
@@ -47,6 +49,7 @@ FILES: tuple[OutputFile, ...] = (
     OutputFile("report.html", "written by `optimizer report` on the folder: the one-file "
                "report to forward"),
 )
+
 """Every file a run directory may hold, in the order help texts list them."""
 OUTPUT_FILES = tuple(f.name for f in FILES)
 """Their names: a new run removes those of an earlier run it does not write, so the
@@ -103,8 +106,6 @@ def write_outputs(out: Path | OutputDir, plan: Plan | None, figs: PlanFigures | 
     names to their text (such as finance.csv)."""
     if _loading is not None:
         _loading.join()
-    from .gpkg import write_geopackage
-    from .map_html import PlanLayer, write_map_html
 
     target = out if isinstance(out, OutputDir) else OutputDir.open(Path(out))
     with target:

@@ -23,6 +23,7 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
+from ..backends.highs import HighsRelaxation
 from ..mip.milp import MILP, RowBlock
 
 ROOT_ROUNDS = 25
@@ -55,7 +56,6 @@ def root_relaxation(milp: MILP, *, rounds: int = ROOT_ROUNDS, time_limit: float 
     `stopping.Deadline`, also ended by a stop request): nothing can be said then."""
     import time
 
-    from ..backends.highs import HighsRelaxation
 
     start = time.perf_counter()
     lp = HighsRelaxation(milp, threads=threads, deadline=deadline)

@@ -20,6 +20,7 @@ from collections.abc import Callable
 
 import numpy as np
 
+from ..mip.formulation import candidate_pairs
 from ..model.problem import Problem
 
 TABU = 7
@@ -208,7 +209,6 @@ def search_plan(problem: Problem, weight: np.ndarray | None, *, time_limit: floa
     caps, separate pairs, locks), from lead sets chosen by `weight` (the root LP's x_jj:
     its k heaviest first, then samples), or None. Callers verify it. `halt()` true
     (a stop request, the deadline) ends the search at once."""
-    from ..mip.formulation import candidate_pairs
 
     deadline = time.perf_counter() + time_limit
     ok = candidate_pairs(problem)

@@ -1,0 +1,139 @@
+"""CSV files as spreadsheets export them, read one way for every table the toolkit reads.
+
+Plan files, subsidy files, statistics overlays and service catalogues all come
+through `read_table`: the encoding (UTF-8 with or without BOM, UTF-16 with BOM,
+cp1252) and the delimiter (comma, semicolon, tab) are detected, blank rows are
+skipped, and every error names the file and the line.
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import io
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .errors import InputError
+from .reading import read_bytes
+
+ENCODINGS = ("utf-8", "cp1252")
+"""Tried in order after a byte-order mark: what Finnish spreadsheets export."""
+DELIMITERS = {",": "comma", ";": "semicolon", "\t": "tab"}
+
+
+@dataclass(frozen=True)
+class Table:
+    """A CSV table: its header (stripped) and its non-blank rows with their line numbers."""
+
+    source: str
+    header: tuple[str, ...]
+    rows: tuple[tuple[int, tuple[str, ...]], ...]
+    encoding: str = "UTF-8"
+    delimiter: str = ","
+    error: type[InputError] = field(default=InputError, compare=False)
+
+    @property
+    def note(self) -> str | None:
+        """How the file was read, when not as plain UTF-8 with commas."""
+        if (self.encoding, self.delimiter) == ("UTF-8", ","):
+            return None
+        return f"read as {self.encoding}, {DELIMITERS[self.delimiter]}-separated"
+
+    def column(self, name: str) -> int | None:
+        """Position of a column (names compared without case), None if absent."""
+        folded = [h.lower() for h in self.header]
+        return folded.index(name.lower()) if name.lower() in folded else None
+
+    def require(self, names: tuple[str, ...]) -> dict[str, int]:
+        """Positions of the columns every row needs; a missing one is an error naming it."""
+        out = {}
+        for name in names:
+            k = self.column(name)
+            if k is None:
+                raise self.error(f"{self.source}:1: missing column '{name}' (the header needs "
+                                 f"{','.join(names)})")
+            out[name] = k
+        return out
+
+    def records(self, columns: dict[str, int]
+                ) -> Iterator[tuple[int, dict[str, str], tuple[str, ...]]]:
+        """(line, {column: stripped cell}, all cells) for every row; a row too short for a
+        needed column is an error naming the line."""
+        need = max(columns.values(), default=-1)
+        for line, cells in self.rows:
+            if len(cells) <= need:
+                raise self.error(f"{self.source}:{line}: expected {len(self.header)} columns, "
+                                 f"got {len(cells)}")
+            yield line, {name: cells[k].strip() for name, k in columns.items()}, cells
+
+
+class Once:
+    """Refuses a key seen on an earlier line ('X listed twice (first on line N)')."""
+
+    def __init__(self, table: Table) -> None:
+        self.table = table
+        self.first: dict = {}
+
+    def __call__(self, key, line: int, label: str) -> None:
+        first = self.first.setdefault(key, line)
+        if first != line:
+            raise self.table.error(f"{self.table.source}:{line}: {label} listed twice (first "
+                                   f"on line {first})")
+
+
+def decode(data: bytes, source: str, error: type[InputError] = InputError) -> tuple[str, str]:
+    """The text and the name of its encoding: a BOM (UTF-8/16) wins, else UTF-8, else cp1252."""
+    for bom, name in ((codecs.BOM_UTF8, "utf-8-sig"), (codecs.BOM_UTF16_LE, "utf-16"),
+                      (codecs.BOM_UTF16_BE, "utf-16")):
+        if data.startswith(bom):
+            try:
+                return data.decode(name), name.upper().replace("-SIG", " with BOM")
+            except UnicodeDecodeError as exc:
+                raise error(f"{source}: not valid {name} despite its byte-order mark: "
+                            f"{exc.reason} at byte {exc.start}") from None
+    for name in ENCODINGS:
+        try:
+            return data.decode(name), name.upper()
+        except UnicodeDecodeError:
+            continue
+    raise error(f"{source}: neither UTF-8 nor cp1252 text; save it as CSV UTF-8")
+
+
+def _delimiter(first_line: str, key: str) -> str:
+    """The delimiter that splits the header into the most columns, one being `key`."""
+    best, width = ",", 0
+    for d in DELIMITERS:
+        try:
+            cells = [c.strip().lower() for c in next(csv.reader([first_line], delimiter=d), [])]
+        except csv.Error:  # e.g. a NUL: the full read below names the file
+            continue
+        if key.lower() in cells and len(cells) > width:
+            best, width = d, len(cells)
+    return best
+
+
+def parse_table(text: str, source: str, error: type[InputError] = InputError, *,
+                key: str = "code", encoding: str = "UTF-8", what: str = "CSV file") -> Table:
+    """A table from CSV text; `key` is a column the header is expected to have (it decides
+    the delimiter)."""
+    if "\x00" in text:
+        raise error(f"{source}: contains NUL characters; not a text CSV file")
+    delimiter = _delimiter((text.splitlines() or [""])[0], key)
+    try:
+        rows = list(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter))
+    except csv.Error as exc:
+        raise error(f"{source}: not a readable CSV file: {exc}") from None
+    if not rows:
+        raise error(f"{source}: empty {what}")
+    body = tuple((line, tuple(row)) for line, row in enumerate(rows[1:], start=2)
+                 if any(cell.strip() for cell in row))
+    return Table(source, tuple(h.strip() for h in rows[0]), body, encoding, delimiter, error)
+
+
+def read_table(path: str | Path, what: str, error: type[InputError] = InputError, *,
+               key: str = "code") -> Table:
+    """A CSV file as a table, its encoding and delimiter detected (see `Table.note`)."""
+    text, encoding = decode(read_bytes(path, what, error), str(path), error)
+    return parse_table(text, str(path), error, key=key, encoding=encoding, what=what)
