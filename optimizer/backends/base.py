@@ -1,4 +1,5 @@
-"""The back-end interface: one small base class, one status vocabulary, one result type."""
+"""The back-end interface: one small base class and one result type (the one status
+vocabulary is optimizer/status.py)."""
 
 from __future__ import annotations
 

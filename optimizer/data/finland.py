@@ -1,4 +1,4 @@
-"""Build the Finnish instances from the official raw files (design.md §3).
+"""Build the Finnish instances from the official raw files (docs/design.md §3).
 
 Definitions, fixed so results stay comparable:
 

@@ -1,7 +1,3 @@
-"""The money side of a plan: the service catalogue, subsidies and who pays what.
-
-`catalogue` reads the services and their tiers, `costs` turns them into the
-yearly cost rates the formulation and the figures share, `terms` holds the
-model's `[finance]` table, `subsidy` gives each municipality its subsidy, and
-`finance` settles a plan: every euro per municipality, to the cent.
-"""
+"""The money side of a plan: the service catalogue and its cost rates, the `[finance]`
+contract, subsidies, whole cents, and the settlement of who pays what (`settle.py`, the one
+module here that needs the bound model)."""

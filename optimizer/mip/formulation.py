@@ -1,4 +1,4 @@
-"""The assignment model of design.md §2, written once, solver-neutral.
+"""The assignment model of docs/design.md §2, written once, solver-neutral.
 
 Variables: x_ij ∈ {0,1} for every pair the problem allows (i served by lead
 j; x_jj = 1 opens j), FTE_j ∈ ℤ+ when staff cost money, FTE_o ∈ ℤ+ for the

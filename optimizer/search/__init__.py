@@ -1,3 +1,3 @@
-"""The speed-ups around the solver (see `solve.Levers`): the root relaxation and variable
-fixing, a stronger incumbent (lead-set descent, tabu search), and solves side by side in
-parallel processes. None of them decides what is proven; each only makes it sooner."""
+"""The speed-ups around the solver (`levers.py` switches them): the constructive heuristic,
+the root relaxation and fixing by reduced cost, the lead-set descent, the tabu search, and
+solves side by side in processes. None changes what is proven, only how fast."""
