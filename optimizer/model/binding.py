@@ -127,16 +127,25 @@ def bind(model: PlanningModel, instance: Instance | None = None) -> Problem:
     else:
         weight = _amounts(inst, obj.travel_weight, "objective.travel_weight", src)
     dist = inst.distance
-    cost = obj.cost_per_weighted_km * weight[:, None] * dist**obj.distance_power
-    _within(float(cost.max()), "objective.cost_per_weighted_km",
-            "gives a travel cost (× weight × distance) of", src)
+    reachable = np.isfinite(dist)  # a travel-time file may have no route for a pair
+    minutes = inst.distance_unit == "minutes"
+    price = obj.cost_per_weighted_minute if minutes else obj.cost_per_weighted_km
+    price_key = f"objective.cost_per_weighted_{'minute' if minutes else 'km'}"
+    if price is None:
+        price = 1.0
+    cost = price * weight[:, None] * np.where(reachable, dist, 0.0) ** obj.distance_power
+    _within(float(cost.max()), price_key, "gives a travel cost (× weight × distance) of", src)
     _within(float(lead_base.max()) * n, "objective.fixed_cost_per_area",
             "(or a lead cost) gives fixed costs of up to", src)
     k_min, k_max, notes = _clamped_count(model, int(candidates.sum()))
+    if inst.metric == "file":  # every output says what the travel figures are
+        notes = (*notes, inst.distance_source)
 
-    allowed = np.repeat(candidates[None, :], n, axis=0)
+    allowed = np.repeat(candidates[None, :], n, axis=0) & reachable
     if model.max_distance_km is not None:
-        allowed &= dist <= model.max_distance_km
+        allowed &= inst.km <= model.max_distance_km
+    if model.max_minutes is not None:
+        allowed &= inst.minutes <= model.max_minutes
     for i, j in locks.items():
         allowed[i, :] = False
         allowed[i, j] = True

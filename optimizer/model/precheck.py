@@ -39,13 +39,22 @@ def diagnose(problem: Problem) -> list[str]:
             reasons.append(f"{inst.label(i)} is locked to {inst.label(j)}, "
                            f"which is itself locked to {inst.label(problem.locks[j])}")
         max_d = problem.model.max_distance_km
-        if max_d is not None and inst.distance[i, j] > max_d:
+        if max_d is not None and inst.km[i, j] > max_d:
             reasons.append(f"{inst.label(i)} is locked to {inst.label(j)}, "
-                           f"{inst.distance[i, j]:.1f} km away (maximum {max_d:g} km)")
+                           f"{inst.km[i, j]:.1f} km away (maximum {max_d:g} km)")
+        max_t = problem.model.max_minutes
+        if max_t is not None and inst.minutes[i, j] > max_t:
+            reasons.append(f"{inst.label(i)} is locked to {inst.label(j)}, "
+                           f"{inst.minutes[i, j]:.1f} minutes away (maximum {max_t:g})")
+        if not np.isfinite(inst.distance[i, j]):
+            reasons.append(f"{inst.label(i)} is locked to {inst.label(j)}, but "
+                           f"{inst.travel.path.name} has no route between them")
     served = problem.allowed.any(axis=1)
     if not served.all():
+        why = "maximum distance or locks" if inst.metric != "file" else \
+            "maximum distance or minutes, no route, or locks"
         reasons.append(f"no candidate lead may serve {names(np.flatnonzero(~served))} "
-                       "(maximum distance or locks)")
+                       f"({why})")
     alone = np.flatnonzero((problem.allowed.sum(axis=1) == 1) & problem.allowed.diagonal())
     if len(alone) > problem.k_max:
         reasons.append(f"{len(alone)} municipalities ({names(alone)}) can only be served by "

@@ -93,12 +93,25 @@ def verify(problem: Problem, plan: Plan) -> Verification:
         if lead[i] != j:
             add("lock", f"{inst.label(i)} is locked to {inst.label(j)}", [i])
     if model.max_distance_km is not None:
-        d = inst.distance
+        d = inst.km
         far = [i for i in range(inst.n) if lead[i] >= 0
                and d[i, lead[i]] > model.max_distance_km + TOL]
         for i in far:
             add("max distance", f"{inst.label(i)} is {d[i, lead[i]]:.1f} km from its lead "
                 f"{inst.label(int(lead[i]))}, limit {model.max_distance_km:g} km", [i])
+    if model.max_minutes is not None:
+        t = inst.minutes
+        for i in range(inst.n):
+            if lead[i] >= 0 and t[i, lead[i]] > model.max_minutes + TOL:
+                add("max minutes", f"{inst.label(i)} is {t[i, lead[i]]:.1f} minutes from its "
+                    f"lead {inst.label(int(lead[i]))}, limit {model.max_minutes:g} minutes",
+                    [i])
+    if inst.metric == "file":
+        d = inst.distance
+        for i in range(inst.n):
+            if lead[i] >= 0 and not np.isfinite(d[i, lead[i]]):
+                add("no route", f"{inst.label(i)} has no route to its lead "
+                    f"{inst.label(int(lead[i]))} in {inst.travel.path.name}", [i])
 
     if problem.contiguity:
         g = inst.graph()
