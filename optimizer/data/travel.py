@@ -166,8 +166,7 @@ class TravelMatrix:
 
     def describe(self) -> str:
         """One line for outputs: what the travel figures are and where they come from."""
-        what = "minutes" if self.unit == "minutes" else "km"
-        return f"travel in {what} by road from {self.path.name} (source: {self.source})"
+        return f"{self.unit} from {self.path.name} (source: {self.source})"
 
     def subset(self, keep: np.ndarray) -> TravelMatrix:
         ix = np.ix_(keep, keep)

@@ -139,7 +139,7 @@ def bind(model: PlanningModel, instance: Instance | None = None) -> Problem:
             "(or a lead cost) gives fixed costs of up to", src)
     k_min, k_max, notes = _clamped_count(model, int(candidates.sum()))
     if inst.metric == "file":  # every output says what the travel figures are
-        notes = (*notes, inst.distance_source)
+        notes = (*notes, f"travel: {inst.distance_source}")
 
     allowed = np.repeat(candidates[None, :], n, axis=0) & reachable
     if model.max_distance_km is not None:
