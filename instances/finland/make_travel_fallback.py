@@ -74,7 +74,7 @@ def matrices(inst) -> tuple[np.ndarray, np.ndarray]:
     return minutes, km
 
 
-def main() -> None:
+def main(out: Path = OUT) -> None:
     inst = load_instance(HERE / "pohjois-pohjanmaa.json")
     minutes, km = matrices(inst)
     header = [
@@ -83,8 +83,8 @@ def main() -> None:
         "of every figure)",
         f"instance: pohjois-pohjanmaa.json ({inst.n} municipalities)",
     ]
-    pairs = write_travel_file(OUT, inst.codes, minutes, km, header)
-    print(f"{pairs} pairs written to {OUT}")
+    pairs = write_travel_file(out, inst.codes, minutes, km, header)
+    print(f"{pairs} pairs written to {out}")
 
 
 if __name__ == "__main__":
