@@ -570,3 +570,14 @@ def test_instance_without_file_keeps_straight_lines():
     assert inst.minutes is None and inst.km is inst.distance
     assert "straight-line" in inst.distance_source
     assert isinstance(inst, Instance)
+
+
+def test_extract_without_a_road(tmp_path):
+    path = tmp_path / "empty.osm"
+    path.write_text('<?xml version="1.0"?>\n<osm version="0.6">\n<node id="1" lat="0" lon="0"/>\n'
+                    '<way id="2"><nd ref="1"/><nd ref="3"/><tag k="highway" v="primary"/></way>\n'
+                    '</osm>\n', encoding="utf-8")
+    net = read_roads(path)
+    assert net.n == 0 and net.stats.ways_cut == 1
+    with pytest.raises(InputError, match="has no drivable road"):
+        snap(net, [0.0], [0.0], ["A"], 2.0)

@@ -27,7 +27,7 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -292,9 +292,10 @@ def _build(source: str, refs, lons, lats, fwd_kmh, back_kmh, ferry_way, ferry_mi
            speeds: Speeds, stats: ReadStats) -> RoadNetwork:
     """Junction graph from the ways' node lists (vectorised: one pass over all nodes)."""
     empty = np.zeros(0)
+    nothing = RoadNetwork(source, empty, empty, np.zeros(0, np.int64), np.zeros(0, np.int64),
+                          empty, empty, np.zeros(0, bool), speeds, stats)
     if not refs:
-        return RoadNetwork(source, empty, empty, np.zeros(0, np.int64), np.zeros(0, np.int64),
-                           empty, empty, np.zeros(0, bool), speeds, stats)
+        return nothing
     counts = np.array([len(r) for r in refs])
     ref = np.concatenate(refs)
     lon = np.concatenate(lons)
@@ -308,7 +309,11 @@ def _build(source: str, refs, lons, lats, fwd_kmh, back_kmh, ferry_way, ferry_mi
     start[1:] |= ~valid[:-1]
     piece = np.cumsum(start)[valid]
     ways_cut = len(np.unique(way[~valid]))
+    stats = ReadStats(stats.ways, stats.ferries, stats.ferries_cut, ways_cut)
+    nothing = replace(nothing, stats=stats)
     ref, lon, lat, way = ref[valid], lon[valid], lat[valid], way[valid]
+    if not len(ref):
+        return nothing
     # a junction: a node on two ways (or twice on one), or the end of a piece
     _, inverse, used = np.unique(ref, return_inverse=True, return_counts=True)
     first = np.r_[True, piece[1:] != piece[:-1]]
@@ -316,6 +321,8 @@ def _build(source: str, refs, lons, lats, fwd_kmh, back_kmh, ferry_way, ferry_mi
     junction = (used[inverse] > 1) | first | last
     # consecutive pairs inside a piece, grouped into segments between junctions
     pair = np.flatnonzero(~last)
+    if not len(pair):  # no way has two nodes inside the extract
+        return nothing
     raw = np.cumsum(junction)[pair]
     begins = np.r_[True, raw[1:] != raw[:-1]]
     ends = np.r_[raw[1:] != raw[:-1], True]
@@ -367,7 +374,6 @@ def _build(source: str, refs, lons, lats, fwd_kmh, back_kmh, ferry_way, ferry_mi
     tail, head, minutes, dist, ferry = (x[order] for x in (tail, head, minutes, dist, ferry))
     first_of = np.r_[True, (tail[1:] != tail[:-1]) | (head[1:] != head[:-1])]
     tail, head, minutes, dist, ferry = (x[first_of] for x in (tail, head, minutes, dist, ferry))
-    stats = ReadStats(stats.ways, stats.ferries, stats.ferries_cut, ways_cut)
     return RoadNetwork(source, node_lon, node_lat, tail, head, minutes, dist, ferry, speeds,
                        stats)
 
