@@ -72,10 +72,12 @@ class Rounds:
         return None if self.node_limit is None else max(self.node_limit - self.nodes_used, 0)
 
     def why(self, what: str) -> str:
-        """Why a run stopped early: a signal, or the time (or node) limit, and where."""
+        """Why a run stopped early: a signal, or the time (or node) limit, and where. A
+        solver with its own clock may stop a moment before the deadline does: without a node
+        limit, only the time limit is left to have stopped it."""
         if self.deadline.stopped():
             return f"{self.deadline.request.reason} {what}"
-        if self.deadline.expired():
+        if self.deadline.expired() or (self.node_limit is None and self.deadline.at is not None):
             return f"time limit reached {what}"
         if self.node_limit is not None:
             return f"node limit reached {what}"

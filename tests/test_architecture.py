@@ -143,6 +143,22 @@ def test_long_functions_say_why():
         + "; ".join(long)
 
 
+def test_package_imports_are_at_the_top():
+    """Only third-party libraries are imported inside functions (start-up time); a package
+    module imported there would hide a dependency from the reader."""
+    inside = []
+    for name, path in modules().items():
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if not isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+                continue
+            for child in ast.walk(node):
+                if isinstance(child, ast.ImportFrom) and (
+                        child.level or (child.module or "").startswith("optimizer")) \
+                        and child.module != "_moved":
+                    inside.append(f"optimizer.{name}.{node.name}")
+    assert not inside, f"package imports inside functions: {sorted(set(inside))}"
+
+
 def test_no_code_imports_an_old_path():
     """The 0.1 paths of optimizer/_moved.py are for users; the package uses the new ones."""
     from optimizer._moved import MOVED

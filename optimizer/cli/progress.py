@@ -14,7 +14,7 @@ class ProgressLine:
     """A callable that takes progress messages; use it as a context manager."""
 
     def __init__(self, enabled: bool = True, *, first: str = "working", unit: str = "",
-                 console=None) -> None:
+                 console=None, bar: bool = False) -> None:
         from rich.console import Console
 
         self.console = console or Console(stderr=True)
@@ -22,15 +22,25 @@ class ProgressLine:
         self.live = enabled and self.console.is_terminal
         self.unit = unit
         self.first = first
+        self.with_bar = bar
         self._bar = None
         self._task = None
 
     def __enter__(self) -> ProgressLine:
         if self.live:
-            from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+            from rich.progress import (
+                BarColumn,
+                MofNCompleteColumn,
+                Progress,
+                SpinnerColumn,
+                TextColumn,
+                TimeElapsedColumn,
+            )
 
             columns = [SpinnerColumn(), TextColumn("{task.description}")]
-            if self.unit:
+            if self.with_bar:
+                columns += [BarColumn(), MofNCompleteColumn()]
+            elif self.unit:
                 columns.append(TextColumn(f"[dim]{{task.completed}} {self.unit} done"))
             columns.append(TimeElapsedColumn())
             self._bar = Progress(*columns, console=self.console, transient=True)
@@ -48,6 +58,15 @@ class ProgressLine:
         """How many parts (configurations, scenarios) are finished so far."""
         if self._bar is not None:
             self._bar.update(self._task, completed=count)
+
+    def advance(self, done: int, total: int) -> None:
+        """A bar's position (`bar=True`): `done` of `total` parts; off a terminal a plain line
+        every tenth of the way."""
+        if self._bar is not None:
+            self._bar.update(self._task, completed=done, total=total)
+        elif self.enabled and (done == total or done % max(1, total // 10) == 0):
+            self.console.print(f"  {done}/{total} {self.unit or 'done'}", markup=False,
+                               highlight=False)
 
     def __exit__(self, kind: type[BaseException] | None, exc: BaseException | None,
                  tb: TracebackType | None) -> None:

@@ -20,13 +20,21 @@ from ..errors import InstanceError
 if TYPE_CHECKING:
     import networkx as nx
 
+    from .travel import TravelMatrix
+
 
 EARTH_RADIUS_KM = 6371.0088
 """Mean Earth radius (IUGG), the design card's definition of great-circle km."""
 
 
-METRICS = ("great_circle", "geodesic", "matrix")
-"""How `Instance.distance` is obtained: haversine km, WGS84 geodesic km, or the own matrix."""
+METRICS = ("great_circle", "geodesic", "matrix", "file")
+"""How `Instance.distance` is obtained: haversine km, WGS84 geodesic km, the own matrix, or
+a travel-time file (`optimizer.data.travel`: road minutes or km)."""
+
+SOURCES = {"great_circle": "straight-line km between the centres (great circle)",
+           "geodesic": "straight-line km between the centres (WGS84 geodesic)",
+           "matrix": "the instance's own distance matrix"}
+"""Where the distances come from, in words, for outputs (a file names its own source)."""
 
 
 def great_circle_km(lon: np.ndarray, lat: np.ndarray) -> np.ndarray:
@@ -81,6 +89,9 @@ class Instance:
     geometry_path: Path | None = None
     metric: str | None = None
     partial: Mapping[str, str] = field(default_factory=dict)
+    travel: TravelMatrix | None = None
+    """With metric `"file"`: the travel-time file aligned to the nodes (`distance` is its
+    minutes or km; inf where there is no route)."""
 
     def __post_init__(self) -> None:
         n = len(self.codes)
@@ -131,6 +142,11 @@ class Instance:
             raise InstanceError(
                 f"instance {self.name!r}: distance 'matrix' needs a distance matrix"
             )
+        if metric == "file":
+            if self.travel is None or self.travel.minutes.shape != (n, n):
+                raise InstanceError(f"instance {self.name!r}: distance 'file' needs a "
+                                    "travel-time file")
+            return
         if metric != "matrix" and not {"lon", "lat"} <= attrs.keys():
             raise InstanceError(
                 f"instance {self.name!r}: needs 'lon' and 'lat' attributes or a distance matrix"
@@ -164,11 +180,36 @@ class Instance:
 
     @cached_property
     def distance(self) -> np.ndarray:
-        """Distance (km or the instance's own cost unit) between every pair of nodes."""
+        """Distance (km, minutes from a travel-time file, or the instance's own cost unit)
+        between every pair of nodes; inf where a travel-time file has no route."""
         if self.metric == "matrix":
             return self.matrix
+        if self.metric == "file":
+            return self.travel.distance
         measure = geodesic_km if self.metric == "geodesic" else great_circle_km
         return _readonly(measure(self.attributes["lon"], self.attributes["lat"]))
+
+    @property
+    def distance_unit(self) -> str:
+        """`minutes` when the distances are a file's travel times, else `km`."""
+        return self.travel.unit if self.metric == "file" else "km"
+
+    @property
+    def distance_source(self) -> str:
+        """Where the distances come from, in words (a file's own `source:` line)."""
+        if self.metric == "file":
+            return self.travel.describe()
+        return SOURCES[self.metric]
+
+    @property
+    def km(self) -> np.ndarray:
+        """km between every pair: a travel-time file's route km, else `distance`."""
+        return self.travel.km if self.metric == "file" else self.distance
+
+    @property
+    def minutes(self) -> np.ndarray | None:
+        """Minutes of the fastest route from a travel-time file (None without one)."""
+        return self.travel.minutes if self.metric == "file" else None
 
     @cached_property
     def adjacency(self) -> sp.csr_matrix:
@@ -233,6 +274,7 @@ class Instance:
             attributes={k: v[keep] for k, v in self.attributes.items()},
             edges=e,
             matrix=None if self.matrix is None else self.matrix[np.ix_(keep, keep)],
+            travel=None if self.travel is None else self.travel.subset(keep),
         )
 
     def graph(self) -> nx.Graph:

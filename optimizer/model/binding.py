@@ -79,9 +79,13 @@ def bind(model: PlanningModel, instance: Instance | None = None) -> Problem:
     _within(float(lead_base.max()) * n, "objective.fixed_cost_per_area",
             "(or a lead cost) gives fixed costs of up to", src)
     k_min, k_max, notes = _clamped_count(model, int(candidates.sum()))
-    allowed = np.repeat(candidates[None, :], n, axis=0)
+    if inst.metric == "file":  # every output says what the travel figures are
+        notes = (*notes, f"travel: {inst.distance_source}")
+    allowed = np.repeat(candidates[None, :], n, axis=0) & np.isfinite(inst.distance)
     if model.max_distance_km is not None:
-        allowed &= inst.distance <= model.max_distance_km
+        allowed &= inst.km <= model.max_distance_km
+    if model.max_minutes is not None:
+        allowed &= inst.minutes <= model.max_minutes
     for i, j in locks.items():
         allowed[i, :] = False
         allowed[i, j] = True
@@ -185,14 +189,20 @@ def _floors_and_caps(model: PlanningModel, inst: Instance, rates: CostRates
 
 
 def _travel_cost(model: PlanningModel, inst: Instance) -> np.ndarray:
-    """cost[i, j] = cost per weighted km × weight_i × d_ij^power (the travel term)."""
+    """cost[i, j] = price × weight_i × d_ij^power (the travel term): the price per weighted
+    km, or per weighted minute with a travel-time file in minutes; a pair without a route
+    costs nothing here (it is not allowed)."""
     obj = model.objective
     if obj.travel_weight is None or obj.travel_weight == "":
         weight = np.ones(inst.n)
     else:
         weight = _amounts(inst, obj.travel_weight, "objective.travel_weight", model.source)
-    cost = obj.cost_per_weighted_km * weight[:, None] * inst.distance**obj.distance_power
-    _within(float(cost.max()), "objective.cost_per_weighted_km",
+    minutes = inst.distance_unit == "minutes"
+    price = obj.cost_per_weighted_minute if minutes else obj.cost_per_weighted_km
+    price = 1.0 if price is None else price
+    dist = np.where(np.isfinite(inst.distance), inst.distance, 0.0)
+    cost = price * weight[:, None] * dist**obj.distance_power
+    _within(float(cost.max()), f"objective.cost_per_weighted_{'minute' if minutes else 'km'}",
             "gives a travel cost (× weight × distance) of", model.source)
     return cost
 

@@ -56,6 +56,10 @@ class PlanFigures:
     """The organiser's yearly common cost (None without an organiser)."""
     terms: Mapping[str, float | None] = field(default_factory=dict)
     """Every objective term of the plan (`model/objective.py`), weighted or not."""
+    distance_unit: str = "km"
+    """What travel counts: `km`, or `minutes` from a travel-time file."""
+    distance_source: str = ""
+    """Where the distances come from, in words (`Instance.distance_source`)."""
 
     @property
     def travel(self) -> float | None:
@@ -88,9 +92,11 @@ def evaluate(problem: Problem, plan: Plan) -> PlanFigures:
         totals = {a: float(inst.attribute(a)[m].sum()) for a in attrs}
         inside = isinstance(key, int)
         travel = float(weight[m] @ inst.distance[m, key]) if inside else None
+        if travel is not None and not np.isfinite(travel):  # a member without a route
+            travel = None
         fte = problem.fte_of(m)
         production = problem.production_cost(m, key if inside else None)
-        cost = production + float(problem.cost[m, key].sum()) if inside else None
+        cost = production + float(problem.cost[m, key].sum()) if travel is not None else None
         role = "outside" if not inside else "organiser" if key == problem.organiser else ""
         areas.append(AreaFigures(code, name, tuple(inst.codes[i] for i in m),
                                  tuple(inst.names[i] for i in m), totals, travel, fte, cost,
@@ -99,4 +105,4 @@ def evaluate(problem: Problem, plan: Plan) -> PlanFigures:
     terms = term_values(problem, plan)
     objective = objective_value(problem, terms) if areas else None
     return PlanFigures(tuple(areas), attrs, obj.travel_weight or "unweighted", objective,
-                       common, terms)
+                       common, terms, inst.distance_unit, inst.distance_source)

@@ -11,6 +11,7 @@ from typing import Any
 from ..backends.names import NAMES
 from ..data.instance import METRICS
 from ..data.load import FORMATS
+from ..data.travel import MISSING, UNITS
 from ..economics.catalogue import Catalogue, read_catalogue
 from ..economics.contract import parse_finance
 from ..errors import ModelError
@@ -142,10 +143,13 @@ def parse_model(data: Mapping[str, Any], *, base: Path, source: str) -> Planning
     for key, value in locks.items():
         if not isinstance(value, str):
             raise ModelError(f"{source}: 'locks.{key}' must be the code of a lead municipality")
+    instance_options = _instance_options(data["instance"], base, source)
+    max_minutes = model_number(areas, "areas.max_minutes", source, lo=0, lo_open=True)
+    _travel_keys(instance_options, data.get("objective", {}), max_minutes, source)
     return PlanningModel(
         name=data.get("name", Path(source).stem),
         instance_path=(base / data["instance"]["path"]).resolve(),
-        instance_options=_instance_options(data["instance"], source),
+        instance_options=instance_options,
         areas=_area_count(areas, organiser is not None, source),
         most_areas=areas.get("count") == "max",
         exemptions=_exemptions(data.get("exemptions", {}), source),
@@ -163,6 +167,7 @@ def parse_model(data: Mapping[str, Any], *, base: Path, source: str) -> Planning
         locks=dict(locks),
         max_distance_km=model_number(areas, "areas.max_distance_km", source, lo=0,
                                      lo_open=True),
+        max_minutes=max_minutes,
         solver=_solver(data.get("solver", {}), source),
         source=source,
         organiser=organiser,
@@ -224,6 +229,8 @@ def _objective(obj: Mapping[str, Any], has_finance: bool, source: str) -> Object
         travel_weight=obj.get("travel_weight", "jobseekers"),
         cost_per_weighted_km=model_number(obj, "objective.cost_per_weighted_km", source, 1.0,
                                           lo=0),
+        cost_per_weighted_minute=model_number(obj, "objective.cost_per_weighted_minute",
+                                              source, lo=0),
         fixed_cost_per_area=model_number(obj, "objective.fixed_cost_per_area", source, 0.0,
                                          lo=0),
         distance_power=obj.get("distance_power", 1),
@@ -260,8 +267,43 @@ def _solver(sv: Mapping[str, Any], source: str) -> SolverOptions:
     return solver
 
 
-def _instance_options(table: Mapping[str, Any], source: str) -> InstanceOptions:
-    opts = InstanceOptions(**{k: v for k, v in table.items() if k != "path"})
+def _travel_keys(opts: InstanceOptions, objective: Mapping[str, Any], max_minutes,
+                 source: str) -> None:
+    """Travel times need a file; the travel price names the unit the distances are in."""
+    minutes = opts.distance == "file" and opts.distance_unit == "minutes"
+    if max_minutes is not None and not minutes:
+        raise ModelError(f"{source}: 'areas.max_minutes' needs travel times: set "
+                         "instance.distance = \"file\" with a travel-time file in minutes")
+    if minutes and "cost_per_weighted_km" in objective:
+        raise ModelError(f"{source}: 'objective.cost_per_weighted_km' prices km, but the "
+                         "distances are minutes (instance.distance_unit): use "
+                         "'objective.cost_per_weighted_minute'")
+    if not minutes and "cost_per_weighted_minute" in objective:
+        raise ModelError(f"{source}: 'objective.cost_per_weighted_minute' needs distances in "
+                         "minutes (instance.distance = \"file\", distance_unit = \"minutes\"); "
+                         "use 'objective.cost_per_weighted_km'")
+
+
+def _instance_options(table: Mapping[str, Any], base: Path, source: str) -> InstanceOptions:
+    values = {k: v for k, v in table.items() if k != "path"}
+    if table.get("distance") == "file":
+        if "distance_file" not in table:
+            raise ModelError(f"{source}: 'instance.distance = \"file\"' needs "
+                             "'instance.distance_file' (a travel-time CSV, see "
+                             "`optimizer instances travel-times`)")
+        values["distance_file"] = (base / table["distance_file"]).resolve()
+        if values.get("distance_unit", "minutes") not in UNITS:
+            raise ModelError(f"{source}: 'instance.distance_unit' must be one of "
+                             f"{', '.join(UNITS)}, got {values['distance_unit']!r}")
+        if values.get("missing_pairs", "error") not in MISSING:
+            raise ModelError(f"{source}: 'instance.missing_pairs' must be one of "
+                             f"{', '.join(MISSING)}, got {values['missing_pairs']!r}")
+    else:
+        for key in ("distance_file", "distance_unit", "missing_pairs"):
+            if key in table:
+                raise ModelError(f"{source}: 'instance.{key}' applies to a travel-time file "
+                                 "only: set instance.distance = \"file\"")
+    opts = InstanceOptions(**values)
     if opts.format not in FORMATS:
         raise ModelError(f"{source}: 'instance.format' must be one of {', '.join(FORMATS)}, "
                          f"got {opts.format!r}")
@@ -273,7 +315,7 @@ def _instance_options(table: Mapping[str, Any], source: str) -> InstanceOptions:
             if key in table:
                 raise ModelError(f"{source}: 'instance.{key}' applies to node-link instances "
                                  f"only, not format {opts.format!r}")
-        if opts.distance not in (None, "matrix"):
+        if opts.distance not in (None, "matrix", "file"):
             raise ModelError(f"{source}: 'instance.distance' must be \"matrix\" for format "
                              f"{opts.format!r} (it has no longitude/latitude)")
     return opts

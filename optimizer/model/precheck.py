@@ -31,21 +31,13 @@ def diagnose(problem: Problem) -> list[str]:
     n_cand = int(problem.candidates.sum())
     if n_cand < problem.k_min:
         reasons.append(f"{n_cand} candidate leads but at least {problem.k_min} areas")
-    for i, j in problem.locks.items():
-        if not problem.candidates[j]:
-            reasons.append(f"{inst.label(i)} is locked to {inst.label(j)}, "
-                           "which is not a candidate lead")
-        elif j in problem.locks and problem.locks[j] != j:
-            reasons.append(f"{inst.label(i)} is locked to {inst.label(j)}, "
-                           f"which is itself locked to {inst.label(problem.locks[j])}")
-        max_d = problem.model.max_distance_km
-        if max_d is not None and inst.distance[i, j] > max_d:
-            reasons.append(f"{inst.label(i)} is locked to {inst.label(j)}, "
-                           f"{inst.distance[i, j]:.1f} km away (maximum {max_d:g} km)")
+    reasons += _locks(problem)
     served = problem.allowed.any(axis=1)
     if not served.all():
+        why = "maximum distance or locks" if inst.metric != "file" else \
+            "maximum distance or minutes, no route, or locks"
         reasons.append(f"no candidate lead may serve {names(np.flatnonzero(~served))} "
-                       "(maximum distance or locks)")
+                       f"({why})")
     alone = np.flatnonzero((problem.allowed.sum(axis=1) == 1) & problem.allowed.diagonal())
     if len(alone) > problem.k_max:
         reasons.append(f"{len(alone)} municipalities ({names(alone)}) can only be served by "
@@ -85,6 +77,28 @@ def diagnose(problem: Problem) -> list[str]:
                                        f"{total:,.0f} < {b.label} {b.limit:,.0f}; it cannot "
                                        "form an area of its own")
     return reasons
+
+
+def _locks(problem: Problem) -> list[str]:
+    """Locks that no plan can keep: to a non-candidate, to a locked municipality, beyond
+    the maximum distance or travel time, or without a route."""
+    inst = problem.instance
+    out = []
+    for i, j in problem.locks.items():
+        locked = f"{inst.label(i)} is locked to {inst.label(j)}"
+        if not problem.candidates[j]:
+            out.append(f"{locked}, which is not a candidate lead")
+        elif j in problem.locks and problem.locks[j] != j:
+            out.append(f"{locked}, which is itself locked to {inst.label(problem.locks[j])}")
+        max_d = problem.model.max_distance_km
+        if max_d is not None and inst.km[i, j] > max_d:
+            out.append(f"{locked}, {inst.km[i, j]:.1f} km away (maximum {max_d:g} km)")
+        max_t = problem.model.max_minutes
+        if max_t is not None and inst.minutes[i, j] > max_t:
+            out.append(f"{locked}, {inst.minutes[i, j]:.1f} minutes away (maximum {max_t:g})")
+        if not np.isfinite(inst.distance[i, j]):
+            out.append(f"{locked}, but {inst.travel.path.name} has no route between them")
+    return out
 
 
 def _two_tiers(problem: Problem, names) -> list[str]:

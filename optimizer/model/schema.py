@@ -30,13 +30,18 @@ reading), or as a lead that may take neighbours."""
 class InstanceOptions:
     """How to read the instance file: its format and, for node-link files from
     other sources, which node attributes hold the name and coordinates; the
-    distance (None = the file's own: its matrix if it has one, else great-circle)."""
+    distance (None = the file's own: its matrix if it has one, else great-circle;
+    `"file"` = the travel-time file `distance_file`, counted in `distance_unit`, a pair
+    it lacks an error unless `missing_pairs` is `"unreachable"`)."""
 
     format: str = "node-link"
     name_attribute: str | None = None
     lon_attribute: str | None = None
     lat_attribute: str | None = None
     distance: str | None = None
+    distance_file: Path | None = None
+    distance_unit: str = "minutes"
+    missing_pairs: str = "error"
 
 
 @dataclass(frozen=True)
@@ -69,10 +74,12 @@ class Staffing:
 
 @dataclass(frozen=True)
 class Objective:
-    """Σ fixed_cost·[j leads] + cost_per_weighted_km · Σ w_i · d_ij^power + staffing cost."""
+    """Σ fixed_cost·[j leads] + cost_per_weighted_km · Σ w_i · d_ij^power + staffing cost
+    (`cost_per_weighted_minute` in place of the km price when d is a file's minutes)."""
 
     travel_weight: str | None = "jobseekers"
     cost_per_weighted_km: float = 1.0
+    cost_per_weighted_minute: float | None = None
     fixed_cost_per_area: float = 0.0
     distance_power: int = 1
     max_deficit_per_key: float | None = None
@@ -158,6 +165,8 @@ class PlanningModel:
     links: tuple[tuple[str, str], ...] = ()
     locks: Mapping[str, str] = field(default_factory=dict)
     max_distance_km: float | None = None
+    max_minutes: float | None = None
+    """Nobody is served from a lead farther than this many minutes (a travel-time file)."""
     solver: SolverOptions = field(default_factory=SolverOptions)
     source: str = "<model>"
     instance_options: InstanceOptions = field(default_factory=InstanceOptions)
@@ -218,16 +227,17 @@ SCHEMA: dict[str, dict[str, Any]] = {
          "lead_costs": dict, "exemptions": dict,
          "reference": dict, "limits": dict},
     "instance": {"path": str, "format": str, "name_attribute": str, "lon_attribute": str,
-                 "lat_attribute": str, "distance": str},
+                 "lat_attribute": str, "distance": str, "distance_file": str,
+                 "distance_unit": str, "missing_pairs": str},
     "balance": {"attribute": str, "tolerance": _Num},
     "areas": {"count": (int, list, str), "regional_leads": (int, list), "fixed_leads": list,
-              "candidate_leads": (str, list), "max_distance_km": _Num, "self_only": list,
-              "separate": list},
+              "candidate_leads": (str, list), "max_distance_km": _Num, "max_minutes": _Num,
+              "self_only": list, "separate": list},
     "staffing": {"caseload": _Num, "min_fte": _Num, "cost_per_fte": _Num, "attribute": str,
                  "whole_fte": bool},
     "objective": {"travel_weight": str, "cost_per_weighted_km": _Num,
-                  "fixed_cost_per_area": _Num, "distance_power": int,
-                  "max_deficit_per_key": _Num},
+                  "cost_per_weighted_minute": _Num, "fixed_cost_per_area": _Num,
+                  "distance_power": int, "max_deficit_per_key": _Num},
     "organiser": {"municipality": str, "area": (str, list), "own_area": str, "floors": dict,
                   "contiguous": bool},
     "services": {"catalogue": str, "tiers": dict},

@@ -118,15 +118,24 @@ def _count_and_leads(problem: Problem, plan: Plan, areas: dict, add: _Found) -> 
 
 
 def _distance(problem: Problem, plan: Plan, areas: dict, add: _Found) -> None:
-    """No municipality further from its lead than the maximum distance."""
-    limit = problem.model.max_distance_km
-    if limit is None:
-        return
-    inst, lead, d = problem.instance, plan.lead, problem.instance.distance
-    for i in range(inst.n):
-        if lead[i] >= 0 and d[i, lead[i]] > limit + TOL:
-            add("max distance", f"{inst.label(i)} is {d[i, lead[i]]:.1f} km from its lead "
-                f"{inst.label(int(lead[i]))}, limit {limit:g} km", [i])
+    """No municipality further from its lead than the maximum distance (km) or travel time
+    (minutes), and, with a travel-time file, none without a route to its lead."""
+    inst, lead = problem.instance, plan.lead
+    for limit, d, unit, rule in ((problem.model.max_distance_km, inst.km, "km",
+                                  "max distance"),
+                                 (problem.model.max_minutes, inst.minutes, "minutes",
+                                  "max minutes")):
+        if limit is None:
+            continue
+        for i in range(inst.n):
+            if lead[i] >= 0 and d[i, lead[i]] > limit + TOL:
+                add(rule, f"{inst.label(i)} is {d[i, lead[i]]:.1f} {unit} from its lead "
+                    f"{inst.label(int(lead[i]))}, limit {limit:g} {unit}", [i])
+    if inst.metric == "file":
+        for i in range(inst.n):
+            if lead[i] >= 0 and not np.isfinite(inst.distance[i, lead[i]]):
+                add("no route", f"{inst.label(i)} has no route to its lead "
+                    f"{inst.label(int(lead[i]))} in {inst.travel.path.name}", [i])
 
 
 def _contiguity(problem: Problem, plan: Plan, areas: dict, add: _Found) -> None:

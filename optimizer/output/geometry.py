@@ -42,10 +42,12 @@ def dissolved(plan: Plan, figs: PlanFigures):
     areas["municipalities"] = [len(props[c].members) for c in areas["lead_code"]]
     for attr in figs.attributes:
         areas[attr] = [props[c].totals[attr] for c in areas["lead_code"]]
-    areas["weighted_travel_km"] = [props[c].travel for c in areas["lead_code"]]
+    travel = "weighted_travel_minutes" if figs.distance_unit == "minutes" else \
+        "weighted_travel_km"
+    areas[travel] = [props[c].travel for c in areas["lead_code"]]
     areas["cost"] = [props[c].cost for c in areas["lead_code"]]
     return areas[["lead_code", "lead_name", "municipalities", *figs.attributes,
-                  "weighted_travel_km", "cost", "geometry"]]
+                  travel, "cost", "geometry"]]
 
 
 def write_geojson(areas, path: Path) -> None:

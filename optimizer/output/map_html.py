@@ -89,6 +89,8 @@ def _features(layer: PlanLayer, geo, colour: Mapping[str, str]) -> dict:
                      else "not assigned") + (" — lead outside the instance"
                                              if row["lead_outside"] else ""),
             "km": "lead" if row["is_lead"] else _fmt(row["km_to_lead"], 1),
+            "minutes": ("lead" if row["is_lead"] else _fmt(row["minutes_to_lead"], 0))
+            if "minutes_to_lead" in frame.columns else "",
             "colour": colour.get(row["lead_code"], MISSING),
             "outside": bool(row["lead_outside"]),
         }
@@ -130,9 +132,12 @@ def build_map(layers: Sequence[PlanLayer], *, title: str, base_map: bool = True)
         plan, figs = layer.plan, layer.figures
         colour = area_palette(plan, figs)
         group = folium.FeatureGroup(name=layer.name, overlay=False, show=n == 0)
-        fields = ["municipality", "area", *figs.attributes, "km"]
+        by_road = plan.instance.minutes is not None
+        fields = ["municipality", "area", *figs.attributes, *(["minutes"] if by_road else []),
+                  "km"]
         aliases = ["municipality", "area (lead)", *map(label, figs.attributes),
-                   "km to the lead"]
+                   *(["minutes to the lead (road)"] if by_road else []),
+                   "km to the lead (road)" if by_road else "km to the lead (straight line)"]
         folium.GeoJson(
             _features(layer, geo, colour), name=f"{layer.name}: municipalities",
             style_function=lambda f: {
@@ -178,7 +183,9 @@ def build_map(layers: Sequence[PlanLayer], *, title: str, base_map: bool = True)
                          overlay=True, show=False).add_to(m)
     if len(layers) > 1 or base_map or any(la.moved for la in layers):
         folium.LayerControl(collapsed=False).add_to(m)
-    credit = str(layers[0].plan.instance.metadata.get("attribution") or "")
+    inst = layers[0].plan.instance
+    credit = "; ".join(x for x in (str(inst.metadata.get("attribution") or ""),
+                                   f"travel: {inst.distance_source}") if x)
     m.get_root().html.add_child(folium.Element(_overlay_html(m, title, legends, credit)))
     return m
 

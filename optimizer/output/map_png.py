@@ -166,5 +166,7 @@ def write_map(plan: Plan, areas, path: Path, title: str) -> None:
         ax.text(0.5, -0.01, textwrap.fill(f"Hatched: {len(outside)} municipalities whose lead "
                                           "lies outside this instance.", 90),
                 transform=ax.transAxes, ha="center", va="top", fontsize=7)
+    fig.text(0.99, 0.005, textwrap.fill(f"Travel: {inst.distance_source}", 110), ha="right",
+             va="bottom", fontsize=5, color="#444444")
     fig.savefig(path, bbox_inches="tight", pad_inches=0.15)
     plt.close(fig)

@@ -26,7 +26,7 @@ from .leaflet import LICENCE
 from .map_html import PlanLayer, area_palette, map_html
 from .municipalities import label, municipality_frame
 from .run_dir import Run
-from .text import plan_title, status_words
+from .text import plan_title, status_words, travel_unit
 
 TEMPLATE = Path(__file__).with_name("templates") / "report.html"
 NUMBER = re.compile(r"^-?\d+(\.\d+)?([eE][-+]?\d+)?$")
@@ -67,8 +67,7 @@ def table(head: Sequence[str], rows: Sequence[Sequence], numeric: Sequence[bool]
 def areas_table(figs: PlanFigures, colours: dict[str, str] | None = None) -> Markup:
     """Areas sorted by lead: members, attribute totals, staff, travel, cost, member names."""
     has_fte = any(a.fte is not None for a in figs.areas)
-    weight = figs.travel_weight
-    unit = "km" if weight == "unweighted" else f"{weight.rstrip('s')}-km"
+    unit = travel_unit(figs)
     head = ["area (lead)", "members", *map(label, figs.attributes)]
     head += (["FTE"] if has_fte else []) + [f"travel ({unit})", "cost (€/yr)", "municipalities"]
     numeric = [False, True, *[True] * len(figs.attributes)] + ([True] if has_fte else [])
@@ -97,13 +96,23 @@ def areas_table(figs: PlanFigures, colours: dict[str, str] | None = None) -> Mar
 def municipalities_table(run: Run) -> Markup:
     frame = municipality_frame(run.plan, run.figures).sort_values("name")
     attrs = list(run.figures.attributes)
-    head = ["municipality", "code", "area (lead)", "km to the lead", *map(label, attrs)]
+    by_road = "minutes_to_lead" in frame.columns
+    head = ["municipality", "code", "area (lead)",
+            *(["minutes to the lead (road)"] if by_road else []),
+            "km to the lead (road)" if by_road else "km to the lead (straight line)",
+            *map(label, attrs)]
+
+    def cell(r, column: str, digits: int):
+        if r["is_lead"]:
+            return "lead"
+        return _num(None if r[column] != r[column] else r[column], digits)
+
     rows = [[r["name"], r["code"], r["lead_name"] + (" (outside)" if r["lead_outside"] else ""),
-             "lead" if r["is_lead"] else _num(None if r["km_to_lead"] != r["km_to_lead"]
-                                              else r["km_to_lead"], 1),
+             *([cell(r, "minutes_to_lead", 0)] if by_road else []), cell(r, "km_to_lead", 1),
              *(_num(r[a], 2 if a == "jobseekers" else 0) for a in attrs)]
             for _, r in frame.iterrows()]
-    return table(head, rows, [False, False, False, True, *[True] * len(attrs)])
+    return table(head, rows, [False, False, False, *([True] if by_road else []), True,
+                              *[True] * len(attrs)])
 
 
 def finance_section(run: Run) -> dict | None:
@@ -201,7 +210,8 @@ def report_html(run: Run, comparison: Comparison | None = None) -> str:
     k = len(run.figures.areas) if run.figures else 0
     v = verdict(run)
     title = plan_title(inst, k, v.text)
-    sub = f"Model {run.problem.model.name} · instance {inst.name} · {inst.n} municipalities"
+    sub = (f"Model {run.problem.model.name} · instance {inst.name} · {inst.n} municipalities"
+           f" · travel: {inst.distance_source}")
     map_doc = colours = None
     if run.plan is not None:
         layers = [PlanLayer("plan", run.plan, run.figures,

@@ -27,10 +27,16 @@ settlement of a plan, a scenario of a sweep."""
 
 
 def figures_json(figs: PlanFigures) -> dict:
-    """The plan's objective, travel and per-area figures."""
-    return {"objective": figs.objective, "weighted_travel_km": figs.travel,
-            "travel_weight": figs.travel_weight,
-            "areas": [a.as_dict() for a in figs.areas]}
+    """The plan's objective, travel and per-area figures; with travel times the travel keys
+    say minutes."""
+    key = "weighted_travel_minutes" if figs.distance_unit == "minutes" else "weighted_travel_km"
+    areas = [a.as_dict() for a in figs.areas]
+    if key != "weighted_travel_km":
+        areas = [{(key if k == "weighted_travel_km" else k): v for k, v in a.items()}
+                 for a in areas]
+    return {"objective": figs.objective, key: figs.travel,
+            "travel_weight": figs.travel_weight, "distance_unit": figs.distance_unit,
+            "distance_source": figs.distance_source, "areas": areas}
 
 
 def verification_json(v: Verification) -> dict:

@@ -47,12 +47,25 @@ def _header(text: str, width: int) -> list[str]:
     return [" ".join(words[:best]), " ".join(words[best:])]
 
 
+def travel_unit(figs: PlanFigures) -> str:
+    """The weighted travel's unit in words: `jobseeker-km`, `jobseeker-min`, `km`, `min`."""
+    unit = "min" if figs.distance_unit == "minutes" else "km"
+    weight = figs.travel_weight
+    return unit if weight == "unweighted" else f"{weight.rstrip('s')}-{unit}"
+
+
+def distance_line(figs: PlanFigures) -> str:
+    """Where the travel figures come from, in one wrapped line (`travel: ...`)."""
+    return textwrap.fill(f"travel: {figs.distance_source}", WIDTH, subsequent_indent="    ",
+                         break_on_hyphens=False)
+
+
 def area_table(figs: PlanFigures) -> str:
     """One row per area (sorted by lead name): lead, size, attribute totals, staff, weighted
-    travel and cost, units in the headings; long headings take two lines to fit 100 columns."""
+    travel and cost, units in the headings; long headings take two lines to fit 100 columns.
+    A last line says where the travel figures come from."""
     has_fte = any(a.fte is not None for a in figs.areas)
-    weight = figs.travel_weight
-    unit = "km" if weight == "unweighted" else f"{weight.rstrip('s')}-km"
+    unit = travel_unit(figs)
     head = ["lead", "members"] + [LABELS.get(a, a.replace("_", " ")) for a in figs.attributes]
     head += (["FTE"] if has_fte else []) + [f"travel {unit}", "cost €/yr"]
     rows = []
@@ -85,7 +98,8 @@ def area_table(figs: PlanFigures) -> str:
     lines = [fmt([h[0] for h in heads])] if any(h[0] for h in heads) else []
     lines.append(fmt([h[1] for h in heads]))
     rule = "  ".join("-" * w for w in widths)
-    return "\n".join([*lines, rule, *map(fmt, rows), rule, fmt(total)])
+    foot = [distance_line(figs)] if figs.distance_source else []
+    return "\n".join([*lines, rule, *map(fmt, rows), rule, fmt(total), *foot])
 
 
 def members_list(figs: PlanFigures, width: int = WIDTH) -> str:
