@@ -150,3 +150,26 @@ def test_json_with_log_keeps_stdout_parseable(tmp_path, name):
     summary = json.loads(r.stdout)
     assert summary["status"] == "optimal" and summary["backend"] == name
     assert len(r.stderr.splitlines()) > 3  # the log went to stderr
+
+
+def test_no_command_prints_a_traceback_on_stderr(tmp_path):
+    """Defect: every `solve --out` printed "Exception ignored ... release unlocked lock"
+    from a fork while the map libraries were imported in the background. Real processes,
+    since only they fork: solve (counts solved side by side), check, finance, compare,
+    report."""
+    seed = ROOT / "models" / "pohjois-pohjanmaa.toml"
+    plan_2025 = ROOT / "instances" / "finland" / "employment_areas_2025.csv"
+    run = tmp_path / "run"
+    commands = [
+        ["solve", seed, "--out", run, "--quiet"],
+        ["check", plan_2025, "--model", seed, "--out", tmp_path / "check"],
+        ["finance", run / "assignment.csv", "--model", seed, "--out", tmp_path / "money"],
+        ["compare", plan_2025, run, "--model", seed, "--out", tmp_path / "compare"],
+        ["report", run, "--reference", plan_2025],
+    ]
+    for args in commands:
+        done = subprocess.run([sys.executable, "-m", "optimizer", *map(str, args)], cwd=ROOT,
+                              capture_output=True, text=True, timeout=600)
+        assert done.returncode in (0, 1), (args[0], done.stderr)
+        for bad in ("Traceback", "Exception ignored", "Error:"):
+            assert bad not in done.stderr, (args[0], done.stderr)

@@ -35,6 +35,7 @@ from typing import NamedTuple
 import numpy as np
 
 from ..errors import BackendError
+from ..imports import finish as finish_imports
 from ..mip.milp import MILP
 from ..staging import remove_stale
 from ..stopping import Deadline, _prctl, die_with_parent
@@ -287,6 +288,7 @@ class CbcBackend(Backend):
         cmd += ["-solve", "-solution", str(tmp / "model.sol")]
         log = tmp / "cbc.log"
         with log.open("w") as sink:
+            finish_imports()  # a preexec_fn forks with Python's fork handlers
             proc = subprocess.Popen(cmd, stdout=sink, stderr=subprocess.STDOUT,
                                     stdin=subprocess.DEVNULL, start_new_session=True,
                                     preexec_fn=_child_setup(os.getpid()))

@@ -6,17 +6,15 @@ command-line help and the files a new run replaces derive from it.
 
 from __future__ import annotations
 
-import contextlib
-import importlib
 import json
-import os
-import threading
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
 from ..data.instance import Instance
 from ..data.plan import Plan
+from ..imports import finish as finish_imports
+from ..imports import load_in_background
 from ..model.evaluate import PlanFigures
 from ..staging import OutputDir
 from .geometry import dissolved, municipalities, write_geojson
@@ -73,29 +71,19 @@ def output_seconds(instance: Instance) -> float:
 MAP_MODULES = ("geopandas", "pyogrio", "shapely", "matplotlib.pyplot", "folium",
                "optimizer.output.map_html", "optimizer.output.gpkg")
 """What writing the maps imports: about a second (several on a busy machine)."""
-_loading: threading.Thread | None = None
+
+
+def _agg() -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
 
 
 def prepare_outputs() -> None:
-    """Start importing the map libraries in a background thread while the solver works
-    (the solvers release the GIL), so that neither the solve nor the writing after the
-    time limit waits for them; `write_outputs` joins the thread."""
-    global _loading
-    if _loading is not None:
-        return
-
-    def load() -> None:
-        import matplotlib
-
-        matplotlib.use("Agg")
-        for name in MAP_MODULES:
-            with contextlib.suppress(ImportError):  # reported where it is used
-                importlib.import_module(name)
-
-    _loading = threading.Thread(target=load, name="optimizer-map-imports", daemon=True)
-    _loading.start()
-    # a fork while a module is half imported would leave the child waiting for its lock
-    os.register_at_fork(before=_loading.join)
+    """Start importing the map libraries in the background while the solver works (the
+    solvers release the GIL), so that neither the solve nor the writing after the time
+    limit waits for them; `write_outputs` (and any fork) waits for them to finish."""
+    load_in_background(MAP_MODULES, _agg)
 
 
 def write_outputs(out: Path | OutputDir, plan: Plan | None, figs: PlanFigures | None,
@@ -104,8 +92,7 @@ def write_outputs(out: Path | OutputDir, plan: Plan | None, figs: PlanFigures | 
     """Write every output into `out` at once: nothing is left half-written on failure,
     and no file of an earlier run stays beside the new ones. `extra` maps more file
     names to their text (such as finance.csv)."""
-    if _loading is not None:
-        _loading.join()
+    finish_imports()
 
     target = out if isinstance(out, OutputDir) else OutputDir.open(Path(out))
     with target:

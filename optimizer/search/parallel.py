@@ -17,6 +17,7 @@ from collections.abc import Callable, Sequence
 from multiprocessing.connection import wait
 from typing import TypeVar
 
+from ..imports import finish as finish_imports
 from ..stopping import Deadline, die_with_parent
 
 T = TypeVar("T")
@@ -77,6 +78,7 @@ def run_all(tasks: Sequence[Callable[[], T]], *, workers: int,
     hand back the best plan), tasks not yet started are skipped, and a child still
     running `GRACE_SECONDS` after the deadline or the stop is killed (its result None).
     Children die with this process (PR_SET_PDEATHSIG)."""
+    finish_imports()  # no fork while a background thread imports
     if workers <= 1 or len(tasks) <= 1 or "fork" not in mp.get_all_start_methods():
         results: list[T | None] = [None] * len(tasks)
         for i, task in enumerate(tasks):
