@@ -11,13 +11,14 @@ from dataclasses import replace
 
 import numpy as np
 import pytest
-from conftest import bind, grid_instance, line_instance, model_for
+from conftest import ROOT, bind, grid_instance, line_instance, model_for
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from optimizer.backends import Status
-from optimizer.data.matching import moved
+from optimizer.data.matching import area_matching, moved
 from optimizer.data.plan import Plan
+from optimizer.data.planfile import read_plan
 from optimizer.decisions import SolveOptions, count_bound, solve_model
 from optimizer.decisions.areas import greedy_most_areas, most_areas
 from optimizer.decisions.exemptions import declare_short, exempted_areas
@@ -25,6 +26,7 @@ from optimizer.decisions.moves import moves_curve
 from optimizer.decisions.pareto import pareto_front
 from optimizer.errors import BackendError
 from optimizer.model.evaluate import evaluate
+from optimizer.model.parse import load_model
 from optimizer.model.problem import reference_areas
 from optimizer.model.schema import Exemptions
 from optimizer.model.verify import verify
@@ -169,13 +171,36 @@ def test_most_areas_match_enumeration(values, floor, exemptions):
 # -- moves from a reference ---------------------------------------------------
 
 
-def test_area_matching_moves_the_fewest():
-    inst = line_instance(range(6), {"lf": [1] * 6})
-    ref = Plan.from_leads(inst, np.array([0, 0, 0, 3, 3, 3]))
-    relabelled = Plan.from_leads(inst, np.array([1, 1, 1, 5, 5, 5]))
-    assert not moved(relabelled, ref).any()  # new leads, same areas: nobody moves
-    shifted = Plan.from_leads(inst, np.array([0, 0, 0, 0, 5, 5]))
-    assert moved(shifted, ref).tolist() == [False, False, False, True, False, False]
+def test_a_municipality_moves_when_its_lead_changes():
+    """Defect: moves were counted against areas matched by counting municipalities, so a
+    big town that kept its lead was listed as moved and its neighbours that changed lead
+    were not. Now a move is a change of lead; matching only names continuing areas."""
+    inst = line_instance(range(6), {"lf": [1] * 6, "population": [900, 10, 10, 10, 50, 60]})
+    ref = Plan.from_leads(inst, np.array([0, 0, 0, 0, 4, 4]))      # a big town leads 0-3
+    plan = Plan.from_leads(inst, np.array([0, 0, 4, 4, 4, 4]))     # 2 and 3 go to 4's area
+    assert moved(plan, ref).tolist() == [False, False, True, True, False, False]
+    assert area_matching(plan, ref) == {"0": "0", "4": "4"}
+    relabelled = Plan.from_leads(inst, np.array([1, 1, 1, 1, 5, 5]))
+    assert moved(relabelled, ref).all()  # every lead changed: everyone moves
+    assert area_matching(relabelled, ref) == {"1": "0", "5": "4"}  # the same areas continue
+    # by the population shared, not by the number of municipalities
+    swap = Plan.from_leads(inst, np.array([0, 1, 1, 1, 1, 1]))
+    assert area_matching(swap, ref) == {"0": "0", "1": "4"}
+
+
+def test_the_2025_areas_and_the_seed_optimum_move_the_municipalities_that_change_lead():
+    """The demo's case: Oulu keeps its lead (not a move); Kempele, Liminka and Muhos go from
+    Oulu's 2025 area to Tyrnävä's (moves)."""
+    problem = bind(load_model(ROOT / "models" / "pohjois-pohjanmaa.toml"))
+    sol = solve(problem)
+    ref = read_plan(ROOT / "instances" / "finland" / "employment_areas_2025.csv",
+                    problem.instance)
+    names = {problem.instance.names[i] for i in np.flatnonzero(moved(sol.plan, ref))}
+    assert "Oulu" not in names
+    tyrnava = problem.instance.index["859"]
+    for town in ("Kempele", "Liminka", "Muhos"):
+        i = problem.instance.names.index(town)
+        assert (sol.plan.lead[i] == tyrnava) == (town in names)
 
 
 def test_moves_curve_matches_enumeration(backend):

@@ -15,6 +15,7 @@ from optimizer.mip.formulation import build
 from optimizer.model.binding import bind
 from optimizer.model.objective import BASIC, BY_NAME, DERIVED, LIMIT_TERMS, TERMS, term_values
 from optimizer.model.parse import load_model
+from optimizer.model.problem import reference_areas
 from optimizer.model.schema import Objective, Staffing
 from optimizer.model.verify import verify
 from optimizer.search.heuristic import heuristic_plan
@@ -78,8 +79,16 @@ def grid_problem():
     return bind(model, inst)
 
 
-@pytest.mark.parametrize("make", [grid_problem, lambda: bind(load_model(SEED))],
-                         ids=["grid with whole FTE", "the seed model"])
+def grid_with_reference():
+    problem = grid_problem()
+    reference = Plan.from_leads(problem.instance, np.array([0, 0, 0, 4, 4, 4, 8, 8, 8]))
+    return replace(problem, reference=reference_areas(reference))
+
+
+@pytest.mark.parametrize("make", [grid_problem, grid_with_reference,
+                                  lambda: bind(load_model(SEED))],
+                         ids=["grid with whole FTE", "grid with a reference plan",
+                              "the seed model"])
 def test_formulation_and_plan_values_agree_term_by_term(make):
     problem = make()
     plans = list(nearest_plans(problem, 30, seed=3))

@@ -142,9 +142,9 @@ def test_no_map_without_geometry():
 # -- comparison ----------------------------------------------------------------
 
 
-def test_moves_follow_matched_areas():
-    """Plan {a,b,c | d,e} against reference {a,b | c,d,e}: only c moves, though the
-    reference names its areas after other leads (b and e)."""
+def test_moves_are_lead_changes_and_matching_names_the_areas():
+    """Plan {a,b,c | d,e} (leads a, d) against reference {a,b | c,d,e} (leads b, e): every
+    municipality whose lead changes moves; the areas are matched by shared population."""
     from conftest import model_for
 
     inst = line_instance([0, 1, 2, 3, 4], {"population": [10, 10, 1, 10, 10]})
@@ -153,7 +153,9 @@ def test_moves_follow_matched_areas():
     reference = Plan.from_leads(inst, np.array([1, 1, 4, 4, 4]))
     cmp = compare(problem, plan, reference, "ref")
     assert cmp.matched == {"0": "1", "3": "4"}
-    assert [(m.name, m.before, m.after) for m in cmp.moves] == [("c", "e (4)", "a (0)")]
+    assert [(m.name, m.before, m.after) for m in cmp.moves] == [
+        ("a", "b (1)", "a (0)"), ("b", "b (1)", "a (0)"), ("c", "e (4)", "a (0)"),
+        ("d", "e (4)", "d (3)"), ("e", "e (4)", "d (3)")]
     assert compare(problem, plan, plan, "same").moves == ()
 
 

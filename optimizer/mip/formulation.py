@@ -3,10 +3,8 @@
 Variables: x_ij ∈ {0,1} for every pair the problem allows (i served by lead
 j; x_jj = 1 opens j), FTE_j ∈ ℤ+ when staff cost money, FTE_o ∈ ℤ+ for the
 organiser's staff when it grows with the number of areas, e_j ∈ {0,1} when an
-area may have an exemption, z_jA ∈ {0,1} (j's area matched with reference
-area A) and 0 ≤ m_i ≤ 1 (i moved) against a reference plan, and, for the flow
-strategy, 0 ≤ f^j_uv ≤ |V_j| − 1 on the arcs of the graph (continuous,
-marked implied integer).
+area may have an exemption, and, for the flow strategy, 0 ≤ f^j_uv ≤ |V_j| − 1
+on the arcs of the graph (continuous, marked implied integer).
 
     minimise   Σ_t w_t T_t over the terms (model/objective.py); the model's own objective
                (weights 1, μ per move) is
@@ -17,7 +15,9 @@ marked implied integer).
         p_j: staff pay and the per-FTE services; C_0: the organiser's plan-independent cost
         T_travel = Σ_ij c_ij x_ij,  T_staffing = Σ_j p_j FTE_j,  T_fixed = the rest
         (Σ_j f_j x_jj + Σ_ij v_i x_ij + p FTE_o + C_0),  T_exemptions = Σ_j e_j,
-        T_moves = Σ_i m_i,  T_areas = Σ_j x_jj,  T_deficit = D
+        T_moves = Σ_i (1 − x_{i,L(i)}),  T_areas = Σ_j x_jj,  T_deficit = D
+        L(i): i's lead in the reference plan; a municipality moves when its lead changes
+        (no column x_{i,L(i)}: L(i) outside the instance or unable to serve i, it moves)
     (1) Σ_j x_ij = 1                            every municipality in one area
     (2) x_ij ≤ x_jj                             only open leads serve
     (3) k_min ≤ Σ_j x_jj ≤ k_max                number of areas
@@ -55,10 +55,6 @@ marked implied integer).
     organiser's staff r_c + r_a · (areas) in C_0 and f_j.
     (E) e_j ≤ x_jj                              only an open area has an exemption;
         (4) for an exemptable floor: Σ_i a_i x_ij ≥ m (x_jj − e_j)
-    (M) against the reference areas A(i) (a municipality moves when its area is not the
-        one matched with its reference area; areas matched one to one):
-        (M1) x_ij − z_{j,A(i)} ≤ m_i    every pair (tight: with no move allowed, x_ij ≤ z)
-        (M2) Σ_A z_jA ≤ x_jj            (M3) Σ_j z_jA ≤ 1
     (D) Σ_i (v_i − t_i) x_ij + f'_j x_jj + p' FTE_j − D ≤ 0
                                                 the largest net deficit D ≥ 0 of an area
         (as (9) without an allowance), when the term is weighed or limited
@@ -74,7 +70,6 @@ import numpy as np
 import scipy.sparse as sp
 from scipy.sparse.csgraph import connected_components, dijkstra
 
-from ..data.matching import area_matching, moved
 from ..data.plan import Plan
 from ..errors import InfeasibleModelError
 from ..model.objective import BASIC, expand, term_values
@@ -103,12 +98,6 @@ class Formulation:
     org_col: int = -1
     exempt_col: np.ndarray | None = None
     """Column of e_j per lead position (−1: none)."""
-    match_j: np.ndarray | None = None
-    match_a: np.ndarray | None = None
-    match_col: np.ndarray | None = None
-    """Lead, reference area and z column of each matchable pair."""
-    move_col: np.ndarray | None = None
-    """Column of m_i per municipality."""
     deficit_col: int = -1
     """Column of the largest deficit D (−1: none)."""
 
@@ -148,8 +137,6 @@ class Formulation:
                                                for k in plan.exempt):
                 return None
             v[self.exempt_col[sorted(plan.exempt)]] = 1.0
-        if self.match_col is not None:
-            self._start_matching(plan, v)
         p = self.problem
         for j in np.unique(lead):
             if self.fte_col[j] >= 0:
@@ -165,18 +152,6 @@ class Formulation:
             v[self.deficit_col] = term_values(p, plan)["deficit"]
         return v
 
-    def _start_matching(self, plan: Plan, v: np.ndarray) -> None:
-        """z of the matching that moves the fewest municipalities, and m."""
-        ref = self.problem.reference
-        match = area_matching(plan, ref.plan)
-        group_of = {ref.plan.lead_code(i): int(ref.group[i]) for i in range(self.problem.n)}
-        where = {(int(j), int(a)): int(c) for j, a, c
-                 in zip(self.match_j, self.match_a, self.match_col, strict=True)}
-        for j in np.unique(plan.lead):
-            c = where.get((int(j), group_of.get(match.get(plan.lead_code(int(j)), ""), -1)))
-            if c is not None:
-                v[c] = 1.0
-        v[self.move_col] = moved(plan, ref.plan).astype(float)
 
 
 def _tree_flows(form: Formulation, lead: np.ndarray) -> np.ndarray:
@@ -290,10 +265,6 @@ def build(problem: Problem, strategy: str = "cuts") -> Formulation:
         exempt_col = np.full(n, -1, dtype=np.int64)
         exempt_col[leads] = n_cols + np.arange(len(leads))
         n_cols += len(leads)
-    match = None
-    if problem.reference is not None:
-        match = _matchable(problem, ok, leads, n_cols)
-        n_cols += len(match[0]) + n
     deficit_col = -1
     if problem.available is not None and ("deficit" in problem.limits or expand(
             problem.objective_weights).get("deficit")):
@@ -355,9 +326,6 @@ def build(problem: Problem, strategy: str = "cuts") -> Formulation:
                       np.concatenate([exempt_col[leads], lead_col[leads]]),
                       np.concatenate([np.ones(len(leads)), -np.ones(len(leads))]),
                       np.full(len(leads), -np.inf), 0.0)
-    # (M) matching with the reference areas
-    if match is not None:
-        _matching_rows(rows, problem, match, pair_i, pair_j, lead_col)
     # (D) the largest deficit
     if deficit_col >= 0:
         _deficit_rows(rows, problem, pair_i, pair_j, lead_col, leads, fte_col,
@@ -373,7 +341,7 @@ def build(problem: Problem, strategy: str = "cuts") -> Formulation:
         raise ValueError(strategy)
 
     terms = _term_vectors(problem, n_cols, P, pair_i, pair_j, lead_col, leads, fte_col,
-                          org_col, exempt_col, match, deficit_col)
+                          org_col, exempt_col, col_of, deficit_col)
     weights = expand(problem.objective_weights)
     c = np.zeros(n_cols)
     offset = 0.0
@@ -406,11 +374,6 @@ def build(problem: Problem, strategy: str = "cuts") -> Formulation:
     if exempt_col is not None:
         col_hi[exempt_col[leads]] = 1.0
         integer[exempt_col[leads]] = True
-    if match is not None:
-        col_hi[match[2]] = 1.0
-        integer[match[2]] = True
-        col_hi[match[3]] = 1.0
-        implied[match[3]] = True  # m: integral once x and z are
     if len(arc_u):
         # An arc of lead j carries at most the |V_j| − 1 units j sends; with x
         # integral, integral flows exist (integral supplies and capacities).
@@ -424,8 +387,7 @@ def build(problem: Problem, strategy: str = "cuts") -> Formulation:
                 offset=offset, lazy=lazy)
     return Formulation(problem, milp, strategy if problem.contiguity else "none",
                        pair_i, pair_j, col_of, lead_col, fte_col, arc_u, arc_v, arc_j, org_col,
-                       exempt_col, *(match if match is not None else (None,) * 4),
-                       deficit_col=deficit_col)
+                       exempt_col, deficit_col=deficit_col)
 
 
 def col_of_pairs(n: int, pair_i: np.ndarray, pair_j: np.ndarray) -> np.ndarray:
@@ -496,45 +458,12 @@ def _attribute_rows(rows, a, limit, pair_i, pair_j, lead_col, leads, lo, hi, sof
                   np.full(len(leads), lo), hi)
 
 
-def _matchable(problem: Problem, ok: np.ndarray, leads: np.ndarray, first_col: int):
-    """(lead, reference area, z column, m columns): z_jA for every lead j that may serve
-    some member of A, then m_i for every municipality."""
-    ref = problem.reference
-    member = np.zeros((problem.n, ref.count), dtype=bool)
-    member[np.arange(problem.n), ref.group] = True
-    can = (ok[:, leads].T.astype(np.int64) @ member.astype(np.int64)) > 0
-    k, a = np.nonzero(can)
-    z = first_col + np.arange(len(k))
-    return leads[k], a, z, first_col + len(k) + np.arange(problem.n)
 
 
-def _matching_rows(rows, problem: Problem, match, pair_i, pair_j, lead_col) -> None:
-    """(M1) x_ij − z_{j,A(i)} − m_i ≤ 0, (M2) Σ_A z_jA ≤ x_jj, (M3) Σ_j z_jA ≤ 1."""
-    mj, ma, zc, mc = match
-    m = len(mj)
-    group = problem.reference.group
-    z_of = np.full((problem.n, problem.reference.count), -1, dtype=np.int64)
-    z_of[mj, ma] = zc
-    # (M1): one row per pair; z_{j,A(i)} exists since i ∈ A(i) and j may serve i
-    P = len(pair_i)
-    r = np.arange(P)
-    rows.add_many(np.concatenate([r, r, r]),
-                  np.concatenate([r, z_of[pair_j, group[pair_i]], mc[pair_i]]),
-                  np.concatenate([np.ones(P), -np.ones(P), -np.ones(P)]),
-                  np.full(P, -np.inf), 0.0)
-    # (M2)
-    leads = np.unique(mj)
-    rk = np.searchsorted(leads, mj)
-    q = np.arange(len(leads))
-    rows.add_many(np.concatenate([rk, q]), np.concatenate([zc, lead_col[leads]]),
-                  np.concatenate([np.ones(m), -np.ones(len(leads))]),
-                  np.full(len(leads), -np.inf), 0.0)
-    # (M3)
-    rows.add_many(ma, zc, 1.0, np.full(problem.reference.count, -np.inf), 1.0)
 
 
 def _term_vectors(problem, n_cols, P, pair_i, pair_j, lead_col, leads, fte_col, org_col,
-                  exempt_col, match, deficit_col) -> dict[str, tuple[np.ndarray, float]]:
+                  exempt_col, col_of, deficit_col) -> dict[str, tuple[np.ndarray, float]]:
     """Each basic term of `model/objective.py` as (coefficients, constant): travel, the areas'
     staff (p_j FTE_j), and the rest of the model's money as fixed cost. A basic term of the
     registry without a vector here fails every build (KeyError), never silently."""
@@ -567,11 +496,17 @@ def _term_vectors(problem, n_cols, P, pair_i, pair_j, lead_col, leads, fte_col, 
             fixed[lead_col[inside]] += st.cost_per_fte * rates.common_staff_per_area
     if exempt_col is not None:
         exempt[exempt_col[leads]] = 1.0
-    if match is not None:
-        moves[match[3]] = 1.0
+    moved_offset = 0.0
+    if problem.reference is not None:  # Σ_i (1 − x_{i,L(i)}), L(i) the reference lead
+        lead_ref = problem.reference.lead
+        has = lead_ref >= 0
+        cols = np.full(problem.n, -1, dtype=np.int64)
+        cols[has] = col_of[np.flatnonzero(has), lead_ref[has]]
+        moves[cols[cols >= 0]] = -1.0
+        moved_offset = float(problem.n)
     areas[lead_col[leads]] = 1.0
     vectors = {"fixed": (fixed, offset), "travel": (travel, 0.0), "staffing": (staff, 0.0),
-               "exemptions": (exempt, 0.0), "moves": (moves, 0.0), "areas": (areas, 0.0),
+               "exemptions": (exempt, 0.0), "moves": (moves, moved_offset), "areas": (areas, 0.0),
                "deficit": (deficit, 0.0)}
     return {name: vectors[name] for name in BASIC}
 

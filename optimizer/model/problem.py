@@ -220,29 +220,26 @@ class Problem:
 
 @dataclass(frozen=True, eq=False)
 class ReferenceAreas:
-    """A reference plan's areas as groups: `group[i]` is the reference area of i."""
+    """A reference plan (the 2025 areas, say): `lead[i]` is i's lead there (its position,
+    or −1 when that lead is outside the instance). A municipality moves when its lead in a
+    plan is another (`data/matching.moved`)."""
 
     plan: Plan
-    group: np.ndarray
-    names: tuple[str, ...]
+    lead: np.ndarray
 
     @property
     def count(self) -> int:
-        return len(self.names)
+        """The reference plan's number of areas."""
+        return len(self.plan.areas())
 
 
 def reference_areas(plan: Plan, source: str = "reference plan") -> ReferenceAreas:
-    """Group the municipalities by their area in `plan`, which must assign every one."""
-
+    """The reference leads of `plan`, which must assign every municipality."""
     missing = np.flatnonzero(plan.lead == UNASSIGNED)
     if len(missing):
         shown = ", ".join(plan.instance.label(i) for i in missing[:5])
         raise PlanError(f"{source}: does not assign {shown}"
                         + (f" and {len(missing) - 5} more" if len(missing) > 5 else ""))
-    keys = sorted({plan.lead_code(i) for i in range(plan.instance.n)})
-    pos = {k: g for g, k in enumerate(keys)}
-    group = np.array([pos[plan.lead_code(i)] for i in range(plan.instance.n)], dtype=np.int64)
-    group.setflags(write=False)
-    names = tuple(f"{plan.lead_label(plan.lead_key(int(np.flatnonzero(group == g)[0])))[1]}"
-                  for g in range(len(keys)))
-    return ReferenceAreas(plan, group, names)
+    lead = np.where(plan.lead >= 0, plan.lead, -1).astype(np.int64)
+    lead.setflags(write=False)
+    return ReferenceAreas(plan, lead)
