@@ -41,6 +41,11 @@ class Table:
             return None
         return f"read as {self.encoding}, {DELIMITERS[self.delimiter]}-separated"
 
+    def renamed(self, names: dict[int, str]) -> Table:
+        """The same table with some columns (by position) under another name."""
+        header = tuple(names.get(k, h) for k, h in enumerate(self.header))
+        return Table(self.source, header, self.rows, self.encoding, self.delimiter, self.error)
+
     def column(self, name: str) -> int | None:
         """Position of a column (names compared without case), None if absent."""
         folded = [h.lower() for h in self.header]
@@ -101,26 +106,28 @@ def decode(data: bytes, source: str, error: type[InputError] = InputError) -> tu
     raise error(f"{source}: neither UTF-8 nor cp1252 text; save it as CSV UTF-8")
 
 
-def _delimiter(first_line: str, key: str) -> str:
-    """The delimiter that splits the header into the most columns, one being `key`."""
-    best, width = ",", 0
+def _delimiter(first_line: str, keys: tuple[str, ...]) -> str:
+    """The delimiter that splits the header into the most columns, one of them among `keys`
+    (else simply into the most columns)."""
+    scored = []
     for d in DELIMITERS:
         try:
             cells = [c.strip().lower() for c in next(csv.reader([first_line], delimiter=d), [])]
         except csv.Error:  # e.g. a NUL: the full read below names the file
             continue
-        if key.lower() in cells and len(cells) > width:
-            best, width = d, len(cells)
-    return best
+        scored.append((any(k.lower() in cells for k in keys), len(cells), d == ",", d))
+    return max(scored)[3] if scored else ","
 
 
 def parse_table(text: str, source: str, error: type[InputError] = InputError, *,
-                key: str = "code", encoding: str = "UTF-8", what: str = "CSV file") -> Table:
-    """A table from CSV text; `key` is a column the header is expected to have (it decides
-    the delimiter)."""
+                key: str | tuple[str, ...] = "code", encoding: str = "UTF-8",
+                what: str = "CSV file") -> Table:
+    """A table from CSV text; `key` names the column (or the columns, one of which) the
+    header is expected to have: it decides the delimiter."""
     if "\x00" in text:
         raise error(f"{source}: contains NUL characters; not a text CSV file")
-    delimiter = _delimiter((text.splitlines() or [""])[0], key)
+    keys = (key,) if isinstance(key, str) else tuple(key)
+    delimiter = _delimiter((text.splitlines() or [""])[0], keys)
     try:
         rows = list(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter))
     except csv.Error as exc:
@@ -133,7 +140,7 @@ def parse_table(text: str, source: str, error: type[InputError] = InputError, *,
 
 
 def read_table(path: str | Path, what: str, error: type[InputError] = InputError, *,
-               key: str = "code") -> Table:
+               key: str | tuple[str, ...] = "code") -> Table:
     """A CSV file as a table, its encoding and delimiter detected (see `Table.note`)."""
     text, encoding = decode(read_bytes(path, what, error), str(path), error)
     return parse_table(text, str(path), error, key=key, encoding=encoding, what=what)

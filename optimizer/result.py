@@ -11,6 +11,20 @@ from .model.problem import Problem
 from .status import Status, relative_gap
 
 
+@dataclass(frozen=True)
+class CountResult:
+    """One area count of a range: what its solve proved and found."""
+
+    areas: int
+    status: Status
+    objective: float | None
+    bound: float | None
+
+    def as_dict(self) -> dict:
+        return {"areas": self.areas, "status": str(self.status), "objective": self.objective,
+                "bound": self.bound}
+
+
 @dataclass(frozen=True, eq=False)
 class Solution:
     """A solve's outcome: status, certificate figures and (when found) the verified plan."""
@@ -38,6 +52,8 @@ class Solution:
     deterministic: bool = False
     interrupted: str | None = None
     """The signal (SIGINT, SIGTERM) that stopped the run early, if one did."""
+    per_count: tuple[CountResult, ...] = ()
+    """Each area count of a range, solved on its own: why this count and not another."""
 
     @property
     def gap(self) -> float | None:
@@ -53,4 +69,5 @@ class Solution:
             "nodes": self.nodes, "node_limit": self.node_limit,
             "deterministic": self.deterministic, "interrupted": self.interrupted,
             "message": self.message, "notes": list(self.notes),
+            "per_count": [c.as_dict() for c in self.per_count],
         }

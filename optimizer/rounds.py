@@ -18,7 +18,7 @@ from .mip.formulation import build
 from .model.evaluate import evaluate
 from .model.problem import Problem
 from .model.verify import Verification, verify
-from .result import Solution
+from .result import CountResult, Solution
 from .search.fixing import reduced_cost_fixing, root_relaxation
 from .search.heuristic import heuristic_plan, repair_plan
 from .search.incumbent import descend
@@ -103,7 +103,12 @@ class Rounds:
                         _signal(request) if self.deadline.stopped() else None)
 
     def combine(self, problem: Problem, parts: list[Solution]) -> Solution:
-        """One certificate for a range of area counts from the per-count solutions."""
+        """One certificate for a range of area counts from the per-count solutions (each
+        count's result kept in `per_count`)."""
+        return replace(self._combine(problem, parts), per_count=tuple(
+            CountResult(s.problem.k_min, s.status, s.objective, s.bound) for s in parts))
+
+    def _combine(self, problem: Problem, parts: list[Solution]) -> Solution:
         found = [s for s in parts if s.plan is not None]
         best = min(found, key=lambda s: s.objective) if found else None
         live = [s for s in parts if s.status is not Status.INFEASIBLE]

@@ -20,7 +20,7 @@ PACKAGE = Path(__file__).resolve().parents[1] / "optimizer"
 
 LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("base", ("errors", "values", "stopping", "status", "reading", "csvfile", "staging",
-              "cluster", "version", "imports", "_moved", "backends.names")),
+              "cluster", "version", "imports", "words", "_moved", "backends.names")),
     ("data", ("data",)),
     ("money inputs", ("economics.catalogue", "economics.cents", "economics.costs",
                       "economics.contract", "economics.subsidy", "economics")),

@@ -146,7 +146,7 @@ def test_report_renders_map_tables_and_comparison_offline(browser, runs):
     moved = browser.find_elements(By.CSS_SELECTOR, "#comparison table")[0]
     n_moved = len(moved.find_elements(By.CSS_SELECTOR, "tbody tr"))
     assert 0 < n_moved < 30
-    assert f"{n_moved} municipalities move" in text
+    assert f"{n_moved} municipalities change lead" in text
     assert "breaks 3 rules" in text  # the 2025 areas inside the region, as the check says
     assert len(browser.find_elements(By.CSS_SELECTOR, "#municipalities tbody tr")) == 30
     browser.switch_to.frame(browser.find_element(By.CSS_SELECTOR, "#map iframe"))

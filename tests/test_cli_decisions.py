@@ -65,10 +65,10 @@ def test_compare_prints_moves_figures_terms_and_money(tmp_path):
     run = tmp_path / "run"
     assert invoke(["solve", SEED, "-q", "--out", run]).exit_code == 0
     out = tmp_path / "cmp"
-    r = invoke(["compare", PLAN_2025, run / "assignment.csv", "--model", SEED, "--out", out])
+    r = invoke(["compare", PLAN_2025, run, "--out", out])  # the run names its model
     assert r.exit_code == 0, r.output
-    assert "municipalities move from employment_areas_2025 to" in r.stdout
-    assert "area in employment_areas" in r.stdout and "total cost" in r.stdout
+    assert "municipalities change lead from employment areas 2025 to run:" in r.stdout
+    assert "area in employment areas 2025" in r.stdout and "total cost" in r.stdout
     assert "net money per municipality" in r.stdout
     assert [line for line in r.stdout.splitlines()
             if len(line) > WIDTH and str(out) not in line] == []
@@ -77,7 +77,8 @@ def test_compare_prints_moves_figures_terms_and_money(tmp_path):
     rows = list(csv.DictReader((out / "compare.csv").open(encoding="utf-8")))
     assert len(rows) == 30
     moved = [r for r in rows if r["moved"] == "yes"]
-    assert moved and all(r["lead_code_a"] and r["lead_code_b"] for r in moved)
+    assert moved and all(r["lead_code_a"] != r["lead_code_b"] for r in moved)
+    assert all(r["lead_code_a"] == r["lead_code_b"] for r in rows if r["moved"] != "yes")
     assert all(float(r["net_eur_b"]) - float(r["net_eur_a"])
                == pytest.approx(float(r["net_eur_difference"])) for r in rows)
     html = (out / "map.html").read_text(encoding="utf-8")

@@ -46,7 +46,7 @@ def test_seed_solve_shows_the_tiers_and_the_money(solved):
     text = result.stdout.replace("\n", " ")
     assert "organiser Oulu (564) for 30 municipalities (labour force 186,791 ≥ 20,000," in text
     assert "produces its own area alone; 4 regional leads besides it" in text
-    assert "organiser's work" in text and "production €" in text
+    assert "organiser's work" in text and "production" in text and "after share" in text
     assert "finance.csv" in {p.name for p in out.iterdir()}
     assert {"assignment.csv", "summary.json", "map.png"} < {p.name for p in out.iterdir()}
 

@@ -17,6 +17,7 @@ from ..mip.formulation import STRATEGIES
 from ..model.parse import load_model
 from ..model.schema import PlanningModel
 from ..output.write import files_help
+from ..reading import read_json
 from ..values import MAX_THREADS, count_range, describe, number
 
 
@@ -159,9 +160,31 @@ def plan_file(path: Path) -> Path:
     return path
 
 
+def model_of(plans: tuple[Path, ...], model: Path | None) -> Path:
+    """The model given with --model, else the one a run directory among `plans` names in
+    its summary.json (the run's own model)."""
+    if model is not None:
+        return model
+    for path in plans:
+        summary = path / "summary.json"
+        if path.is_dir() and summary.is_file():
+            named = read_json(summary, "run summary").get("model_file")
+            if isinstance(named, str) and Path(named).is_file():
+                return Path(named)
+    raise InputError("--model MODEL is needed: no run directory given names a model file "
+                     "that exists here")
+
+
+def plan_name(path: Path) -> str:
+    """A plan's name in words: a run directory's name, else the file's stem
+    (`employment_areas_2025.csv` → `employment areas 2025`)."""
+    return (path.name if path.is_dir() else path.stem).replace("_", " ") or str(path)
+
+
 def plan_names(a: Path, b: Path) -> tuple[str, str]:
-    """Short names for two plans: file stems, or their folders when the stems agree."""
-    na, nb = a.stem, b.stem
+    """Short names for two plans (files or run directories); their folders when the names
+    agree, A and B when those do too."""
+    na, nb = plan_name(a), plan_name(b)
     if na == nb:
-        na, nb = a.parent.name or na, b.parent.name or nb
+        na, nb = a.resolve().parent.name or na, b.resolve().parent.name or nb
     return (na, nb) if na != nb else ("A", "B")

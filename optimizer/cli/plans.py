@@ -48,9 +48,11 @@ from .options import (
     backend_option,
     json_option,
     load_with_overrides,
+    model_of,
     model_option,
     out_option,
     plan_file,
+    plan_name,
     plan_names,
     quiet_option,
     regional_leads_option,
@@ -61,8 +63,9 @@ from .solve import show, solve_run
 
 
 @command()
-@click.argument("plan", type=FILE)
-@model_option()
+@click.argument("plan", type=FOLDER)
+@model_option(required=False, help="Planning model (TOML); default: the one a run "
+              "directory's summary.json names.")
 @areas_option()
 @regional_leads_option()
 @click.option("--exemptions", "exemptions", is_flag=False, flag_value="any", default=None,
@@ -71,7 +74,10 @@ from .solve import show, solve_run
 @out_option("Write summary.json (and the maps when the instance has polygons) here.")
 @json_option("the result")
 def check(plan, model, areas, leads, exemptions, out, as_json):
-    """Verify a PLAN file against a MODEL and print its figures; list every broken rule."""
+    """Verify a PLAN (a file or a run directory) against a MODEL and print its figures;
+    list every broken rule."""
+    model = model_of((plan,), model)
+    plan = plan_file(plan)
     planning = load_with_overrides(model, areas, leads,
                                    exemptions=None if exemptions == "any" else exemptions)
     if exemptions == "any":
@@ -98,7 +104,7 @@ def check(plan, model, areas, leads, exemptions, out, as_json):
         click.echo(json.dumps(summary, indent=2, ensure_ascii=False, allow_nan=False))
     else:
         for note in notes:
-            click.echo(f"note: {note}")
+            click.echo(f"note: {note}", err=True)
         blocks = [area_table(figs), members_list(figs), organiser_line(problem, figs),
                   shortfall_summary(exempted_areas(problem, p))
                   if problem.exemptions is not None else None]
@@ -112,8 +118,9 @@ def check(plan, model, areas, leads, exemptions, out, as_json):
 
 
 @command()
-@click.argument("plan", type=FILE)
-@model_option(help="Planning model (TOML) with a [finance] table.")
+@click.argument("plan", type=FOLDER)
+@model_option(required=False, help="Planning model (TOML) with a [finance] table; default: "
+              "the one a run directory's summary.json names.")
 @regional_leads_option()
 @out_option("Write finance.csv and summary.json here.")
 @json_option("the settlement")
@@ -122,8 +129,10 @@ def finance(plan, model, leads, out, as_json):
     deficit or surplus, incentives and sanctions, and every municipality's net position.
 
     Any plan is settled, also one that breaks a rule of the model (the rules it breaks
-    are counted; `optimizer check` lists them).
+    are counted; `optimizer check` lists them). PLAN is a file or a run directory.
     """
+    model = model_of((plan,), model)
+    plan = plan_file(plan)
     planning = with_counts(load_model(model), None, leads)
     if planning.finance is None:
         raise InputError(f"{model}: no [finance] table, so nothing says who pays what")
@@ -141,7 +150,7 @@ def finance(plan, model, leads, out, as_json):
         click.echo(json.dumps(summary, indent=2, ensure_ascii=False))
         return
     for note in p.notes:
-        click.echo(f"note: {note}")
+        click.echo(f"note: {note}", err=True)
     click.echo(f"plan {plan} under {planning.name}: " + (
         "every rule holds" if v.ok else f"breaks {len(v.violations)} rule(s) of the model "
         "(optimizer check lists them)"))
@@ -203,7 +212,7 @@ def report(target, model, reference, out, backend, time_limit, areas, leads, qui
         if run.plan is None:
             raise InputError(f"{run_dir}: the run has no plan to compare with {reference}")
         ref = read_plan(reference, run.problem.instance)
-        comparison = compare(run.problem, run.plan, ref, reference.name)
+        comparison = compare(run.problem, run.plan, ref, plan_name(reference))
     path = write_report(run, out or run_dir, comparison)
     click.echo(f"report written to {path}" if not quiet else str(path))
     if failed:
@@ -213,17 +222,19 @@ def report(target, model, reference, out, backend, time_limit, areas, leads, qui
 @command("compare")
 @click.argument("plan_a", type=FOLDER)
 @click.argument("plan_b", type=FOLDER)
-@model_option()
+@model_option(required=False, help="Planning model (TOML); default: the one a run "
+              "directory among the plans names.")
 @out_option("Write compare.csv, compare.md, map.html and map.png here.")
 @json_option("the comparison")
 def compare_command(plan_a, plan_b, model, out, as_json):
     """Compare PLAN_B with PLAN_A (files or run directories) under a MODEL: the municipalities
     that move and where, each area in both plans, the difference in every objective term."""
+    model = model_of((plan_b, plan_a), model)
     file_a, file_b = plan_file(plan_a), plan_file(plan_b)
     problem = bind(load_model(model))
     a = read_plan(file_a, problem.instance)
     b = read_plan(file_b, problem.instance)
-    name_a, name_b = plan_names(file_a, file_b)
+    name_a, name_b = plan_names(plan_a, plan_b)
     c = compare_plans(problem, a, b, name_a, name_b)
     if out is not None:
         write_comparison(c, out)

@@ -33,6 +33,7 @@ from ..output.text import (
     answer_line,
     area_money_table,
     area_table,
+    count_line,
     decision_words,
     explain_infeasible,
     interrupted_line,
@@ -46,6 +47,7 @@ from ..output.text import (
 from ..output.write import output_seconds, prepare_outputs, write_outputs
 from ..staging import OutputDir
 from ..status import Status
+from ..words import plural
 from .app import command, plain_console, started
 from .options import (
     FILE,
@@ -146,6 +148,8 @@ def show(run: SolveRun, *, talk: bool, out: Path | None) -> None:
         for name, phase in decision.phases[:-1]:
             click.echo(phase_line(name, phase))
     click.echo(solver_line(sol))
+    if talk and (line := count_line(sol, problem.organiser is not None)) is not None:
+        click.echo(line)
     if sol.plan is not None and talk:
         click.echo("plan verified: every rule holds")
     if run.explanation:
@@ -153,7 +157,7 @@ def show(run: SolveRun, *, talk: bool, out: Path | None) -> None:
     elif sol.message and not sol.status.has_solution:
         click.echo(sol.message)
     if problem.reference is not None and sol.figures is not None and talk:
-        click.echo(f"{sol.figures.terms['moves']:.0f} municipalities move from "
+        click.echo(f"{plural(int(sol.figures.terms['moves']), 'municipality')} change lead from "
                    f"{problem.model.reference.path.name}")
     if run.written and talk:
         click.echo(f"outputs written to {out}/")

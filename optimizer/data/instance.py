@@ -16,6 +16,7 @@ import scipy.sparse as sp
 from scipy.sparse.csgraph import connected_components
 
 from ..errors import InstanceError
+from ..words import did_you_mean
 
 if TYPE_CHECKING:
     import networkx as nx
@@ -242,13 +243,17 @@ class Instance:
         return f"{self.names[i]} ({self.codes[i]})"
 
     def resolve(self, ref: str, *, what: str = "municipality") -> int:
-        """Index of a node given by id or by exact name."""
+        """Index of a node given by id or by name (exactly, else without regard to case
+        when that names one node)."""
         if ref in self.index:
             return self.index[ref]
         matches = [i for i, nm in enumerate(self.names) if nm == ref]
+        if len(matches) != 1:
+            matches = [i for i, nm in enumerate(self.names) if nm.casefold() == ref.casefold()]
         if len(matches) == 1:
             return matches[0]
-        raise InstanceError(f"{what} {ref!r} is not in instance {self.name!r}")
+        hint = did_you_mean(ref, self.names)
+        raise InstanceError(f"{what} {ref!r} is not in instance {self.name!r}{hint}")
 
     # -- variants ----------------------------------------------------------
 

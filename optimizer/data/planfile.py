@@ -36,13 +36,36 @@ EXEMPT_WORDS = {"yes": True, "true": True, "1": True, "x": True,
 """Cells of the optional `exempt` column: the row's area has an exemption."""
 
 
+FINNISH = {"koodi": "code", "kuntakoodi": "code", "kuntanumero": "code", "kunta_koodi": "code",
+           "alue": "area", "työllisyysalue": "area", "tyollisyysalue": "area",
+           "nimi": "name", "kunnan nimi": "name", "vapautus": "exempt"}
+"""Finnish column names a spreadsheet export may use, and the column each stands for;
+`kunta` is the code when its cells are numbers and no other column is, else the name."""
+
+
+def _finnish_columns(table: Table) -> Table:
+    """The table with Finnish column names read as their English ones."""
+    names = {k: FINNISH[h.strip().lower()] for k, h in enumerate(table.header)
+             if h.strip().lower() in FINNISH and table.column(FINNISH[h.strip().lower()]) is None}
+    kunta = table.column("kunta")
+    if kunta is not None and table.column("name") is None:
+        digits = all(cells[kunta].strip().isdigit() for _, cells in table.rows
+                     if kunta < len(cells))
+        code_taken = table.column("code") is not None or "code" in names.values()
+        names[kunta] = "code" if digits and not code_taken else "name"
+    return table.renamed(names) if names else table
+
+
 def read_plan(path: str | Path, instance: Instance) -> Plan:
-    """Read a plan file for `instance`; rows for municipalities outside it are ignored."""
+    """Read a plan file for `instance`; rows for municipalities outside it are ignored.
+    Finnish column names (`koodi`/`kuntakoodi`, `kunta`, `alue`) are read too."""
     path = Path(path)
-    table = read_table(path, "plan file", PlanError)
+    table = _finnish_columns(read_table(path, "plan file", PlanError,
+                                        key=("code", *FINNISH, "kunta")))
     if table.column("code") is None:
-        raise PlanError(f"{path}: header must have a 'code' column (got "
-                        f"{shown(list(table.header), 80)})")
+        how = f" ({table.note})" if table.note else ""
+        raise PlanError(f"{path}: header must have a 'code' column (or 'koodi', "
+                        f"'kuntakoodi'); its columns{how} are {shown(list(table.header), 80)}")
     if table.column("lead_code") is not None:
         plan = _read_assignment(table, instance)
     elif table.column("area") is not None:

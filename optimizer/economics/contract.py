@@ -21,6 +21,7 @@ import numpy as np
 from ..data.instance import Instance
 from ..errors import InstanceError, ModelError
 from ..values import number
+from ..words import did_you_mean
 from .cents import allocate
 
 SETTLE = ("organiser", "members")
@@ -126,7 +127,8 @@ def _check(table: Mapping[str, Any], section: str, source: str) -> None:
     for key, value in table.items():
         dotted = f"{section}.{key}"
         if key not in _KEYS[section]:
-            raise ModelError(f"{source}: unknown key '{dotted}'")
+            raise ModelError(f"{source}: unknown key '{dotted}'"
+                             f"{did_you_mean(key, _KEYS[section])}")
         want = _KEYS[section][key]
         if isinstance(value, bool) or not isinstance(value, want):
             kind = {dict: "a table", str: "a string"}.get(want, "a number")

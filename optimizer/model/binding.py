@@ -20,6 +20,7 @@ from ..economics.costs import CostRates, cost_rates
 from ..economics.subsidy import subsidies
 from ..errors import InstanceError, ModelError
 from ..values import LARGEST
+from ..words import did_you_mean
 from .problem import Bound, Problem, reference_areas
 from .schema import Exemptions, PlanningModel
 
@@ -37,7 +38,8 @@ class _Refs:
             return self.instance.resolve(ref)
         except InstanceError:
             raise ModelError(f"{self.source}: '{key}': municipality {ref!r} is not in "
-                             f"instance {self.instance.name!r}") from None
+                             f"instance {self.instance.name!r}"
+                             f"{did_you_mean(ref, self.instance.names)}") from None
 
     def many(self, refs, key: str) -> list[int]:
         return [self.one(r, key) for r in refs]

@@ -17,6 +17,7 @@ from ..economics.contract import parse_finance
 from ..errors import ModelError
 from ..reading import read_text
 from ..values import MAX_THREADS, count_range, integer, number
+from ..words import did_you_mean
 from .objective import LIMIT_TERMS
 from .schema import (
     CONTIGUITY_METHODS,
@@ -42,7 +43,8 @@ def _check_table(table: Mapping[str, Any], section: str, source: str) -> None:
     for key, value in table.items():
         dotted = f"{section}.{key}" if section else key
         if key not in allowed:
-            raise ModelError(f"{source}: unknown key '{dotted}'")
+            hint = did_you_mean(key, allowed)
+            raise ModelError(f"{source}: unknown key '{dotted}'{hint}")
         expected = allowed[key]
         if isinstance(value, bool) and expected is not bool and bool not in _as_tuple(expected):
             raise ModelError(f"{source}: '{dotted}' must be {_type_name(expected)}, got {value!r}")
@@ -259,7 +261,8 @@ def _solver(sv: Mapping[str, Any], source: str) -> SolverOptions:
     )
     if solver.backend not in NAMES:
         raise ModelError(f"{source}: 'solver.backend' must be one of "
-                         f"{', '.join(NAMES)}, got {solver.backend!r}")
+                         f"{', '.join(NAMES)}, got {solver.backend!r}"
+                         f"{did_you_mean(solver.backend, NAMES)}")
     if solver.contiguity not in CONTIGUITY_METHODS:
         raise ModelError(
             f"{source}: 'solver.contiguity' must be one of {', '.join(CONTIGUITY_METHODS)}"

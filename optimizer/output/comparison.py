@@ -11,6 +11,7 @@ from ..data.plan import UNASSIGNED
 from ..decisions.compare import PlanComparison
 from ..economics.cents import format_cents, money
 from ..staging import staged_directory
+from ..words import plural
 from .geometry import municipalities
 from .map_html import PlanLayer, write_map_html
 from .map_png import draw_areas
@@ -93,10 +94,10 @@ def comparison_text(c: PlanComparison) -> str:
     """The terminal view (≤ 100 columns): moves, areas side by side, terms, verification."""
     out = []
     n = len(c.moves)
-    out.append(f"{n} municipalit{'y moves' if n == 1 else 'ies move'} from "
+    out.append(f"{plural(n, 'municipality')} change{'s' if n == 1 else ''} lead from "
                f"{c.name_a} to {c.name_b}" + (":" if n else "."))
     if n:
-        out.append(_text_table(["municipality", f"area in {c.name_a}", f"area in {c.name_b}"],
+        out.append(_text_table(["municipality", f"lead in {c.name_a}", f"lead in {c.name_b}"],
                                [[m.name, m.before, continues(c, m)] for m in c.moves],
                                {0, 1, 2}))
     out.append("")
@@ -179,10 +180,10 @@ def comparison_markdown(c: PlanComparison) -> str:
     n = len(c.moves)
     parts = [f"# {c.name_b} compared with {c.name_a}", "",
              f"Model `{c.problem.model.name}`, instance `{c.problem.instance.name}` "
-             f"({c.problem.n} municipalities). {n} municipalit"
-             f"{'y moves' if n == 1 else 'ies move'}.", ""]
+             f"({c.problem.n} municipalities). {plural(n, 'municipality')} "
+             f"change{'s' if n == 1 else ''} lead.", ""]
     if n:
-        parts += ["## Moved municipalities", "",
+        parts += ["## Municipalities that change lead", "",
                   _md_table(["municipality", "code", f"area in {c.name_a}",
                              f"area in {c.name_b}"],
                             [[m.name, m.code, m.before, continues(c, m)] for m in c.moves],
@@ -215,7 +216,7 @@ def write_comparison(c: PlanComparison, out: Path) -> list[Path]:
         (stage / "compare.csv").write_text(comparison_csv(c), encoding="utf-8")
         (stage / "compare.md").write_text(comparison_markdown(c), encoding="utf-8")
         moved = {m.index: f"{m.name}: {m.before} → {m.after}" for m in c.moves}
-        title = f"{c.name_b} against {c.name_a}: {len(moved)} municipalities move"
+        title = f"{c.name_b} against {c.name_a}: {plural(len(moved), 'municipality')} change lead"
         layers = [PlanLayer(c.name_b, c.plan_b, c.figures_b, moved),
                   PlanLayer(c.name_a, c.plan_a, c.figures_a)]
         if write_map_html(layers, stage / "map.html", title=title):
@@ -239,7 +240,7 @@ def _side_by_side(c: PlanComparison, path: Path, title: str) -> None:
         draw_areas(ax, plan, gdf)
         if moved:
             gdf.iloc[moved].boundary.plot(ax=ax, color="#d62728", linewidth=1.6)
-        ax.set_title(f"{name}: {len(plan.areas())} areas", fontsize=10)
+        ax.set_title(f"{name}: {plural(len(plan.areas()), 'area')}", fontsize=10)
     fig.suptitle(title + (" (outlined in red)" if moved else ""), fontsize=11)
     fig.tight_layout()
     fig.savefig(path, bbox_inches="tight")

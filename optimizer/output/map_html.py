@@ -20,6 +20,7 @@ import numpy as np
 
 from ..data.plan import UNASSIGNED, Plan
 from ..model.evaluate import PlanFigures
+from ..words import plural
 from .geometry import municipalities
 from .leaflet import leaflet_css, leaflet_js
 from .map_png import area_colours, palette
@@ -104,7 +105,7 @@ def _features(layer: PlanLayer, geo, colour: Mapping[str, str]) -> dict:
 def _legend_items(layer: PlanLayer, colour: Mapping[str, str]) -> list[tuple[str, str]]:
     items = []
     for a in sorted(layer.figures.areas, key=lambda a: a.lead_name):
-        text = f"{a.lead_name}: {len(a.members)} municipalities"
+        text = f"{a.lead_name}: {plural(len(a.members), 'municipality')}"
         if "labour_force" in a.totals:
             text += f", labour force {a.totals['labour_force']:,.0f}"
         if a.travel is None:
@@ -158,7 +159,7 @@ def build_map(layers: Sequence[PlanLayer], *, title: str, base_map: bool = True)
                 continue
             j = plan.instance.index[a.lead_code]
             tip = "<br>".join([f"<b>{html.escape(a.lead_name)}</b> leads "
-                               f"{len(a.members)} municipalities",
+                               f"{plural(len(a.members), 'municipality')}",
                                *(f"{label(k)} {_fmt(v, 2 if k == 'jobseekers' else 0)}"
                                  for k, v in a.totals.items()),
                                f"cost {_fmt(a.cost, 0)} €/yr"])

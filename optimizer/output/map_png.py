@@ -9,6 +9,7 @@ from pathlib import Path
 import numpy as np
 
 from ..data.plan import OUTSIDE, Plan
+from ..words import plural
 from .geometry import context, municipalities
 
 
@@ -124,7 +125,7 @@ def write_map(plan: Plan, areas, path: Path, title: str) -> None:
     for row in areas.sort_values("lead_name").itertuples(index=False):
         if row.lead_code in inst.index:
             leads.append(inst.index[row.lead_code])
-        label = f"{row.lead_name}: {row.municipalities} municipalities"
+        label = f"{row.lead_name}: {plural(int(row.municipalities), 'municipality')}"
         if "labour_force" in areas.columns:
             label += f", labour force {row.labour_force:,.0f}"
         if row.lead_code not in inst.index:

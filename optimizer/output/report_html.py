@@ -9,27 +9,33 @@ its objective recomputed before anything is shown.
 from __future__ import annotations
 
 import datetime as dt
-import html
-import re
-from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 from markupsafe import Markup
 
 from ..decisions.compare import Comparison
-from ..economics.cents import money
-from ..model.evaluate import PlanFigures
+from ..economics.settle import settle
 from ..staging import staged_directory
 from ..version import __version__
 from .leaflet import LICENCE
 from .map_html import PlanLayer, area_palette, map_html
 from .municipalities import label, municipality_frame
+from .report_tables import (
+    MONEY_LEGEND,
+    area_money,
+    areas_table,
+    count_table,
+    headline,
+    money_rows,
+    moves_table,
+    num,
+    table,
+)
 from .run_dir import Run
-from .text import plan_title, status_words, travel_unit
+from .text import plan_title, status_words
 
 TEMPLATE = Path(__file__).with_name("templates") / "report.html"
-NUMBER = re.compile(r"^-?\d+(\.\d+)?([eE][-+]?\d+)?$")
 
 
 @dataclass(frozen=True)
@@ -39,101 +45,12 @@ class Verdict:
     note: str
 
 
-def _num(v, digits: int = 0) -> str:
-    return "–" if v is None else f"{v:,.{digits}f}"
 
 
-def table(head: Sequence[str], rows: Sequence[Sequence], numeric: Sequence[bool],
-          total: Sequence | None = None, css: Sequence[str] | None = None) -> Markup:
-    """An HTML table; cells are escaped, numeric columns right-aligned."""
-    def cells(row, tag="td"):
-        out = []
-        for k, v in enumerate(row):
-            cls = ["num"] if numeric[k] else []
-            if css and css[k]:
-                cls.append(css[k])
-            attr = f' class="{" ".join(cls)}"' if cls else ""
-            text = v if isinstance(v, Markup) else html.escape(str(v))
-            out.append(f"<{tag}{attr}>{text}</{tag}>")
-        return "".join(out)
-
-    body = "".join(f"<tr>{cells(r)}</tr>" for r in rows)
-    if total is not None:
-        body += f'<tr class="total">{cells(total)}</tr>'
-    return Markup(f"<table><thead><tr>{cells(head, 'th')}</tr></thead>"
-                  f"<tbody>{body}</tbody></table>")
 
 
-def areas_table(figs: PlanFigures, colours: dict[str, str] | None = None) -> Markup:
-    """Areas sorted by lead: members, attribute totals, staff, travel, cost, member names."""
-    has_fte = any(a.fte is not None for a in figs.areas)
-    unit = travel_unit(figs)
-    head = ["area (lead)", "members", *map(label, figs.attributes)]
-    head += (["FTE"] if has_fte else []) + [f"travel ({unit})", "cost (€/yr)", "municipalities"]
-    numeric = [False, True, *[True] * len(figs.attributes)] + ([True] if has_fte else [])
-    numeric += [True, True, False]
-    rows = []
-    for a in sorted(figs.areas, key=lambda a: a.lead_name):
-        swatch = ""
-        if colours and a.lead_code in colours:
-            swatch = f'<span class="swatch" style="background:{colours[a.lead_code]}"></span>'
-        lead = Markup(swatch + html.escape(f"{a.lead_name} ({a.lead_code})")
-                      + (" — lead outside the instance" if a.travel is None else ""))
-        row = [lead, len(a.members)]
-        row += [_num(a.totals[k], 2 if k == "jobseekers" else 0) for k in figs.attributes]
-        row += ([_num(a.fte)] if has_fte else []) + [_num(a.travel), _num(a.cost),
-                                                     ", ".join(sorted(a.member_names))]
-        rows.append(row)
-    total = ["total", sum(len(a.members) for a in figs.areas)]
-    total += [_num(sum(a.totals[k] for a in figs.areas), 2 if k == "jobseekers" else 0)
-              for k in figs.attributes]
-    total += ([_num(sum(a.fte for a in figs.areas))] if has_fte else [])
-    total += [_num(figs.travel), _num(figs.objective), ""]
-    css = [""] * (len(head) - 1) + ["members"]
-    return table(head, rows, numeric, total, css)
 
 
-def municipalities_table(run: Run) -> Markup:
-    frame = municipality_frame(run.plan, run.figures).sort_values("name")
-    attrs = list(run.figures.attributes)
-    by_road = "minutes_to_lead" in frame.columns
-    head = ["municipality", "code", "area (lead)",
-            *(["minutes to the lead (road)"] if by_road else []),
-            "km to the lead (road)" if by_road else "km to the lead (straight line)",
-            *map(label, attrs)]
-
-    def cell(r, column: str, digits: int):
-        if r["is_lead"]:
-            return "lead"
-        return _num(None if r[column] != r[column] else r[column], digits)
-
-    rows = [[r["name"], r["code"], r["lead_name"] + (" (outside)" if r["lead_outside"] else ""),
-             *([cell(r, "minutes_to_lead", 0)] if by_road else []), cell(r, "km_to_lead", 1),
-             *(_num(r[a], 2 if a == "jobseekers" else 0) for a in attrs)]
-            for _, r in frame.iterrows()]
-    return table(head, rows, [False, False, False, *([True] if by_road else []), True,
-                              *[True] * len(attrs)])
-
-
-def finance_section(run: Run) -> dict | None:
-    """Who pays what per municipality, recomputed from the model and the plan (euros to the
-    cent), with the total row; None without [finance]."""
-    fin = run.finance
-    if fin is None:
-        return None
-    head = ["municipality", "code", "area (lead)", "subsidy €", "to the organiser €",
-            "to the area €", "equalisation €", "sanctions €", "organiser's result €", "net €"]
-    fields = ("subsidy", "to_organiser", "to_area", "equalisation", "sanctions",
-              "organiser_result", "net")
-    rows = [[m.name, m.code, m.lead_name, *(money(getattr(m, k), decimals=True)
-                                            for k in fields)]
-            for m in fin.municipalities]
-    total = ["total", "", "", *(money(sum(getattr(m, k) for m in fin.municipalities),
-                                      decimals=True) for k in fields)]
-    return {"note": "Who pays what, per municipality, computed from the model and the plan "
-                    "(€/yr). Equalisation > 0 pays an area's deficit, < 0 receives a share of "
-                    "its surplus; net = −equalisation − sanctions + organiser's result.",
-            "table": table(head, rows, [False] * 3 + [True] * len(fields), total)}
 
 
 def verdict(run: Run) -> Verdict:
@@ -186,50 +103,81 @@ def certificate(run: Run) -> list[tuple[str, str]]:
     return rows
 
 
-def comparison_section(cmp: Comparison, figs: PlanFigures) -> dict:
-    n = len(cmp.moves)
-    diff = (None if figs.objective is None or cmp.figures.objective is None
-            else figs.objective - cmp.figures.objective)
-    summary = f"{n} municipalit{'y moves' if n == 1 else 'ies move'} between areas."
-    if diff is not None:
-        summary += (f" The plan costs {figs.objective:,.0f} €/yr, the reference "
-                    f"{cmp.figures.objective:,.0f} €/yr under the same model: a difference "
-                    f"of {diff:+,.0f} €/yr.")
-    moves = table(["municipality", "code", "reference area", "plan's area"],
-                  [[m.name, m.code, m.before, m.after] for m in cmp.moves],
-                  [False, False, False, False])
-    return {"name": cmp.name, "summary": summary, "moves": moves if n else None,
-            "verification": cmp.verification, "areas": areas_table(cmp.figures)}
+
+
+def municipalities_table(run: Run) -> Markup:
+    """Every municipality with its lead, its distance to it and its figures."""
+    frame = municipality_frame(run.plan, run.figures).sort_values("name")
+    attrs = list(run.figures.attributes)
+    by_road = "minutes_to_lead" in frame.columns
+    head = ["municipality", "code", "area (lead)",
+            *(["minutes to the lead (road)"] if by_road else []),
+            "km to the lead (road)" if by_road else "km to the lead (straight line)",
+            *map(label, attrs)]
+
+    def cell(r, column: str, digits: int):
+        if r["is_lead"]:
+            return "lead"
+        return num(None if r[column] != r[column] else r[column], digits)
+
+    rows = [[r["name"], r["code"], r["lead_name"] + (" (outside)" if r["lead_outside"] else ""),
+             *([cell(r, "minutes_to_lead", 0)] if by_road else []), cell(r, "km_to_lead", 1),
+             *(num(r[a], 2 if a == "jobseekers" else 0) for a in attrs)]
+            for _, r in frame.iterrows()]
+    return table(head, rows, [False, False, False, *([True] if by_road else []), True,
+                              *[True] * len(attrs)])
 
 
 def report_html(run: Run, comparison: Comparison | None = None) -> str:
-    """The report as one HTML document."""
+    """The report as one HTML document: the headline, what was proven, the areas, why this
+    number of leads, the money beside the reference plan's, who changes lead, the map."""
     from jinja2 import Environment, select_autoescape
 
-    inst = run.problem.instance
-    k = len(run.figures.areas) if run.figures else 0
+    problem = run.problem
+    inst = problem.instance
+    figs = run.figures
+    k = len(figs.areas) if figs else 0
     v = verdict(run)
     title = plan_title(inst, k, v.text)
-    sub = (f"Model {run.problem.model.name} · instance {inst.name} · {inst.n} municipalities"
+    sub = (f"Model {problem.model.name} · instance {inst.name} · {inst.n} municipalities"
            f" · travel: {inst.distance_source}")
+    per_count = run.summary.get("per_count")
+    per_count = per_count if isinstance(per_count, list) else []
+    ref_money = None
+    if comparison is not None and run.finance is not None:
+        ref_money = settle(problem, comparison.reference)
     map_doc = colours = None
     if run.plan is not None:
-        layers = [PlanLayer("plan", run.plan, run.figures,
+        layers = [PlanLayer("plan", run.plan, figs,
                             {m.index: f"{m.name}: {m.before} → {m.after}"
                              for m in comparison.moves} if comparison else {})]
         if comparison is not None:
             layers.append(PlanLayer(f"reference: {comparison.name}", comparison.reference,
                                     comparison.figures))
         map_doc = map_html(layers, title=title)
-        colours = area_palette(run.plan, run.figures)
+        colours = area_palette(run.plan, figs)
+    money_section = None
+    if run.finance is not None:
+        ref_name = comparison.name if comparison is not None else ""
+        head, rows, total = money_rows(run.finance, ref_money, ref_name)
+        money_section = {
+            "areas": area_money(run.finance), "legend": MONEY_LEGEND,
+            "municipalities": table(head, rows, [False] * 3 + [True] * (len(head) - 3),
+                                    total)}
     env = Environment(autoescape=select_autoescape(default=True))
     template = env.from_string(TEMPLATE.read_text(encoding="utf-8"))
     return template.render(
         title=title, subtitle=sub, verdict=v, certificate=certificate(run),
+        headline=headline(problem, figs, run.finance, comparison, ref_money, per_count)
+        if figs else [],
         verification=run.verification,
-        areas=areas_table(run.figures, colours) if run.figures else None,
-        map=map_doc, finance=finance_section(run),
-        comparison=comparison_section(comparison, run.figures) if comparison else None,
+        areas=areas_table(figs, problem, colours) if figs else None,
+        counts=count_table(per_count, problem.organiser is not None),
+        map=map_doc, money=money_section,
+        comparison=None if comparison is None else {
+            "name": comparison.name, "moves": moves_table(comparison) if comparison.moves
+            else None, "verification": comparison.verification,
+            "areas": areas_table(comparison.figures, problem)},
         municipalities=municipalities_table(run) if run.plan is not None else None,
         n=inst.n, attribution=inst.metadata.get("attribution"), version=__version__,
         date=dt.date.today().isoformat(), source=str(run.directory), leaflet=LICENCE)

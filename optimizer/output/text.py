@@ -22,6 +22,7 @@ from ..model.evaluate import PlanFigures
 from ..model.problem import Problem
 from ..model.verify import Verification
 from ..result import Solution
+from ..words import plural
 
 LABELS = {"population": "population", "labour_force": "labour force",
           "jobseekers": "jobseekers"}
@@ -120,7 +121,7 @@ def solver_line(sol: Solution) -> str:
              f"bound {_num(sol.bound, 2)}", f"gap {gap}", f"time {sol.wall_time:.2f} s",
              sol.version, f"contiguity {sol.strategy}"]
     if sol.strategy == "cuts":
-        parts[-1] += f" ({sol.rounds} rounds, {sol.cuts} cuts)"
+        parts[-1] += f" ({plural(sol.rounds, 'round')}, {plural(sol.cuts, 'cut')})"
     if sol.gap_limit and sol.status == "optimal":
         parts.append(f"optimal within the accepted gap {100 * sol.gap_limit:g}%")
     lines = [parts[0]]
@@ -184,12 +185,12 @@ def organiser_line(problem: Problem, figs: PlanFigures) -> str | None:
     elif len(own_area.members) == 1:
         own = "produces its own area alone"
     else:
-        own = f"leads an area of {len(own_area.members)} municipalities"
+        own = f"leads an area of {plural(len(own_area.members), 'municipality')}"
         if org in problem.self_only:
             own += " (the model asks it to produce alone)"
     leads = len(figs.areas) - (own_area is not None)
     common = "" if figs.common_cost is None else f"; common cost {figs.common_cost:,.0f} €/yr"
-    text = (f"organiser {inst.label(org)} for {len(members)} municipalities"
+    text = (f"organiser {inst.label(org)} for {plural(len(members), 'municipality')}"
             + (f" ({', '.join(checks)})" if checks else "")
             + f"; {own}; {leads} regional lead{'s' if leads != 1 else ''} besides it{common}")
     return textwrap.fill(text, WIDTH)
@@ -260,15 +261,19 @@ def _fte(v: float | None) -> str:
 
 def _table(head: list[str], rows: list[list[str]], total: list[str] | None,
            left: int = 1) -> str:
+    """Columns padded to fit; a heading wider than its column takes two lines."""
     body = [*rows, total] if total else rows
-    widths = [max(len(r[c]) for r in [head, *body]) for c in range(len(head))]
+    data_w = [max(len(r[c]) for r in body) for c in range(len(head))]
+    heads = [_header(h, max(w, 3)) for h, w in zip(head, data_w, strict=True)]
+    widths = [max(w, *(len(x) for x in h)) for w, h in zip(data_w, heads, strict=True)]
 
     def fmt(r: list[str]) -> str:
         return "  ".join(r[c].ljust(widths[c]) if c < left else r[c].rjust(widths[c])
                          for c in range(len(r))).rstrip()
 
     rule = "  ".join("-" * w for w in widths)
-    out = [fmt(head), rule, *map(fmt, rows)]
+    top = [fmt([h[0] for h in heads])] if any(h[0] for h in heads) else []
+    out = [*top, fmt([h[1] for h in heads]), rule, *map(fmt, rows)]
     if total:
         out += [rule, fmt(total)]
     return "\n".join(out)
@@ -280,7 +285,7 @@ def organiser_text(fin: Finance) -> str:
     if o is None:
         return "no organiser: each area's municipalities share its cost"
     who = o.name if o.settled_by == "organiser" else "the municipalities of its area"
-    return (f"organiser {o.name} ({o.code}) for {o.municipalities} municipalities: common "
+    return (f"organiser {o.name} ({o.code}) for {plural(o.municipalities, 'municipality')}: common "
             f"cost {money(o.common_cost)} € ({_fte(o.fte)} FTE); receives {money(o.shares)} € "
             f"in shares ({fin.share_rule}), {money(o.returned)} € of surpluses and "
             f"{money(o.sanctions)} € of sanctions; result {money(o.result)} € (kept or borne "
@@ -289,27 +294,32 @@ def organiser_text(fin: Finance) -> str:
 
 def area_money_table(fin: Finance) -> str:
     """One row per production area: cost against subsidy, and how the balance is settled."""
-    head = ["area (lead)", "munic.", "FTE", "production €", "subsidy €", "balance €",
-            "equalised €", "to organiser €"]
+    head = ["area (lead)", "munic.", "FTE", "production €", "subsidy after share €",
+            "balance €", "members pay (+)/keep (−) €", "to organiser €"]
     rows = []
     for a in fin.areas:
         name = a.lead_name + (" (outside)" if a.outside else "")
         rows.append([name, str(len(a.members)), _fte(a.fte), money(a.production_cost),
-                     money(a.subsidy), money(a.balance), money(a.equalised),
-                     money(a.returned + a.sanctions)])
+                     money(a.subsidy), money(a.balance, sign=True),
+                     money(a.equalised, sign=True), money(a.returned + a.sanctions)])
     fte = [a.fte for a in fin.areas]
     total = ["total", str(sum(len(a.members) for a in fin.areas)),
              _fte(sum(fte)) if None not in fte else "–",
              money(fin.total_production), money(sum(a.subsidy for a in fin.areas)),
-             money(sum(a.balance for a in fin.areas)), money(sum(a.equalised for a in fin.areas)),
+             money(sum(a.balance for a in fin.areas), sign=True),
+             money(sum(a.equalised for a in fin.areas), sign=True),
              money(sum(a.returned + a.sanctions for a in fin.areas))]
-    return _table(head, rows, total)
+    return _table(head, rows, total) + "\n" + textwrap.fill(MONEY_SIGNS, WIDTH)
+
+
+MONEY_SIGNS = ("balance: subsidy after the organiser's share − production cost (− a deficit); "
+               "members pay a deficit (+) or keep part of a surplus (−)")
 
 
 def municipality_money_table(fin: Finance) -> str:
     """One row per municipality: subsidy, what it pays and its net position (+ keeps)."""
-    head = ["municipality", "area", "subsidy €", "organiser €", "equalised €", "sanctions €",
-            "org. result €", "net €"]
+    head = ["municipality", "area", "subsidy €", "to organiser €", "pays (+)/keeps (−) €",
+            "sanctions €", "org. result €", "net (− pays) €"]
     rows = [[m.name, m.lead_name, money(m.subsidy), money(m.to_organiser), money(m.equalisation),
              money(m.sanctions), money(m.organiser_result), money(m.net)]
             for m in fin.municipalities]
@@ -365,8 +375,9 @@ def shortfall_summary(areas: tuple[ExemptArea, ...]) -> str:
         misses = "; ".join(f"{y.floor} {y.value:,.0f} < {y.limit:,.0f} ({y.shortfall:,.0f} "
                            "short)" for y in xs)
         lines.append(textwrap.fill(
-            f"{x.lead_name} ({len(x.member_names)} municipalities: {_names(x.member_names)}): "
-            f"{misses}", WIDTH, initial_indent="  - ", subsequent_indent="      "))
+            f"{x.lead_name} ({plural(len(x.member_names), 'municipality')}: "
+            f"{_names(x.member_names)}): {misses}", WIDTH, initial_indent="  - ",
+            subsequent_indent="      "))
     return "\n".join(lines)
 
 
@@ -408,3 +419,14 @@ def explain_infeasible(problem: Problem, reason: str, *, backend: str | None = N
             f"{n} exemption{'s' if n != 1 else ''}, for instance:")
     return "\n".join([textwrap.fill(reason, WIDTH), textwrap.fill(head, WIDTH),
                       shortfall_summary(short)])
+
+
+def count_line(sol: Solution, organiser: bool) -> str | None:
+    """The cost of each area count a range tried, in one wrapped line (None for one)."""
+    counts = [c for c in sol.per_count if c.objective is not None]
+    if len(counts) < 2:
+        return None
+    word = "regional leads" if organiser else "areas"
+    parts = [f"{c.areas - organiser} {word} {c.objective:,.0f} €/yr ({c.status})"
+             for c in counts]
+    return textwrap.fill("each count: " + " · ".join(parts), WIDTH, subsequent_indent="    ")
