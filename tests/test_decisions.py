@@ -260,3 +260,32 @@ def test_greedy_moves_keep_the_rules_and_the_bound_on_moves():
         assert verify(limited, plan).ok
         assert moved(plan, ref).sum() <= n
         assert evaluate(limited, plan).objective < evaluate(limited, ref).objective
+
+
+def test_the_sums_prove_exemptions_before_any_search():
+    """Defect: `-k 10` on North Ostrobothnia searched for 20 s before saying anything,
+    though the sums alone prove at least 5 exemptions. A big municipality is one area at
+    most; the others hold their total over the floor."""
+    from optimizer.decisions.exemptions import arithmetic_exemptions
+
+    inst = line_instance(range(6), {"lf": [50, 5, 5, 5, 5, 5]})
+    exempt = Exemptions(enabled=True)
+    problem = bind(model_for(4, floors={"lf": 10.0}, exemptions=exempt), inst)
+    need, why = arithmetic_exemptions(problem)
+    assert need == 4 - (1 + 2) and "at most 3" in why  # the big one + ⌊25 / 10⌋
+    best = min(len(p.exempt) for p in every_plan_with_exemptions(problem))
+    assert best >= need
+    d = solve_model(problem, SolveOptions())
+    assert d.answer == best and d.notes and "at least 1 exemption" in d.notes[0]
+    assert arithmetic_exemptions(bind(model_for(3, floors={"lf": 10.0}, exemptions=exempt),
+                                      inst)) == (0, "")
+
+
+def every_plan_with_exemptions(problem):
+    """Every valid plan, each with its short areas declared exempt."""
+    from conftest import every_plan
+
+    for plan, _, _ in every_plan(problem):
+        declared = declare_short(problem, plan)
+        if verify(problem, declared).ok:
+            yield declared

@@ -25,6 +25,7 @@ from scipy.sparse.csgraph import connected_components
 
 from ..data.instance import pieces
 from ..data.plan import Plan
+from ..model.precheck import big_municipalities, count_bound, floor_arrays
 from ..model.problem import Problem
 from ..model.verify import verify
 from ..status import Status
@@ -35,34 +36,10 @@ HEURISTIC_SECONDS = 3.0
 """Time the greedy start may take."""
 
 
-def _floor_arrays(problem: Problem) -> tuple[np.ndarray, np.ndarray]:
-    """Floor values (floors × n) and limits of every floor."""
-    vals = np.array([b.values for b in problem.floors]).reshape(len(problem.floors), problem.n)
-    return vals, np.array([b.limit for b in problem.floors])
 
 
-def big_municipalities(problem: Problem) -> np.ndarray:
-    """Positions of municipalities that meet every floor on their own."""
-    vals, lim = _floor_arrays(problem)
-    return np.flatnonzero(np.all(vals >= lim[:, None] - 1e-9, axis=0))
 
 
-def count_bound(problem: Problem, exemptions: int = 0) -> int:
-    """An upper bound on the number of areas (see the module docstring)."""
-    n = problem.n
-    vals, lim = _floor_arrays(problem)
-    if not len(lim):
-        return n
-    big = np.zeros(n, dtype=bool)
-    big[big_municipalities(problem)] = True
-    small = np.flatnonzero(~big)
-    total = int(big.sum())
-    if len(small):
-        parts = pieces(problem.instance.adjacency, small) if problem.contiguity else [small]
-        for part in parts:
-            total += int(np.min(np.floor(vals[:, part].sum(axis=1) / np.maximum(lim, 1e-12)
-                                         + 1e-9)))
-    return min(n, total + exemptions)
 
 
 def _restricted(problem: Problem) -> bool:
@@ -83,7 +60,7 @@ def count_problem(problem: Problem, *, exemptions: int | None) -> Problem:
     p = replace(problem, k_min=lo, k_max=hi, weights={"areas": -1.0}, limits=limits)
     if _restricted(problem):
         return p
-    vals, _ = _floor_arrays(problem)
+    vals, _ = floor_arrays(problem)
     bigs = big_municipalities(problem)
     rank_key = vals[0] if len(vals) else np.zeros(problem.n)
     order = np.lexsort((np.arange(problem.n), -rank_key))  # top-ranked first
@@ -102,7 +79,7 @@ def greedy_most_areas(problem: Problem, *, seed: int = 0,
     deadline = time.perf_counter() + time_limit
     inst = problem.instance
     adj = inst.adjacency
-    vals, lim = _floor_arrays(problem)
+    vals, lim = floor_arrays(problem)
     bigs = big_municipalities(problem)
     rng = np.random.default_rng(seed)
     dist = inst.distance

@@ -18,6 +18,7 @@ from ..data.plan import Plan
 from ..errors import InfeasibleModelError
 from ..model.binding import bind
 from ..model.evaluate import evaluate
+from ..model.precheck import count_bound
 from ..model.problem import Problem
 from ..model.schema import Exemptions
 from ..result import Solution
@@ -110,18 +111,38 @@ def relaxed_start(problem: Problem, time_limit: float = 2.0,
     return None if most is not None and len(plan.exempt) > most else plan
 
 
+def arithmetic_exemptions(problem: Problem) -> tuple[int, str]:
+    """Exemptions the sums alone prove necessary, before any search: at least k_min areas,
+    but at most `count_bound` of them can meet every floor. Returns (how many, why in
+    words); (0, "") when the sums prove none."""
+    most = count_bound(replace(problem, floors=tuple(b for b in problem.floors
+                                                     if b.exemptable)))
+    need = problem.k_min - most
+    if need <= 0:
+        return 0, ""
+    return need, (f"{problem.k_min} areas, but at most {most} can meet the exemptable floors "
+                  "(each municipality that meets them alone is one area, the others hold "
+                  "their total over the floor)")
+
+
 def fewest_exemptions(problem: Problem, options: SolveOptions) -> Decision:
     """Phase 1: minimise the number of exempted areas; phase 2: the cheapest plan with that
-    many. Both proven unless a limit stops them (then said so)."""
+    many. Both proven unless a limit stops them (then said so). What the sums alone prove
+    is said before the search and bounds the answer from below."""
     base = dict(problem.objective_weights) if problem.weights is None else dict(problem.weights)
     first = replace(problem, weights={"exemptions": 1.0})
+    least, why = arithmetic_exemptions(problem)
+    notes = (f"at least {least} exemption{'s' if least != 1 else ''} before any search: "
+             f"{why}",) if least else ()
+    if least:
+        options.say(notes[0])
     options.say("fewest exemptions: heuristic start")
     start = relaxed_start(first, deadline=options.deadline(first))
     one = options.solve(first, warm_start=start)
     phases: list[tuple[str, Solution]] = [("fewest exemptions", one)]
     if one.plan is None:
         return Decision("fewest exemptions", one, tuple(phases), None, False,
-                        _ceil(one.bound))
+                        _at_least(_ceil(one.bound), least), notes)
     fewest = round(one.objective)
     proven = one.status is Status.OPTIMAL
     options.say(f"{fewest} exemption(s){'' if proven else ' (not proven)'}; now the cost")
@@ -133,7 +154,14 @@ def fewest_exemptions(problem: Problem, options: SolveOptions) -> Decision:
                            figures=evaluate(second, one.plan), status=Status.FEASIBLE,
                            objective=evaluate(second, one.plan).objective))
     return Decision("fewest exemptions", two, tuple(phases), float(fewest), proven,
-                    float(fewest) if proven else _ceil(one.bound))
+                    float(fewest) if proven else _at_least(_ceil(one.bound), least), notes)
+
+
+def _at_least(bound: float | None, least: int) -> float | None:
+    """A lower bound on the exemptions, no weaker than the arithmetic one."""
+    if not least:
+        return bound
+    return float(least) if bound is None else max(bound, float(least))
 
 
 def _ceil(bound: float | None) -> float | None:

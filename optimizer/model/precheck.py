@@ -1,4 +1,5 @@
-"""Cheap checks that explain obvious infeasibility before any MIP is built."""
+"""Cheap checks that explain obvious infeasibility before any MIP is built, and the cheap
+bound on how many areas can meet the floors."""
 
 from __future__ import annotations
 
@@ -133,3 +134,35 @@ def _two_tiers(problem: Problem, names) -> list[str]:
             out.append(f"{inst.label(a)} and {inst.label(b)} must stay apart but locks put "
                        f"both in the area of {inst.label(la)}")
     return out
+
+
+def floor_arrays(problem: Problem) -> tuple[np.ndarray, np.ndarray]:
+    """Floor values (floors × n) and limits of every floor."""
+    vals = np.array([b.values for b in problem.floors]).reshape(len(problem.floors), problem.n)
+    return vals, np.array([b.limit for b in problem.floors])
+
+
+def big_municipalities(problem: Problem) -> np.ndarray:
+    """Positions of municipalities that meet every floor on their own."""
+    vals, lim = floor_arrays(problem)
+    return np.flatnonzero(np.all(vals >= lim[:, None] - 1e-9, axis=0))
+
+
+def count_bound(problem: Problem, exemptions: int = 0) -> int:
+    """An upper bound on the number of areas that meet every floor, plus `exemptions`:
+    each municipality that meets the floors alone is one area at most, and the others,
+    part by connected part, hold at most ⌊their total / the floor⌋ areas each."""
+    n = problem.n
+    vals, lim = floor_arrays(problem)
+    if not len(lim):
+        return n
+    big = np.zeros(n, dtype=bool)
+    big[big_municipalities(problem)] = True
+    small = np.flatnonzero(~big)
+    total = int(big.sum())
+    if len(small):
+        parts = pieces(problem.instance.adjacency, small) if problem.contiguity else [small]
+        for part in parts:
+            total += int(np.min(np.floor(vals[:, part].sum(axis=1) / np.maximum(lim, 1e-12)
+                                         + 1e-9)))
+    return min(n, total + exemptions)
