@@ -266,8 +266,9 @@ def test_map_labels_never_overlap(seed):
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
+    from shapely.geometry import box
 
-    from optimizer.output.map_png import _OFFSETS, _place_labels
+    from optimizer.output.map_png import _OFFSETS, place_labels
 
     rng = np.random.default_rng(seed)
     fig, ax = plt.subplots(figsize=(4, 4), dpi=100)
@@ -275,12 +276,18 @@ def test_map_labels_never_overlap(seed):
     ax.set_ylim(0, 10)
     fig.canvas.draw()
     pts = rng.uniform(1, 9, size=(60, 2))
-    drawn = _place_labels(ax, [(x, y, f"Municipality {k}", {"fontsize": 7}, _OFFSETS)
-                               for k, (x, y) in enumerate(pts)], [])
+    left, right = box(0, 0, 5, 10), box(5, 0, 10, 10)  # each name stays in its half
+    drawn = place_labels(ax, [(x, y, f"Municipality {k}", {"fontsize": 7}, _OFFSETS,
+                               left if x < 5 else right) for k, (x, y) in enumerate(pts)], [])
     renderer = fig.canvas.get_renderer()
     boxes = [t.get_window_extent(renderer) for t in ax.texts]
     assert len(boxes) == drawn and 0 < drawn < 60  # crowded: some names must give way
     assert not any(a.overlaps(b) for i, a in enumerate(boxes) for b in boxes[i + 1:])
+    to_data = ax.transData.inverted()
+    for t, b in zip(ax.texts, boxes, strict=True):
+        (x0, _), (x1, _) = to_data.transform([[b.x0, b.y0], [b.x1, b.y1]])
+        side = t.xy[0] < 5
+        assert (x1 <= 5 + 1e-9) if side else (x0 >= 5 - 1e-9)
     plt.close(fig)
 
 
@@ -328,3 +335,32 @@ def test_report_of_an_infeasible_model_says_so_and_exits_1(tmp_path, monkeypatch
     assert sorted(p.name for p in out.iterdir()) == ["report.html", "summary.json"]
     text = (out / "report.html").read_text(encoding="utf-8")
     assert "Lappi: infeasible" in text and "srcdoc" not in text
+
+
+def test_continuing_areas_keep_their_colour_across_the_panels():
+    from optimizer.output.map_png import matched_colours, plan_colours
+
+    inst = line_instance([0, 1, 2, 3, 4, 5], {"population": [9, 1, 1, 9, 1, 1]})
+    plan = Plan.from_leads(inst, np.array([0, 0, 0, 3, 3, 3]))
+    reference = Plan.from_leads(inst, np.array([1, 1, 1, 1, 5, 5]))
+    colours = plan_colours(plan)
+    ref = matched_colours(colours, {"1": "0", "5": "3"}, reference)
+    assert ref["1"] == colours["0"] and ref["5"] == colours["3"]
+    assert len(set(colours.values())) == 2
+
+
+def test_the_sea_makes_islands_islands():
+    """Hailuoto is land, the strait between it and Oulunsalo is sea (the land mask the
+    printed map paints the sea from)."""
+    from global_land_mask import globe
+
+    assert globe.is_land(65.03, 24.73)       # Hailuoto
+    assert not globe.is_land(65.05, 25.05)   # the strait, about 7 km wide
+    assert globe.is_land(64.93, 25.40)       # Kempele, on the mainland
+
+
+def test_map_html_has_a_title(tmp_path):
+    inst_problem = bind(load_model(MODEL).with_areas(4))
+    sol = solve(inst_problem)
+    text = map_html([PlanLayer("plan", sol.plan, sol.figures)], title="A <plan>\nsecond line")
+    assert "<title>A &lt;plan&gt;</title>" in text

@@ -14,7 +14,7 @@ from ..staging import staged_directory
 from ..words import plural
 from .geometry import municipalities
 from .map_html import PlanLayer, write_map_html
-from .map_png import draw_areas
+from .map_png import LEGEND_UP_TO, draw_areas, label_plan, matched_colours, plan_colours
 from .text import WIDTH
 
 
@@ -226,22 +226,40 @@ def write_comparison(c: PlanComparison, out: Path) -> list[Path]:
 
 
 def _side_by_side(c: PlanComparison, path: Path, title: str) -> None:
-    """Both plans' maps, the moved municipalities outlined in red on each."""
+    """Both plans' maps side by side: a continuing area keeps its colour across the panels,
+    leads are starred and named, the municipalities that change lead are outlined in red,
+    and each panel has its legend (a short one beyond `LEGEND_UP_TO` areas)."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
-
+    from matplotlib.patches import Patch
 
     moved = [m.index for m in c.moves]
-    fig, axes = plt.subplots(1, 2, figsize=(12, 7.5), dpi=130)
-    for ax, plan, name in ((axes[0], c.plan_a, c.name_a), (axes[1], c.plan_b, c.name_b)):
+    colours_b = plan_colours(c.plan_b)
+    colours_a = matched_colours(colours_b, {a: b for b, a in c.comparison.matched.items()},
+                                c.plan_a)
+    fig, axes = plt.subplots(1, 2, figsize=(13, 8.5), dpi=130)
+    panels = ((axes[0], c.plan_a, c.figures_a, c.name_a, colours_a),
+              (axes[1], c.plan_b, c.figures_b, c.name_b, colours_b))
+    for ax, plan, figs, name, colours in panels:
         gdf = municipalities(plan)
-        draw_areas(ax, plan, gdf)
+        draw_areas(ax, plan, gdf, colours=colours)
         if moved:
-            gdf.iloc[moved].boundary.plot(ax=ax, color="#d62728", linewidth=1.6)
+            gdf.iloc[moved].boundary.plot(ax=ax, color="#d62728", linewidth=1.6, zorder=4)
         ax.set_title(f"{name}: {plural(len(plan.areas()), 'area')}", fontsize=10)
-    fig.suptitle(title + (" (outlined in red)" if moved else ""), fontsize=11)
+        label_plan(ax, plan, gdf, members=False)
+        areas = sorted(figs.areas, key=lambda a: a.lead_name)
+        shown = areas if len(areas) <= LEGEND_UP_TO else []
+        handles = [Patch(facecolor=colours.get(a.lead_code, (0.9, 0.9, 0.9)),
+                         edgecolor="black", label=f"{a.lead_name}: "
+                         f"{plural(len(a.members), 'municipality')}") for a in shown]
+        if moved:
+            handles.append(Patch(facecolor="none", edgecolor="#d62728", linewidth=1.6,
+                                 label="changes lead"))
+        ax.legend(handles=handles, loc="upper center", bbox_to_anchor=(0.5, -0.005),
+                  ncol=2, fontsize=6.5, frameon=False)
+    fig.suptitle(title, fontsize=11)
     fig.tight_layout()
     fig.savefig(path, bbox_inches="tight")
     plt.close(fig)

@@ -23,7 +23,7 @@ from ..model.evaluate import PlanFigures
 from ..words import plural
 from .geometry import municipalities
 from .leaflet import leaflet_css, leaflet_js
-from .map_png import area_colours, palette
+from .map_png import plan_colours
 from .municipalities import label, municipality_frame
 
 MISSING = "#d9d9d9"
@@ -44,12 +44,11 @@ class PlanLayer:
 
 
 def area_palette(plan: Plan, figs: PlanFigures) -> dict[str, str]:
-    """Hex colour per area lead code, neighbours differing when colours run short."""
+    """Hex colour per area lead code, the printed map's (neighbours differ when colours
+    run short)."""
     from matplotlib.colors import to_hex
 
-    colours = palette()
-    index = area_colours(plan, [a.lead_code for a in figs.areas], len(colours))
-    return {k: to_hex(colours[i % len(colours)]) for k, i in index.items()}
+    return {k: to_hex(c) for k, c in plan_colours(plan).items()}
 
 
 def _fmt(value: float, digits: int = 0) -> str:
@@ -229,11 +228,15 @@ STYLE = """
 """
 
 
-def map_document(m) -> str:
-    """The map as one HTML document with Leaflet inlined: no file or network to fetch."""
+def map_document(m, title: str = "") -> str:
+    """The map as one HTML document with Leaflet inlined: no file or network to fetch; the
+    first line of `title` names the page."""
     import folium
 
     root = m.get_root()
+    if title:
+        root.header.add_child(folium.Element(
+            f"<title>{html.escape(title.splitlines()[0])}</title>"), name="title")
     root.header.add_child(folium.Element(f"<style>{leaflet_css()}</style>"), name="leaflet_css")
     root.header.add_child(folium.Element(f"<script>{leaflet_js()}</script>"), name="leaflet")
     root.header.add_child(folium.Element(f"<style>{STYLE}</style>"), name="optimizer_style")
@@ -251,7 +254,7 @@ def stable_ids(html: str) -> str:
 def map_html(layers: Sequence[PlanLayer], *, title: str, base_map: bool = True) -> str | None:
     """The standalone HTML of `build_map`, or None when the instance has no geometry."""
     m = build_map(layers, title=title, base_map=base_map)
-    return None if m is None else map_document(m)
+    return None if m is None else map_document(m, title)
 
 
 def write_map_html(layers: Sequence[PlanLayer], path: Path, *, title: str) -> bool:
