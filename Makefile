@@ -56,13 +56,10 @@ browser:
 		{ apt-get update -q >/dev/null && apt-get install -y -q chromium chromium-driver >/dev/null; } || \
 		echo "could not install chromium: tests/test_browser.py will fail"; }
 
-# Every notebook executed under a Jupyter kernel and rendered to HTML in out/notebooks/.
+# Every notebook executed under a Jupyter kernel and rendered to HTML in out/notebooks/,
+# pages that open offline (notebooks/render.py: no script or style from a CDN).
 notebooks: $(BIN)/optimizer
-	mkdir -p out/notebooks
-	for nb in notebooks/*.ipynb; do \
-		$(BIN)/jupyter nbconvert --to html --execute --ExecutePreprocessor.timeout=600 \
-			--output-dir out/notebooks "$$nb" || exit 1; \
-	done
+	$(BIN)/python notebooks/render.py out/notebooks notebooks/*.ipynb
 
 bench-finland: $(BIN)/optimizer
 	$(BIN)/optimizer bench finland --out benchmarks/results/finland.csv
