@@ -9,7 +9,7 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 
-.PHONY: demo test test-busy browser notebooks instances bench-finland bench-literature \
+.PHONY: demo test test-busy browser docs notebooks instances bench-finland bench-literature \
 	bench-limits bench-levers fuzz-long clean
 
 $(BIN)/optimizer: pyproject.toml
@@ -55,6 +55,11 @@ browser:
 		apt-get install -y -q chromium chromium-driver >/dev/null 2>&1 || \
 		{ apt-get update -q >/dev/null && apt-get install -y -q chromium chromium-driver >/dev/null; } || \
 		echo "could not install chromium: tests/test_browser.py will fail"; }
+
+# The README's pictures from the demo (docs/map.png, docs/report.png, docs/pictures.json);
+# tests/test_docs.py fails when they no longer show the demo's result.
+docs: $(BIN)/optimizer browser
+	$(BIN)/python docs/pictures.py
 
 # Every notebook executed under a Jupyter kernel and rendered to HTML in out/notebooks/,
 # pages that open offline (notebooks/render.py: no script or style from a CDN).

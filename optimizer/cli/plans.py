@@ -35,6 +35,7 @@ from ..output.text import (
     interrupted_line,
     members_list,
     organiser_line,
+    organiser_name,
     plan_title,
     shortfall_summary,
     verification_text,
@@ -98,7 +99,8 @@ def check(plan, model, areas, leads, exemptions, out, as_json):
         words = "every rule holds" if v.ok else \
             f"breaks {len(v.violations)} rule{'s' if len(v.violations) != 1 else ''}"
         title = plan_title(problem.instance, len(figs.areas), words,
-                           f"{plan.name} checked against model {planning.name}")
+                           f"{plan.name} checked against model {planning.name}",
+                           organiser_name(problem))
         write_outputs(out, p if complete else None, figs, summary, title)
     if as_json:
         click.echo(json.dumps(summary, indent=2, ensure_ascii=False, allow_nan=False))

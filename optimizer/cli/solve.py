@@ -39,6 +39,7 @@ from ..output.text import (
     interrupted_line,
     members_list,
     organiser_line,
+    organiser_name,
     phase_line,
     plan_title,
     shortfall_summary,
@@ -120,7 +121,8 @@ def solve_run(problem: Problem, model_file: Path, options: SolveOptions, *,
         if written:
             title = plan_title(problem.instance, len(sol.figures.areas) if sol.figures else 0,
                                decision_words(decision),
-                               f"model {problem.model.name} ({model_file.name})")
+                               f"model {problem.model.name} ({model_file.name})",
+                               organiser_name(problem))
             write_outputs(outdir, plan, sol.figures, summary, title,
                           {"finance.csv": fin.to_csv()} if fin is not None else None)
             if options.stop is not None:

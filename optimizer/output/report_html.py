@@ -33,7 +33,7 @@ from .report_tables import (
     table,
 )
 from .run_dir import Run
-from .text import plan_title, status_words
+from .text import organiser_name, plan_title, status_words
 
 TEMPLATE = Path(__file__).with_name("templates") / "report.html"
 
@@ -138,7 +138,7 @@ def report_html(run: Run, comparison: Comparison | None = None) -> str:
     figs = run.figures
     k = len(figs.areas) if figs else 0
     v = verdict(run)
-    title = plan_title(inst, k, v.text)
+    title = plan_title(inst, k, v.text, organiser=organiser_name(problem))
     sub = (f"Model {problem.model.name} · instance {inst.name} · {inst.n} municipalities"
            f" · travel: {inst.distance_source}")
     per_count = run.summary.get("per_count")

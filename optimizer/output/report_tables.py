@@ -215,11 +215,10 @@ def headline(problem: Problem, figs: PlanFigures, fin: Finance | None,
         nets = {m.code: m.net for m in ref.municipalities} if ref is not None else {}
         payers = sorted(fin.municipalities, key=lambda m: m.net)[:PAYERS]
         text = "; ".join(
-            f"{m.name} {money(m.net)} €" + (f" ({money(m.net - nets[m.code], sign=True)} "
-                                           f"€ against {cmp.name})" if m.code in nets
-                                           and cmp is not None else "")
-            for m in payers)
-        lines.append(f"The {len(payers)} largest net payers (€/yr, − pays): {text}.")
+            f"{m.name} {money(m.net)}" + (f" ({money(m.net - nets[m.code], sign=True)})"
+                                          if m.code in nets else "") for m in payers)
+        against = f"; in brackets the change against {cmp.name}" if nets and cmp else ""
+        lines.append(f"The {len(payers)} largest net payers (€/yr; − pays{against}): {text}.")
     counts = [c for c in per_count if isinstance(c, dict)
               and isinstance(c.get("objective"), int | float) and isinstance(c.get("areas"), int)]
     if len(counts) > 1 and figs.objective is not None:

@@ -145,10 +145,20 @@ def status_words(status: str, gap: float | None = None, backend: str = "") -> st
             "error": "solver error"}.get(status, status)
 
 
-def plan_title(instance: Instance, areas: int, words: str, subtitle: str = "") -> str:
-    """`Region: k areas, what was proven` (and a second line) for maps and reports."""
-    title = f"{instance.region}: " + (f"{areas} areas, {words}" if areas else words)
+def plan_title(instance: Instance, areas: int, words: str, subtitle: str = "",
+               organiser: str | None = None) -> str:
+    """`Region: k areas, what was proven` (and a second line) for maps and reports; with an
+    organiser, `Region: Oulu's own area and 4 regional leads, ...`."""
+    count = plural(areas, "area")
+    if organiser is not None and areas:
+        count = f"{organiser}'s own area and {plural(areas - 1, 'regional lead')}"
+    title = f"{instance.region}: " + (f"{count}, {words}" if areas else words)
     return f"{title}\n{subtitle}" if subtitle else title
+
+
+def organiser_name(problem: Problem) -> str | None:
+    """The organiser's name, for titles (None without one)."""
+    return None if problem.organiser is None else problem.instance.names[problem.organiser]
 
 
 def verification_text(v: Verification) -> str:
