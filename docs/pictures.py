@@ -11,6 +11,7 @@ they no longer match the demo's result.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import shutil
 import subprocess
@@ -26,12 +27,21 @@ CHROMIUM_FLAGS = ("--headless", "--no-sandbox", "--disable-gpu", "--disable-quic
                   "--disable-component-update", "--disable-sync", "--disable-dev-shm-usage")
 
 
+PICTURES = ("map.png", "report.png")
+
+
 def shown(summary: dict) -> dict:
     """What the pictures show, from a run's summary.json: the status, the cost and the
     leads (the figures a test compares with a fresh solve)."""
     return {"model": MODEL, "status": summary["status"],
             "objective": round(summary["objective"], 2),
             "leads": sorted(a["lead_name"] for a in summary["areas"])}
+
+
+def fingerprints(folder: Path) -> dict[str, str]:
+    """The pictures' SHA-256, so that pictures.json cannot be renewed without them."""
+    return {name: hashlib.sha256((folder / name).read_bytes()).hexdigest()
+            for name in PICTURES}
 
 
 def photograph(page: Path, target: Path) -> None:
@@ -62,8 +72,9 @@ def main() -> None:
         shutil.copyfile(run / "map.png", ROOT / "docs" / "map.png")
         photograph(run / "report.html", ROOT / "docs" / "report.png")
         summary = json.loads((run / "summary.json").read_text(encoding="utf-8"))
+    record = {**shown(summary), "sha256": fingerprints(ROOT / "docs")}
     (ROOT / "docs" / "pictures.json").write_text(
-        json.dumps(shown(summary), indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
+        json.dumps(record, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
     print("docs/map.png, docs/report.png and docs/pictures.json written")
 
 

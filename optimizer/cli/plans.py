@@ -43,7 +43,6 @@ from ..output.text import (
 from ..output.write import write_outputs
 from .app import command, started
 from .options import (
-    FILE,
     FOLDER,
     areas_option,
     backend_option,
@@ -168,8 +167,9 @@ def finance(plan, model, leads, out, as_json):
 @click.argument("target", type=FOLDER)
 @model_option(required=False, help="For a run directory: the model to re-verify with "
               "(default: the one its summary.json names).")
-@click.option("--reference", "-r", type=FILE,
-              help="A plan to compare with: moved municipalities and both plans' figures.")
+@click.option("--reference", "-r", type=FOLDER,
+              help="A plan (a file or a run directory) to compare with: the municipalities "
+                   "that change lead and both plans' figures and money.")
 @out_option("Directory for report.html (default: the run directory; for a MODEL "
             "out/<model name>, where the solve's files go too).")
 @backend_option("the solve (for a MODEL)")
@@ -213,7 +213,7 @@ def report(target, model, reference, out, backend, time_limit, areas, leads, qui
     if reference is not None:
         if run.plan is None:
             raise InputError(f"{run_dir}: the run has no plan to compare with {reference}")
-        ref = read_plan(reference, run.problem.instance)
+        ref = read_plan(plan_file(reference), run.problem.instance)
         comparison = compare(run.problem, run.plan, ref, plan_name(reference))
     path = write_report(run, out or run_dir, comparison)
     click.echo(f"report written to {path}" if not quiet else str(path))

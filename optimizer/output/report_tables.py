@@ -34,7 +34,8 @@ HEADS = {"subsidy": "subsidy", "to_organiser": "share to the organiser",
 
 def table(head: Sequence[str], rows: Sequence[Sequence], numeric: Sequence[bool],
           total: Sequence | None = None, css: Sequence[str] | None = None) -> Markup:
-    """An HTML table; cells are escaped (unless already Markup), numeric columns right."""
+    """An HTML table; cells are escaped (unless already Markup), numeric columns right; a
+    table wider than the window scrolls on its own, not the page."""
     def cells(row, tag="td"):
         out = []
         for k, v in enumerate(row):
@@ -49,8 +50,8 @@ def table(head: Sequence[str], rows: Sequence[Sequence], numeric: Sequence[bool]
     body = "".join(f"<tr>{cells(r)}</tr>" for r in rows)
     if total is not None:
         body += f'<tr class="total">{cells(total)}</tr>'
-    return Markup(f"<table><thead><tr>{cells(head, 'th')}</tr></thead>"
-                  f"<tbody>{body}</tbody></table>")
+    return Markup(f'<div class="scroll"><table><thead><tr>{cells(head, "th")}</tr></thead>'
+                  f"<tbody>{body}</tbody></table></div>")
 
 
 def num(v, digits: int = 0) -> str:
