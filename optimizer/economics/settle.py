@@ -213,7 +213,7 @@ def settle(problem: Problem, plan: Plan) -> Finance:
     common = org_fte = 0
     share_key = None
     if org is not None:
-        common = to_cents(problem.common_cost(areas))
+        common = to_cents(problem.common_cost(areas, plan.exempt))
         n_inside = sum(1 for k in areas if isinstance(k, int) and inside[k])
         org_fte = problem.rates.common_fte(n_inside, problem.whole_fte)
         if terms.share_key is not None:
@@ -273,7 +273,8 @@ def _area(problem: Problem, plan: Plan, key, m: np.ndarray, subsidy: int,
     outside = isinstance(key, str)
     code, name = plan.lead_label(key)
     label = f"{name} ({code})" + (" (its part inside)" if outside else "")
-    cost = to_cents(problem.production_cost(m, None if outside else key))
+    exempt = key in plan.exempt
+    cost = to_cents(problem.production_cost(m, None if outside else key, exempt))
     balance = subsidy - cost
     returned = 0
     equalised = -balance
@@ -285,7 +286,7 @@ def _area(problem: Problem, plan: Plan, key, m: np.ndarray, subsidy: int,
             lines.append(f"{label}: surplus {_money(balance)}, "
                          f"{100 * terms.surplus_reward:g} % kept as a reward "
                          f"({_money(kept)}), {_money(returned)} returned to the organiser")
-    fine, need, fte = _sanction(problem, terms, m, label, lines)
+    fine, need, fte = _sanction(problem, terms, m, label, lines, exempt)
     st = problem.staffing
     js = float(problem.instance.attribute(st.attribute)[m].sum()) if st else 0.0
     return AreaMoney(code, name, tuple(problem.instance.codes[i] for i in m), js, fte, need,
@@ -293,7 +294,7 @@ def _area(problem: Problem, plan: Plan, key, m: np.ndarray, subsidy: int,
 
 
 def _sanction(problem: Problem, terms: FinanceTerms, m: np.ndarray, label: str,
-              lines: list[str]) -> tuple[int, float | None, int | None]:
+              lines: list[str], exempt: bool = False) -> tuple[int, float | None, int | None]:
     """The area's sanctions in cents (staff need below the floor; caseload above the
     agreed maximum), one line each; also its staff need and FTE."""
     st = problem.staffing
@@ -301,7 +302,7 @@ def _sanction(problem: Problem, terms: FinanceTerms, m: np.ndarray, label: str,
         return 0, None, None
     js = float(problem.instance.attribute(st.attribute)[m].sum())
     need = problem.staff_need(m)
-    fte = problem.fte_of(m)
+    fte = problem.fte_of(m, exempt)
     fine = 0
     if terms.sanction_per_missing_fte and need < st.min_fte - 1e-9:
         amount = to_cents(terms.sanction_per_missing_fte * (st.min_fte - need))

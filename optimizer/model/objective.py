@@ -105,17 +105,18 @@ def term_values(problem: Problem, plan: Plan) -> dict[str, float | None]:
     for key, members in areas.items():
         m = np.asarray(members, dtype=np.int64)
         inside = isinstance(key, int)
-        cost = problem.production_cost(m, key if inside else None)
+        exempt = key in plan.exempt
+        cost = problem.production_cost(m, key if inside else None, exempt)
         production += cost
         if deficit is not None:
             deficit = max(deficit, cost - float(problem.available[m].sum()))
-        fte = problem.fte_of(m) or 0.0
+        fte = problem.fte_of(m, exempt) or 0.0
         staff += fte * (float(price[key]) if inside else problem.production_fte_price)
         if inside and travel is not None:
             travel += float(problem.cost[m, key].sum())
         else:
             travel = None
-    common = problem.common_cost(areas) or 0.0
+    common = problem.common_cost(areas, plan.exempt) or 0.0
     values: dict[str, float | None] = {
         "fixed": production + common - staff,
         "travel": travel,

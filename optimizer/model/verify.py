@@ -242,7 +242,8 @@ def _money(problem: Problem, plan: Plan, areas: dict, add: _Found) -> None:
         return
     for key, m in areas.items():
         m = np.asarray(m)
-        cost = problem.production_cost(m, key if isinstance(key, int) else None)
+        cost = problem.production_cost(m, key if isinstance(key, int) else None,
+                                       key in plan.exempt)
         deficit = cost - float(bound.available[m].sum())
         allowed = bound.limit * float(bound.key[m].sum())
         if deficit > allowed + MONEY_TOL:
