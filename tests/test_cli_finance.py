@@ -155,3 +155,20 @@ def test_subsidy_defect_through_the_cli(defect, tmp_path):
     out.parent.mkdir()
     line = assert_bad_input(invoke(["finance", plan, "--model", model, "--out", out]), out)
     assert f"{defect}" in line  # the subsidy file (and its line)
+
+
+def test_finance_settles_a_run_directory_with_the_model_it_names(solved, monkeypatch):
+    # compare and report take a run directory; so does finance (its model from summary.json)
+    _, out = solved
+    monkeypatch.chdir(ROOT)
+    for args in (["finance", out], ["finance", out, "--model", SEED]):
+        result = invoke(args)
+        assert result.exit_code == 0, result.output
+        text = " ".join(result.stdout.split())
+        assert "every rule holds" in text and "largest net payer" in text
+
+
+def test_finance_of_a_plan_file_needs_a_model(tmp_path, monkeypatch):
+    monkeypatch.chdir(ROOT)
+    line = assert_bad_input(invoke(["finance", PLAN_2025]), tmp_path / "none")
+    assert "needs --model" in line

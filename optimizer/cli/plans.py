@@ -27,7 +27,7 @@ from ..model.parse import load_model
 from ..model.verify import verify
 from ..output.comparison import comparison_text, write_comparison
 from ..output.report_html import write_report
-from ..output.run_dir import load_run
+from ..output.run_dir import load_run, run_model
 from ..output.summary import run_summary, verification_json
 from ..output.text import (
     area_table,
@@ -112,18 +112,22 @@ def check(plan, model, areas, leads, exemptions, out, as_json):
 
 
 @command()
-@click.argument("plan", type=FILE)
-@model_option(help="Planning model (TOML) with a [finance] table.")
+@click.argument("plan", type=FOLDER)
+@model_option(required=False, help="Planning model (TOML) with a [finance] table (for a run "
+              "directory: default, the one its summary.json names).")
 @regional_leads_option()
 @out_option("Write finance.csv and summary.json here.")
 @json_option("the settlement")
 def finance(plan, model, leads, out, as_json):
-    """Who pays what under a PLAN: subsidies, shares to the organiser, each area's cost and
-    deficit or surplus, incentives and sanctions, and every municipality's net position.
+    """Who pays what under a PLAN (a plan file or a run directory): subsidies, shares to the
+    organiser, each area's cost and deficit or surplus, incentives and sanctions, and every
+    municipality's net position.
 
     Any plan is settled, also one that breaks a rule of the model (the rules it breaks
     are counted; `optimizer check` lists them).
     """
+    model = model or run_model(plan)
+    plan = plan_file(plan)
     planning = with_counts(load_model(model), None, leads)
     if planning.finance is None:
         raise InputError(f"{model}: no [finance] table, so nothing says who pays what")

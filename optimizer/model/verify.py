@@ -98,7 +98,8 @@ def _count_and_leads(problem: Problem, plan: Plan, areas: dict, add: _Found) -> 
     n_areas = len(areas)
     if not problem.k_min <= n_areas <= problem.k_max:
         if problem.organiser is not None:  # count the regional leads, as the model does
-            lo, hi, have = problem.k_min - 1, problem.k_max - 1, n_areas - 1
+            lo, hi = problem.k_min - 1, problem.k_max - 1
+            have = sum(1 for k in areas if k != problem.organiser)
             rng = f"{lo}" if lo == hi else f"{lo}–{hi}"
             add("area count", f"{have} regional leads besides the organiser's own area, the "
                 f"model asks for {rng}")
