@@ -95,10 +95,15 @@ def seed_exempt_problem():
     return bind(load_model(SEED, {"exemptions.max": 3, "exemptions.mode": "allowed"}))
 
 
+def seed_priced_splits():
+    return bind(load_model(SEED, {"areas.split_cost": {"subregion": 30000}}))
+
+
 @pytest.mark.parametrize("make", [grid_problem, lambda: bind(load_model(SEED)),
-                                  grid_exempt_problem, seed_exempt_problem],
+                                  grid_exempt_problem, seed_exempt_problem, seed_priced_splits],
                          ids=["grid with whole FTE", "the seed model",
-                              "grid with exempted areas", "the seed with exempted areas"])
+                              "grid with exempted areas", "the seed with exempted areas",
+                              "the seed pricing split sub-regions"])
 def test_formulation_and_plan_values_agree_term_by_term(make):
     problem = make()
     plans = list(nearest_plans(problem, 30, seed=3))

@@ -20,6 +20,7 @@ from ..economics.costs import CostRates, cost_rates
 from ..economics.subsidy import subsidies
 from ..errors import InstanceError, ModelError
 from ..values import LARGEST
+from .groups import bind_groups
 from .problem import Bound, Problem, reference_areas
 from .schema import Exemptions, PlanningModel
 
@@ -99,6 +100,10 @@ def bind(model: PlanningModel, instance: Instance | None = None) -> Problem:
     if model.reference is not None and model.reference.max_moves is not None:
         limits["moves"] = float(model.reference.max_moves)
     subsidy, bound, available = _money(model, inst, rates, organiser_area)
+    groups = bind_groups(inst, model.keep_whole, model.split_cost, organiser=organiser,
+                         alone=model.organiser is not None and
+                         model.organiser.own_area == "alone", inside=organiser_area,
+                         source=src)
     return Problem(
         model=model, instance=inst, k_min=k_min, k_max=k_max, notes=notes,
         candidates=candidates, fixed=tuple(fixed), locks=locks, floors=tuple(floors),
@@ -108,7 +113,7 @@ def bind(model: PlanningModel, instance: Instance | None = None) -> Problem:
         organiser_floors=tuple(organiser_floors), self_only=tuple(dict.fromkeys(self_only)),
         separate=_separate(model, inst, refs), lead_base=lead_base, rates=rates,
         subsidy=subsidy, deficit_bound=bound, exemptions=exemptions, reference=reference,
-        limits=limits, available=available,
+        limits=limits, available=available, groups=groups,
     )
 
 

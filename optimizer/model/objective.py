@@ -60,6 +60,8 @@ TERMS: tuple[Term, ...] = (
     Term("deficit", "largest net deficit of an area", "€/yr", "an area's production cost "
          "less its members' subsidies after the organiser's share, the largest (0 if none "
          "has a deficit; needs [finance])"),
+    Term("splits", "price of split groups", "€/yr", "the price (areas.split_cost) of every "
+         "group of municipalities, such as an official sub-region, that the areas split"),
 )
 """Every objective term, in the order tables show them. The lists below derive from it."""
 BY_NAME: Mapping[str, Term] = {t.name: t for t in TERMS}
@@ -126,6 +128,7 @@ def term_values(problem: Problem, plan: Plan) -> dict[str, float | None]:
                   if problem.reference is not None else None),
         "areas": float(len(areas)),
         "deficit": deficit,
+        "splits": float(sum(g.price for g in problem.priced_groups if g.split(plan))),
     }
     for name, parts in DERIVED.items():
         vals = [values[p] for p in parts]

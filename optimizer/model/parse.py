@@ -177,7 +177,23 @@ def parse_model(data: Mapping[str, Any], *, base: Path, source: str) -> Planning
         lead_costs=_number_table(data.get("lead_costs", {}), "lead_costs", source),
         self_only=_strings(areas.get("self_only", []), "areas.self_only", source),
         separate=_pairs(areas.get("separate", []), "areas.separate", source),
+        **_groupings(areas, source),
     )
+
+
+def _groupings(areas: Mapping[str, Any], source: str) -> dict:
+    """`areas.keep_whole` (attributes whose groups stay whole) and `areas.split_cost`
+    (attribute → €/yr per split group); one attribute may not be in both."""
+    keep = areas.get("keep_whole", [])
+    if not all(isinstance(a, str) and a for a in keep):
+        raise ModelError(f"{source}: 'areas.keep_whole' must be a list of attribute names, "
+                         'e.g. ["subregion"]')
+    price = _number_table(areas.get("split_cost", {}), "areas.split_cost", source)
+    both = sorted(set(keep) & set(price))
+    if both:
+        raise ModelError(f"{source}: 'areas.split_cost.{both[0]}': {both[0]!r} is kept whole "
+                         "by 'areas.keep_whole' already (a rule or a price, not both)")
+    return {"keep_whole": tuple(dict.fromkeys(keep)), "split_cost": price}
 
 
 def _area_count(areas: Mapping[str, Any], organiser: bool, source: str) -> tuple[int, int]:

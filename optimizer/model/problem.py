@@ -16,6 +16,7 @@ from ..data.plan import UNASSIGNED, Plan
 from ..economics.contract import DeficitBound
 from ..economics.costs import CostRates
 from ..errors import PlanError
+from .groups import Group
 from .schema import Exemptions, PlanningModel, Staffing
 
 
@@ -81,6 +82,9 @@ class Problem:
     rates: CostRates | None = None
     subsidy: np.ndarray | None = None
     deficit_bound: DeficitBound | None = None
+    groups: tuple[Group, ...] = ()
+    """Groups of municipalities kept whole (`areas.keep_whole`) or priced when split
+    (`areas.split_cost`), from `model/groups.py`."""
     notes: tuple[str, ...] = ()
     """`notes`: what binding changed or assumed (an area count cut to the candidates).
     The fields above: two tiers, per-lead costs, self-only leads, separate pairs and money
@@ -135,13 +139,31 @@ class Problem:
         return self.instance.n
 
     @property
+    def hard_groups(self) -> tuple[Group, ...]:
+        return tuple(g for g in self.groups if g.hard)
+
+    @property
+    def priced_groups(self) -> tuple[Group, ...]:
+        return tuple(g for g in self.groups if not g.hard)
+
+    def unit_of(self) -> list[tuple[int, ...]]:
+        """What moves with each municipality when a plan changes: its hard group (without
+        the rest it is split), else itself."""
+        out = [(i,) for i in range(self.n)]
+        for g in self.hard_groups:
+            for i in g.members:
+                out[i] = g.members
+        return out
+
+    @property
     def objective_weights(self) -> Mapping[str, float]:
-        """The weights in force: `weights`, else fixed cost, travel, staff and moves priced."""
+        """The weights in force: `weights`, else fixed cost, travel, staff, moves and split
+        groups priced."""
         if self.weights is not None:
             return self.weights
         ref = self.model.reference
         price = ref.cost_per_move if ref is not None and self.reference is not None else 0.0
-        return {"fixed": 1.0, "travel": 1.0, "staffing": 1.0, "moves": price}
+        return {"fixed": 1.0, "travel": 1.0, "staffing": 1.0, "moves": price, "splits": 1.0}
 
     @property
     def needs_phases(self) -> str | None:

@@ -182,6 +182,11 @@ class PlanningModel:
     limits: Mapping[str, float] = field(default_factory=dict)
     most_areas: bool = False
     """`areas.count = "max"`: the largest number of areas the rules allow."""
+    keep_whole: tuple[str, ...] = ()
+    """Attributes whose groups (e.g. the official sub-regions) no area may split
+    (`model/groups.py`)."""
+    split_cost: Mapping[str, float] = field(default_factory=dict)
+    """Attribute → €/yr for each of its groups split across areas (the `splits` term)."""
 
     def with_areas(self, k_min: int, k_max: int | None = None) -> PlanningModel:
         """A copy with `k_min`..`k_max` areas in all (with an organiser: its own area plus
@@ -232,7 +237,7 @@ SCHEMA: dict[str, dict[str, Any]] = {
     "balance": {"attribute": str, "tolerance": _Num},
     "areas": {"count": (int, list, str), "regional_leads": (int, list), "fixed_leads": list,
               "candidate_leads": (str, list), "max_distance_km": _Num, "max_minutes": _Num,
-              "self_only": list, "separate": list},
+              "self_only": list, "separate": list, "keep_whole": list, "split_cost": dict},
     "staffing": {"caseload": _Num, "min_fte": _Num, "cost_per_fte": _Num, "attribute": str,
                  "whole_fte": bool},
     "objective": {"travel_weight": str, "cost_per_weighted_km": _Num,

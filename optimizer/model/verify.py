@@ -13,6 +13,7 @@ import networkx as nx
 import numpy as np
 
 from ..data.plan import UNASSIGNED, Plan
+from .groups import model_groups
 from .objective import LABELS, term_values
 from .problem import Problem
 
@@ -69,7 +70,7 @@ def verify(problem: Problem, plan: Plan) -> Verification:
     add = _Found(problem)
     areas = plan.areas()
     for check in (_assignment, _count_and_leads, _distance, _contiguity, _declared_exemptions,
-                  _floors_and_caps, _two_tiers, _money):
+                  _floors_and_caps, _two_tiers, _groups, _money):
         check(problem, plan, areas, add)
     _check_limits(problem, plan, add)
     return Verification(tuple(add.violations))
@@ -234,6 +235,20 @@ def _two_tiers(problem: Problem, plan: Plan, areas: dict, add: _Found) -> None:
             cross = [i for i in m if inside[i] != (isinstance(key, int) and inside[key])]
             add("organiser area", f"the area led by {plan.lead_label(key)[1]} crosses the "
                 f"border of {org_name}: {', '.join(inst.names[i] for i in cross)}", cross)
+
+
+def _groups(problem: Problem, plan: Plan, areas: dict, add: _Found) -> None:
+    """No group of `areas.keep_whole` split across areas, each group derived again from
+    the instance and the model (`model/groups.py`)."""
+    for g in model_groups(problem):
+        if not g.hard or not g.split(plan):
+            continue
+        parts = []
+        for key, members in g.areas(plan).items():
+            where = "in no area" if key is None else f"led by {plan.lead_label(key)[1]}"
+            parts.append(f"{add.names(members)} ({where})")
+        add("keep whole", f"{g.attribute} {g.name} must stay in one area, but the plan splits "
+            f"it: {'; '.join(parts)}", list(g.members))
 
 
 def _money(problem: Problem, plan: Plan, areas: dict, add: _Found) -> None:
