@@ -96,6 +96,16 @@ def threads_option(default: int | None = None, help: str = "Solver threads."):
                         show_default=default is not None, help=help)
 
 
+def money_input_options(fn):
+    """--statistics FILE and --subsidies FILE: a planner's own figures for this run."""
+    fn = click.option("--subsidies", type=FILE, help="A subsidy file code,subsidy_eur[,year,"
+                      "source] in place of the model's finance.subsidy.")(fn)
+    return click.option("--statistics", type=FILE, help="A statistics overlay (code and any "
+                        "of population, labour_force, jobseekers, working_age_population, "
+                        "foreign_language_share, long_term_unemployed; year, source) whose "
+                        "figures replace the instance's.")(fn)
+
+
 def count(text: str, option: str) -> int:
     """A whole number ≥ 0 given as text (`--exemptions 2`)."""
     if not text.strip().isdigit():
@@ -128,11 +138,18 @@ def with_counts(planning: PlanningModel, areas: str | None,
 def load_with_overrides(model: Path, areas: str | None = None, leads: str | None = None, *,
                         exemptions: str | None = None, hard_floor: float | None = None,
                         exemption_mode: str | None = None, reference: Path | None = None,
-                        max_moves: int | None = None, cost_per_move: float | None = None
+                        max_moves: int | None = None, cost_per_move: float | None = None,
+                        statistics: Path | None = None, subsidies: Path | None = None
                         ) -> PlanningModel:
     """The model file with the command line's overrides, each validated as the model key it
-    sets (`--exemptions N` is `exemptions.max`, `--reference` is `reference.plan`, ...)."""
+    sets (`--exemptions N` is `exemptions.max`, `--reference` is `reference.plan`,
+    `--statistics` is `instance.statistics`, `--subsidies` replaces `finance.subsidy` by a
+    file, ...)."""
     settings: dict = {}
+    if statistics is not None:
+        settings["instance.statistics"] = str(statistics.resolve())
+    if subsidies is not None:
+        settings["finance.subsidy"] = {"file": str(subsidies.resolve())}
     if exemptions is not None:
         settings["exemptions.enabled"] = True
         if exemptions != "fewest":

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import tomllib
 from collections.abc import Mapping
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +15,8 @@ from ..data.load import FORMATS
 from ..data.travel import MISSING, UNITS
 from ..economics.catalogue import Catalogue, read_catalogue
 from ..economics.contract import parse_finance
+from ..economics.provenance import parse_sources
+from ..economics.sales import parse_orders
 from ..errors import ModelError
 from ..reading import read_text
 from ..values import MAX_THREADS, count_range, integer, number
@@ -178,6 +181,10 @@ def parse_model(data: Mapping[str, Any], *, base: Path, source: str) -> Planning
         self_only=_strings(areas.get("self_only", []), "areas.self_only", source),
         separate=_pairs(areas.get("separate", []), "areas.separate", source),
         **_groupings(areas, source),
+        statistics=(base / data["instance"]["statistics"]).resolve()
+        if "statistics" in data["instance"] else None,
+        sources=parse_sources(data.get("sources", {}), source),
+        orders=parse_orders(data.get("services", {}).get("orders", {}), source),
     )
 
 
@@ -301,7 +308,7 @@ def _travel_keys(opts: InstanceOptions, objective: Mapping[str, Any], max_minute
 
 
 def _instance_options(table: Mapping[str, Any], base: Path, source: str) -> InstanceOptions:
-    values = {k: v for k, v in table.items() if k != "path"}
+    values = {k: v for k, v in table.items() if k not in ("path", "statistics")}
     if table.get("distance") == "file":
         if "distance_file" not in table:
             raise ModelError(f"{source}: 'instance.distance = \"file\"' needs "
@@ -402,7 +409,8 @@ def load_model(path: str | Path, overrides: Mapping[str, Any] | None = None) -> 
     for key, value in (overrides or {}).items():
         set_key(data, key, value, str(path))
     path = Path(path)
-    return parse_model(data, base=path.parent, source=str(path))
+    model = parse_model(data, base=path.parent, source=str(path))
+    return replace(model, overrides=dict(overrides or {})) if overrides else model
 
 
 def set_key(data: dict, key: str, value: Any, source: str) -> None:

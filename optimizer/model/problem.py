@@ -13,8 +13,11 @@ import numpy as np
 
 from ..data.instance import Instance
 from ..data.plan import UNASSIGNED, Plan
+from ..economics.benefit import BenefitInputs
 from ..economics.contract import DeficitBound
 from ..economics.costs import CostRates
+from ..economics.provenance import Source
+from ..economics.sales import Sales
 from ..errors import PlanError
 from .groups import Group
 from .schema import Exemptions, PlanningModel, Staffing
@@ -82,6 +85,13 @@ class Problem:
     rates: CostRates | None = None
     subsidy: np.ndarray | None = None
     deficit_bound: DeficitBound | None = None
+    sales: Sales | None = None
+    """What the municipalities and the regional areas buy from the organiser (the areas'
+    purchases are in `lead_base`)."""
+    benefit: BenefitInputs | None = None
+    """The law's incentive's per-municipality inputs (with `[finance.benefit_share]`)."""
+    provenance: Mapping[str, Source] = field(default_factory=dict)
+    """Where the figures of files come from (the subsidy file's `year` and `source`)."""
     groups: tuple[Group, ...] = ()
     """Groups of municipalities kept whole (`areas.keep_whole`) or priced when split
     (`areas.split_cost`), from `model/groups.py`."""

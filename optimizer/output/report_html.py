@@ -19,13 +19,16 @@ from markupsafe import Markup
 
 from ..decisions.compare import Comparison
 from ..economics.cents import money
+from ..economics.sources import money_sources
 from ..model.evaluate import PlanFigures
 from ..staging import staged_directory
 from ..version import __version__
 from .leaflet import LICENCE
 from .map_html import PlanLayer, area_palette, map_html
+from .money_tables import equalisation_line, money_tables
 from .municipalities import label, municipality_frame
 from .run_dir import Run
+from .sources import banner_html, sources_html
 from .text import plan_title, status_words, travel_unit
 
 TEMPLATE = Path(__file__).with_name("templates") / "report.html"
@@ -133,7 +136,15 @@ def finance_section(run: Run) -> dict | None:
     return {"note": "Who pays what, per municipality, computed from the model and the plan "
                     "(€/yr). Equalisation > 0 pays an area's deficit, < 0 receives a share of "
                     "its surplus; net = −equalisation − sanctions + organiser's result.",
-            "table": table(head, rows, [False] * 3 + [True] * len(fields), total)}
+            "table": table(head, rows, [False] * 3 + [True] * len(fields), total),
+            "extra": money_extra(fin)}
+
+
+def money_extra(fin) -> Markup:
+    """Where deficits are equalised, and the tables of the units, the law's incentive and
+    the organiser's sales (output/money_tables.py)."""
+    return Markup(f'<p class="sub">{html.escape(equalisation_line(fin))}.</p>'
+                  + "".join(t.html() for t in money_tables(fin)))
 
 
 def verdict(run: Run) -> Verdict:
@@ -222,6 +233,7 @@ def report_html(run: Run, comparison: Comparison | None = None) -> str:
                                     comparison.figures))
         map_doc = map_html(layers, title=title)
         colours = area_palette(run.plan, run.figures)
+    sources = money_sources(run.problem)
     env = Environment(autoescape=select_autoescape(default=True))
     template = env.from_string(TEMPLATE.read_text(encoding="utf-8"))
     return template.render(
@@ -230,6 +242,8 @@ def report_html(run: Run, comparison: Comparison | None = None) -> str:
         areas=areas_table(run.figures, colours) if run.figures else None,
         map=map_doc, finance=finance_section(run),
         comparison=comparison_section(comparison, run.figures) if comparison else None,
+        money_banner=Markup(banner_html(sources)) if sources.banner else None,
+        money_sources=Markup(sources_html(sources)) if sources else None,
         municipalities=municipalities_table(run) if run.plan is not None else None,
         n=inst.n, attribution=inst.metadata.get("attribution"), version=__version__,
         date=dt.date.today().isoformat(), source=str(run.directory), leaflet=LICENCE)

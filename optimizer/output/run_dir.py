@@ -82,7 +82,8 @@ def load_run(directory: str | Path, model: str | Path | None = None) -> Run:
         raise InputError(f"{directory}: not a run directory")
     summary = _read_json(directory / "summary.json")
     model_file = model if model is not None else run_model(directory)
-    planning = load_model(model_file)
+    overrides = summary.get("model_overrides")
+    planning = load_model(model_file, overrides if isinstance(overrides, dict) else None)
     areas = summary.get("areas")
     problem = bind(planning)
     plan = figs = ver = None

@@ -17,12 +17,14 @@ from pathlib import Path
 
 from ..data.instance import Instance
 from ..data.plan import Plan
+from ..economics.sources import money_sources
 from ..model.evaluate import PlanFigures
 from ..staging import OutputDir
 from .geometry import dissolved, municipalities, write_geojson
 from .gpkg import write_geopackage
 from .map_html import PlanLayer, write_map_html
 from .map_png import write_map
+from .sources import sources_csv
 
 
 @dataclass(frozen=True)
@@ -46,6 +48,8 @@ FILES: tuple[OutputFile, ...] = (
     OutputFile("map.png", "the printed map: areas, leads, names, a scale bar, a legend", True),
     OutputFile("map.html", "the interactive map (Leaflet inside: opens offline)", True),
     OutputFile("finance.csv", "with [finance]: who pays what per municipality, to the cent"),
+    OutputFile("finance_sources.csv", "with [finance]: every money input with its source and "
+               "year, and whether it is illustrative"),
     OutputFile("report.html", "written by `optimizer report` on the folder: the one-file "
                "report to forward"),
 )
@@ -96,6 +100,14 @@ def prepare_outputs() -> None:
     _loading.start()
     # a fork while a module is half imported would leave the child waiting for its lock
     os.register_at_fork(before=_loading.join)
+
+
+def money_files(finance, problem) -> dict[str, str]:
+    """finance.csv and its companion finance_sources.csv (the sources of its inputs)."""
+    if finance is None:
+        return {}
+    return {"finance.csv": finance.to_csv(),
+            "finance_sources.csv": sources_csv(money_sources(problem))}
 
 
 def write_outputs(out: Path | OutputDir, plan: Plan | None, figs: PlanFigures | None,
