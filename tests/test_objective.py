@@ -99,11 +99,19 @@ def seed_priced_splits():
     return bind(load_model(SEED, {"areas.split_cost": {"subregion": 30000}}))
 
 
+def seed_area_orders():
+    # every regional area buys two events from the organiser: a cost per area
+    return bind(load_model(SEED, {"services.orders.recruitment_events_local":
+                                  {"each_area": 2}}))
+
+
 @pytest.mark.parametrize("make", [grid_problem, lambda: bind(load_model(SEED)),
-                                  grid_exempt_problem, seed_exempt_problem, seed_priced_splits],
+                                  grid_exempt_problem, seed_exempt_problem, seed_priced_splits,
+                                  seed_area_orders],
                          ids=["grid with whole FTE", "the seed model",
                               "grid with exempted areas", "the seed with exempted areas",
-                              "the seed pricing split sub-regions"])
+                              "the seed pricing split sub-regions",
+                              "the seed with orders of every area"])
 def test_formulation_and_plan_values_agree_term_by_term(make):
     problem = make()
     plans = list(nearest_plans(problem, 30, seed=3))
