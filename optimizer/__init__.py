@@ -10,6 +10,7 @@ from .data.instance import Instance
 from .data.load import load_instance
 from .data.plan import Plan
 from .data.planfile import read_plan
+from .data.statistics import read_statistics
 from .decisions.base import Decision, SolveOptions
 from .decisions.compare import PlanComparison, compare_plans
 from .decisions.exemptions import exempted_areas
@@ -18,6 +19,7 @@ from .decisions.pareto import pareto_front
 from .decisions.question import solve_model
 from .decisions.sweep import grid
 from .economics.settle import Finance, settle
+from .economics.sources import money_sources
 from .errors import (
     BackendError,
     InfeasibleModelError,
@@ -54,7 +56,8 @@ __all__ = [
     "PlanError", "PlanFigures", "PlanLayer", "PlanningModel", "Problem", "Solution",
     "SolveOptions", "Status", "Verification", "__version__", "bind", "compare_plans",
     "draw_areas", "evaluate", "exempted_areas", "grid", "load_instance", "load_model",
-    "load_run", "map_html", "moves_curve", "municipality_frame", "organiser_line",
-    "pareto_front", "plan_title", "read_plan", "run_summary", "run_sweep", "settle", "solve",
-    "solve_model", "solver_line", "status_words", "verify", "write_outputs",
+    "load_run", "map_html", "money_sources", "moves_curve", "municipality_frame",
+    "organiser_line", "pareto_front", "plan_title", "read_plan", "read_statistics",
+    "run_summary", "run_sweep", "settle", "solve", "solve_model", "solver_line",
+    "status_words", "verify", "write_outputs",
 ]

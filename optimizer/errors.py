@@ -35,6 +35,10 @@ class FinanceError(InputError):
     """Finance input (subsidies, shares, keys) is missing or malformed."""
 
 
+class StatisticsError(InputError):
+    """A statistics overlay (a planner's own figures per municipality) is malformed."""
+
+
 class InfeasibleModelError(OptimizerError):
     """The model has no feasible plan; the message says why when a reason is known."""
 

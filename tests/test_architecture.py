@@ -26,7 +26,7 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
                       "economics.contract", "economics.subsidy", "economics")),
     ("model", ("model",)),
     ("formulation", ("mip",)),
-    ("settlement", ("economics.settle",)),
+    ("settlement", ("economics.settle", "economics.sources")),
     ("back ends", ("backends",)),
     ("result", ("result",)),
     ("search", ("search",)),

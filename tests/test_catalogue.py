@@ -139,7 +139,9 @@ def test_catalogue_defect_is_one_named_error(name):
 
 
 def test_catalogue_header_is_the_documented_one():
-    assert SHIPPED.read_text(encoding="utf-8").splitlines()[0] == ",".join(COLUMNS)
+    # the shipped catalogue says where every line's figures come from (source, year)
+    assert SHIPPED.read_text(encoding="utf-8").splitlines()[0] == ",".join(COLUMNS) \
+        + ",source,year"
 
 
 # -- tiers and rates --------------------------------------------------------------------
@@ -188,3 +190,18 @@ def test_bad_tier_moves_name_the_key(moves, needle):
         parse_catalogue(SMALL).with_tiers(moves, "m.toml")
     assert f"m.toml: 'services.tiers.{next(iter(moves))}'" in str(info.value)
     assert needle in str(info.value)
+
+
+def test_source_and_year_columns_go_together_and_round_trip(tmp_path):
+    from optimizer.economics.catalogue import parse_catalogue
+
+    head = "service,tier,group,name_fi,name_en,driver,unit_cost,staff,reason"
+    line = "x,regional,c,X,X,jobseeker,1,0,why"
+    cat = parse_catalogue(f"{head},source,year\n{line},illustrative: a guess,2025\n")
+    assert cat.sourced and cat.services[0].source == "illustrative: a guess"
+    assert parse_catalogue(cat.to_csv()).to_csv() == cat.to_csv()
+    assert parse_catalogue(f"{head}\n{line}\n").services[0].source == ""
+    with pytest.raises(CatalogueError, match="columns 'source' and 'year' go together"):
+        parse_catalogue(f"{head},source\n{line},x\n")
+    with pytest.raises(CatalogueError, match=r":2: 'year' must be a year such as 2025"):
+        parse_catalogue(f"{head},source,year\n{line},x,next year\n")

@@ -77,7 +77,8 @@ def test_finance_of_the_2025_areas(tmp_path, monkeypatch):
     assert "sanction" in text
     rows = balanced(out / "finance.csv")
     assert {r["lead_name"] for r in rows} == {"Oulu", "Raahe", "Ylivieska", "Kajaani"}
-    assert {p.name for p in out.iterdir()} == {"finance.csv", "summary.json"}
+    assert {p.name for p in out.iterdir()} == {"finance.csv", "finance_sources.csv",
+                                               "summary.json"}
 
 
 def test_finance_json(monkeypatch):
@@ -155,3 +156,81 @@ def test_subsidy_defect_through_the_cli(defect, tmp_path):
     out.parent.mkdir()
     line = assert_bad_input(invoke(["finance", plan, "--model", model, "--out", out]), out)
     assert f"{defect}" in line  # the subsidy file (and its line)
+
+
+def test_finance_settles_a_run_directory_with_the_model_it_names(solved, monkeypatch):
+    # compare and report take a run directory; so does finance (its model from summary.json)
+    _, out = solved
+    monkeypatch.chdir(ROOT)
+    for args in (["finance", out], ["finance", out, "--model", SEED]):
+        result = invoke(args)
+        assert result.exit_code == 0, result.output
+        text = " ".join(result.stdout.split())
+        assert "every rule holds" in text and "largest net payer" in text
+
+
+def test_finance_of_a_plan_file_needs_a_model(tmp_path, monkeypatch):
+    monkeypatch.chdir(ROOT)
+    line = assert_bad_input(invoke(["finance", PLAN_2025]), tmp_path / "none")
+    assert "needs --model" in line
+
+
+# -- money with its source --------------------------------------------------------------
+
+MONEY = DATA / "money"
+
+
+def test_the_solve_prints_the_banner_and_the_sources_and_writes_them(solved):
+    result, out = solved
+    text = result.stdout
+    assert text.count("Illustrative figures:") == 1 and "money inputs and their sources:" in text
+    assert "population: 416,543 (total) — THL Sotkanet, population 31.12.2022 (2022)" in text
+    rows = list(csv.DictReader((out / "finance_sources.csv").open(encoding="utf-8")))
+    assert {r["kind"] for r in rows} >= {"subsidy", "staff_pay", "services", "data"}
+    assert next(r for r in rows if r["kind"] == "subsidy")["illustrative"] == "yes"
+    summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
+    assert summary["money_sources"]["banner"].startswith("Illustrative figures:")
+
+
+def test_the_report_shows_the_banner_and_the_sources(solved, monkeypatch):
+    _, out = solved
+    monkeypatch.chdir(ROOT)
+    result = invoke(["report", out])
+    assert result.exit_code == 0, result.output
+    page = (out / "report.html").read_text(encoding="utf-8")
+    assert 'class="illustrative"' in page and "Illustrative figures:" in page
+    assert 'id="sources"' in page and "THL Sotkanet, population 31.12.2022" in page
+    assert "the municipal share of unemployment benefits" in page
+
+
+def test_real_subsidies_and_statistics_leave_the_rest_in_the_banner(tmp_path, monkeypatch):
+    monkeypatch.chdir(ROOT)
+    out = tmp_path / "out"
+    result = invoke(["finance", PLAN_2025, "--model", SEED, "--subsidies",
+                     MONEY / "pp-subsidies-2025.csv", "--statistics",
+                     MONEY / "pp-statistics-2023.csv", "--out", out])
+    assert result.exit_code == 0, result.output
+    banner = " ".join(result.stdout.split("\nplan ")[0].replace("!", " ").split())
+    assert "Illustrative figures:" in banner and "state subsidy" not in banner
+    assert "staff pay per FTE" in banner
+    text = " ".join(result.stdout.split())
+    assert "from pp-subsidies-2025.csv" in text
+    assert "population (overlay pp-statistics-2023.csv)" in text
+    summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
+    assert set(summary["model_overrides"]) == {"finance.subsidy", "instance.statistics"}
+    assert summary["finance"]["total_subsidy"] == pytest.approx(50_503_970.0)
+
+
+@pytest.mark.parametrize("text, needle", [
+    ("code,population\n564,1\n", "no row for"),
+    ("code,population\n" + "\n".join(f"{c},-1" for c in ("009", "564")) + "\n", "'population'"),
+    ("code,people\n564,1\n", "unknown column 'people'"),
+])
+def test_a_bad_statistics_file_is_one_line(text, needle, tmp_path, monkeypatch):
+    monkeypatch.chdir(ROOT)
+    bad = tmp_path / "stats.csv"
+    bad.write_text(text, encoding="utf-8")
+    (tmp_path / "o").mkdir()
+    line = assert_bad_input(invoke(["finance", PLAN_2025, "--model", SEED, "--statistics",
+                                    bad]), tmp_path / "o" / "none")
+    assert "stats.csv" in line and needle in line

@@ -79,6 +79,28 @@ def test_hard_floor_forces_two_exemptions(backend):
         {("a",), ("b", "c", "d", "e")}
 
 
+@pytest.mark.parametrize("whole", [True, False], ids=["whole FTE", "person-years"])
+def test_an_exempted_area_is_staffed_and_priced_at_its_need(backend, whole):
+    # a(40) - b(10) - c(10) - d(40) jobseekers, caseload 20, at least 3 FTE an area, 100 €
+    # an FTE, two areas, at most one exempted (allowed mode). {a,b}|{c,d} would need two
+    # exemptions; {a}|{b,c,d} needs one: a is staffed at its need of 2 FTE (not the floor's
+    # 3), b,c,d at 3, so staff 500 and travel 2 (led by c): 502, as the solver prices it.
+    from optimizer.model.schema import Staffing
+
+    inst = line_instance(range(4), {"jobseekers": [40, 10, 10, 40]})
+    ex = Exemptions(enabled=True, floors=("staffing",), max=1, mode="allowed")
+    model = model_for(2, exemptions=ex,
+                      staffing=Staffing(caseload=20, min_fte=3, cost_per_fte=100,
+                                        whole_fte=whole))
+    d = solve_model(bind(model, inst), SolveOptions(backend=backend))
+    sol = d.solution
+    assert sol.status is Status.OPTIMAL and sol.objective == pytest.approx(502.0)
+    figs = evaluate(sol.problem, sol.plan)
+    assert figs.objective == pytest.approx(502.0)
+    assert sorted(a.fte for a in figs.areas) == [2, 3]
+    assert len(sol.plan.exempt) == 1
+
+
 def test_plain_solve_refuses_a_fewest_first_model():
     with pytest.raises(BackendError, match="fewest exemptions"):
         solve(exempt_line())

@@ -18,9 +18,11 @@ ROOT = Path(__file__).resolve().parents[1]
 FINLAND = ROOT / "instances" / "finland"
 RAW = FINLAND / "raw"
 PLAN_2025 = FINLAND / "employment_areas_2025.csv"
+PLAN_SUBREGIONS = FINLAND / "subregions_2025.csv"
 REGION_FILES = sorted(p for p in FINLAND.glob("*.json") if p.name != "mainland.json")
 NODE_KEYS = {"name", "population", "labour_force", "jobseekers", "lon", "lat", "region",
-             "area_2025"}
+             "area_2025", "subregion", "subregion_name", "commuting_area",
+             "commuting_area_name", "wellbeing_area", "wellbeing_area_name"}
 ALAND = 21
 
 
@@ -266,12 +268,13 @@ def rebuilt(tmp_path_factory) -> Path:
 
 COMMITTED = sorted(
     p.name for p in FINLAND.iterdir()
-    if p.is_file() and (p.suffix in (".json", ".gpkg") or p.name == PLAN_2025.name)
+    if p.is_file() and (p.suffix in (".json", ".gpkg")
+                        or p.name in (PLAN_2025.name, PLAN_SUBREGIONS.name))
 )
 
 
 def test_rebuild_writes_the_same_file_set(rebuilt):
-    assert len(COMMITTED) == 2 * 19 + 1
+    assert len(COMMITTED) == 2 * 19 + 2
     assert sorted(p.name for p in rebuilt.iterdir()) == COMMITTED
 
 
@@ -313,6 +316,57 @@ def test_koillismaa_is_led_by_kajaani(plan_rows):
     lead = {r["code"]: (r["lead_code"], r["lead_name"]) for r in plan_rows}
     assert lead["305"] == ("205", "Kajaani")  # Kuusamo
     assert lead["832"] == ("205", "Kajaani")  # Taivalkoski
+
+
+# -- official groupings: sub-regions, commuting areas, wellbeing services counties -----
+
+
+def test_north_ostrobothnia_has_the_seven_official_sub_regions():
+    inst = load_instance(FINLAND / "pohjois-pohjanmaa.json")
+    sub = inst.attributes["subregion"].astype(int)
+    names = inst.text_attributes["subregion_name"]
+    named = {int(c): n for c, n in zip(sub, names, strict=True)}
+    assert named == {171: "Oulu", 173: "Oulunkaari", 174: "Raahe",
+                     175: "Haapavesi-Siikalatva", 176: "Nivala-Haapajärvi", 177: "Ylivieska",
+                     178: "Koillismaa"}
+    members = {c: sorted(inst.names[i] for i in np.flatnonzero(sub == c)) for c in named}
+    assert members[171] == ["Hailuoto", "Kempele", "Liminka", "Lumijoki", "Muhos", "Oulu",
+                            "Tyrnävä"]
+    assert members[178] == ["Kuusamo", "Taivalkoski"]
+    assert set(inst.attributes["wellbeing_area"].astype(int)) == {19}
+    assert set(inst.text_attributes["wellbeing_area_name"]) == {
+        "Pohjois-Pohjanmaan hyvinvointialue"}
+
+
+def test_commuting_areas_of_2023_with_the_ones_outside_any(mainland):
+    ca = mainland.attributes["commuting_area"].astype(int)
+    names = mainland.text_attributes["commuting_area_name"]
+    assert mainland.metadata["no_group"] == {"commuting_area": [99]}
+    assert {names[i] for i in np.flatnonzero(ca == 99)} == {"Ei tk-alue"}
+    assert names[mainland.index["564"]] == "Oulun tk-alue"  # Oulu
+    assert ca[mainland.index["305"]] == 99  # Kuusamo is in none
+    # Pertunmaa (99 in 2023) merged into Mäntyharju: the territory keeps Mäntyharju's area
+    assert names[mainland.index["507"]] == "Mikkelin tk-alue"
+    assert mainland.metadata["attribute_sources"]["commuting_area"]["year"] == 2023
+
+
+def test_the_figures_say_their_year_and_source(mainland):
+    sources = mainland.metadata["attribute_sources"]
+    assert {k: v["year"] for k, v in sources.items() if k in NODE_KEYS} == {
+        "population": 2022, "labour_force": 2020, "jobseekers": 2019, "subregion": 2025,
+        "commuting_area": 2023, "wellbeing_area": 2025}
+
+
+def test_sub_regions_2025_as_a_plan(mainland):
+    with open(PLAN_SUBREGIONS, newline="", encoding="utf-8") as fh:
+        rows = list(csv.DictReader(fh))
+    assert len(rows) == 292 and {r["code"] for r in rows} == set(mainland.codes)
+    areas = {r["area_code"] for r in rows}
+    assert len(areas) == 66  # the mainland's sub-regions (Åland's three left out)
+    for r in rows:
+        assert int(r["area_code"]) == value(mainland, r["code"], "subregion")
+    lead = {r["code"]: r["lead_name"] for r in rows}
+    assert lead["072"] == "Oulu" and lead["305"] == "Kuusamo" and lead["071"] == "Haapavesi"
 
 
 # -- adjacency -------------------------------------------------------------------

@@ -237,3 +237,20 @@ def test_resolve_prefers_code_and_refuses_ambiguous_names():
     assert inst.resolve("2") == 1  # code "2" wins over the name "2" of node 0
     with pytest.raises(InstanceError, match="'Twin'"):
         inst.resolve("Twin")
+
+
+def test_text_attributes_survive_the_exchange_format_and_subsets():
+    import json
+
+    from optimizer.data.nodelink import from_node_link, instance_json
+
+    inst = Instance(name="t", codes=("1", "2", "3"), names=("a", "b", "c"),
+                    attributes={"subregion": [7, 7, 8], "lon": [0, 1, 2], "lat": [0, 0, 0]},
+                    edges=np.array([(0, 1), (1, 2)]),
+                    text_attributes={"subregion_name": ("Seven", "Seven", "Eight")})
+    back = from_node_link(json.loads(instance_json(inst)))
+    assert back.text_attributes == {"subregion_name": ("Seven", "Seven", "Eight")}
+    assert back.subset([2, 0], "s").text_attributes == {"subregion_name": ("Eight", "Seven")}
+    with pytest.raises(InstanceError, match="text attribute 'x' has wrong length"):
+        Instance(name="t", codes=("1",), names=("a",), attributes={"lon": [0], "lat": [0]},
+                 edges=np.zeros((0, 2)), text_attributes={"x": ("p", "q")})

@@ -11,6 +11,7 @@ import pytest
 from conftest import ROOT, grid_instance, model_for
 
 from optimizer.data.plan import Plan
+from optimizer.decisions.exemptions import declare_short
 from optimizer.mip.formulation import build
 from optimizer.model.binding import bind
 from optimizer.model.objective import BASIC, BY_NAME, DERIVED, LIMIT_TERMS, TERMS, term_values
@@ -71,11 +72,11 @@ def walk(problem, plan: Plan, count: int, seed: int):
     return found
 
 
-def grid_problem():
+def grid_problem(min_fte: float = 1):
     inst = grid_instance(3, 3, {"population": [5, 9, 2, 7, 1, 8, 3, 6, 4],
                                 "jobseekers": [30, 55, 12, 41, 7, 49, 20, 33, 26]})
     model = model_for((2, 4), objective=Objective(travel_weight="w", fixed_cost_per_area=700),
-                      staffing=Staffing(caseload=20, min_fte=1, cost_per_fte=100))
+                      staffing=Staffing(caseload=20, min_fte=min_fte, cost_per_fte=100))
     return bind(model, inst)
 
 
@@ -85,15 +86,48 @@ def grid_with_reference():
     return replace(problem, reference=reference_areas(reference))
 
 
+def exempting(problem):
+    """The problem with exemptions allowed from every floor (the staffing floor among them),
+    at most three areas."""
+    model = problem.model
+    ex = replace(model.exemptions, enabled=True, max=3, mode="allowed")
+    return bind(replace(model, exemptions=ex), problem.instance)
+
+
+def grid_exempt_problem():
+    return exempting(grid_problem(min_fte=4))
+
+
+def seed_exempt_problem():
+    return bind(load_model(SEED, {"exemptions.max": 3, "exemptions.mode": "allowed"}))
+
+
+def seed_priced_splits():
+    return bind(load_model(SEED, {"areas.split_cost": {"subregion": 30000}}))
+
+
+def seed_area_orders():
+    # every regional area buys two events from the organiser: a cost per area
+    return bind(load_model(SEED, {"services.orders.recruitment_events_local":
+                                  {"each_area": 2}}))
+
+
 @pytest.mark.parametrize("make", [grid_problem, grid_with_reference,
-                                  lambda: bind(load_model(SEED))],
-                         ids=["grid with whole FTE", "grid with a reference plan",
-                              "the seed model"])
+                                  lambda: bind(load_model(SEED)),
+                                  grid_exempt_problem, seed_exempt_problem, seed_priced_splits,
+                                  seed_area_orders],
+                         ids=["grid with whole FTE", "grid with a reference plan", "the seed model",
+                              "grid with exempted areas", "the seed with exempted areas",
+                              "the seed pricing split sub-regions",
+                              "the seed with orders of every area"])
 def test_formulation_and_plan_values_agree_term_by_term(make):
     problem = make()
     plans = list(nearest_plans(problem, 30, seed=3))
     start = heuristic_plan(problem, time_limit=None, steps=200)
     plans += walk(problem, start, 12, seed=5) if start is not None else []
+    if problem.exemptions is not None:  # the short areas declared exempt (the staff floor's)
+        plans = [declare_short(problem, p) for p in plans]
+        assert sum(bool(p.exempt) for p in plans) >= 5
     checked = 0
     for term in BASIC:
         weighed = replace(problem, weights={term: 1.0})

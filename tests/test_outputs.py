@@ -56,7 +56,8 @@ def test_stale_plan_files_do_not_stay_beside_an_infeasible_summary(tmp_path):
     out = tmp_path / "out"
     first = invoke("solve", NO_MODEL, "--areas", "4", "--out", out, "--quiet")
     assert first.exit_code == 0, first.output
-    assert {p.name for p in out.iterdir()} == set(OUTPUT_FILES) - {"finance.csv", "report.html"}
+    assert {p.name for p in out.iterdir()} == set(OUTPUT_FILES) - {
+        "finance.csv", "finance_sources.csv", "report.html"}
     (out / "notes.txt").write_text("the planner's own file\n")
     second = invoke("solve", infeasible_copy(tmp_path), "--areas", "4", "--out", out)
     assert second.exit_code == 1, second.output

@@ -181,3 +181,31 @@ def test_plan_refuses_lead_values_out_of_range(bad):
 
     with pytest.raises(PlanError):
         Plan.from_leads(LINE, np.array([0, 0, bad, 3, 3]))
+
+
+# -- names where codes belong ----------------------------------------------------------
+
+
+def test_names_in_the_code_column_are_read_as_the_municipalities(tmp_path):
+    # A planner's spreadsheet names the municipalities in the code column (any case).
+    plan = read_plan(write(tmp_path, "code,lead_code\nA,c\nb,c\nc,c\nd,e\nE,e\n"), LINE)
+    assert plan.lead.tolist() == [2, 2, 2, 4, 4]
+
+
+def test_a_plan_with_no_municipality_of_the_instance_is_refused(tmp_path):
+    from optimizer.errors import PlanError
+
+    with pytest.raises(PlanError, match="no row names a municipality of instance 'line'"):
+        read_plan(write(tmp_path, "code,lead_code\nHelsinki,Helsinki\nEspoo,Helsinki\n"), LINE)
+
+
+def test_names_in_the_code_column_count_the_regional_leads_right(tmp_path):
+    # The seed's 4 regional leads by name: "4 regional leads", never "-1".
+    model = load_model(ROOT / "models" / "pohjois-pohjanmaa.toml")
+    problem = bind(model.with_regional_leads(5))
+    rows = ["code,lead_code"] + [f"{n},{'Oulu' if n == 'Oulu' else 'Ylivieska'}"
+                                  for n in problem.instance.names]
+    plan = read_plan(write(tmp_path, "\n".join(rows) + "\n"), problem.instance)
+    count = [v for v in verify(problem, plan).violations if v.rule == "area count"]
+    assert [v.message for v in count] == [
+        "1 regional leads besides the organiser's own area, the model asks for 5"]

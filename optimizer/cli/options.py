@@ -16,8 +16,8 @@ from ..errors import InputError
 from ..mip.formulation import STRATEGIES
 from ..model.parse import load_model
 from ..model.schema import PlanningModel
+from ..output.run_dir import run_model
 from ..output.write import files_help
-from ..reading import read_json
 from ..values import MAX_THREADS, count_range, describe, number
 
 
@@ -97,6 +97,16 @@ def threads_option(default: int | None = None, help: str = "Solver threads."):
                         show_default=default is not None, help=help)
 
 
+def money_input_options(fn):
+    """--statistics FILE and --subsidies FILE: a planner's own figures for this run."""
+    fn = click.option("--subsidies", type=FILE, help="A subsidy file code,subsidy_eur[,year,"
+                      "source] in place of the model's finance.subsidy.")(fn)
+    return click.option("--statistics", type=FILE, help="A statistics overlay (code and any "
+                        "of population, labour_force, jobseekers, working_age_population, "
+                        "foreign_language_share, long_term_unemployed; year, source) whose "
+                        "figures replace the instance's.")(fn)
+
+
 def count(text: str, option: str) -> int:
     """A whole number ≥ 0 given as text (`--exemptions 2`)."""
     if not text.strip().isdigit():
@@ -129,11 +139,18 @@ def with_counts(planning: PlanningModel, areas: str | None,
 def load_with_overrides(model: Path, areas: str | None = None, leads: str | None = None, *,
                         exemptions: str | None = None, hard_floor: float | None = None,
                         exemption_mode: str | None = None, reference: Path | None = None,
-                        max_moves: int | None = None, cost_per_move: float | None = None
+                        max_moves: int | None = None, cost_per_move: float | None = None,
+                        statistics: Path | None = None, subsidies: Path | None = None
                         ) -> PlanningModel:
     """The model file with the command line's overrides, each validated as the model key it
-    sets (`--exemptions N` is `exemptions.max`, `--reference` is `reference.plan`, ...)."""
+    sets (`--exemptions N` is `exemptions.max`, `--reference` is `reference.plan`,
+    `--statistics` is `instance.statistics`, `--subsidies` replaces `finance.subsidy` by a
+    file, ...)."""
     settings: dict = {}
+    if statistics is not None:
+        settings["instance.statistics"] = str(statistics.resolve())
+    if subsidies is not None:
+        settings["finance.subsidy"] = {"file": str(subsidies.resolve())}
     if exemptions is not None:
         settings["exemptions.enabled"] = True
         if exemptions != "fewest":
@@ -161,18 +178,15 @@ def plan_file(path: Path) -> Path:
 
 
 def model_of(plans: tuple[Path, ...], model: Path | None) -> Path:
-    """The model given with --model, else the one a run directory among `plans` names in
-    its summary.json (the run's own model)."""
+    """The model given with --model, else the one the first run directory among `plans`
+    names in its summary.json (the run's own model)."""
     if model is not None:
         return model
     for path in plans:
-        summary = path / "summary.json"
-        if path.is_dir() and summary.is_file():
-            named = read_json(summary, "run summary").get("model_file")
-            if isinstance(named, str) and Path(named).is_file():
-                return Path(named)
-    raise InputError("--model MODEL is needed: no run directory given names a model file "
-                     "that exists here")
+        if path.is_dir():
+            return run_model(path)
+    raise InputError(f"{plans[0]}: a plan file needs --model MODEL (only a run directory "
+                     "names its model)")
 
 
 def plan_name(path: Path) -> str:

@@ -20,14 +20,16 @@ from ..decisions.base import SolveOptions
 from ..decisions.compare import compare, compare_plans
 from ..decisions.exemptions import declare_short, exempted_areas
 from ..economics.settle import settle
+from ..economics.sources import money_sources
 from ..errors import InfeasibleModelError, InputError
 from ..model.binding import bind
 from ..model.evaluate import evaluate
-from ..model.parse import load_model
 from ..model.verify import verify
 from ..output.comparison import comparison_text, write_comparison
+from ..output.money_tables import money_tables_text
 from ..output.report_html import write_report
 from ..output.run_dir import load_run
+from ..output.sources import banner_text, sources_text
 from ..output.summary import run_summary, verification_json
 from ..output.text import (
     area_table,
@@ -40,7 +42,7 @@ from ..output.text import (
     shortfall_summary,
     verification_text,
 )
-from ..output.write import write_outputs
+from ..output.write import money_files, write_outputs
 from .app import command, started
 from .options import (
     FOLDER,
@@ -50,6 +52,7 @@ from .options import (
     load_with_overrides,
     model_of,
     model_option,
+    money_input_options,
     out_option,
     plan_file,
     plan_name,
@@ -57,7 +60,6 @@ from .options import (
     quiet_option,
     regional_leads_option,
     time_limit_option,
-    with_counts,
 )
 from .solve import show, solve_run
 
@@ -73,13 +75,15 @@ from .solve import show, solve_run
               "N); a plan without an 'exempt' column has its short areas taken as exempted.")
 @out_option("Write summary.json (and the maps when the instance has polygons) here.")
 @json_option("the result")
-def check(plan, model, areas, leads, exemptions, out, as_json):
+@money_input_options
+def check(plan, model, areas, leads, exemptions, out, as_json, statistics, subsidies):
     """Verify a PLAN (a file or a run directory) against a MODEL and print its figures;
     list every broken rule."""
     model = model_of((plan,), model)
     plan = plan_file(plan)
     planning = load_with_overrides(model, areas, leads,
-                                   exemptions=None if exemptions == "any" else exemptions)
+                                   exemptions=None if exemptions == "any" else exemptions,
+                                   statistics=statistics, subsidies=subsidies)
     if exemptions == "any":
         planning = replace(planning, exemptions=replace(planning.exemptions, enabled=True))
     problem = bind(planning)
@@ -123,18 +127,21 @@ def check(plan, model, areas, leads, exemptions, out, as_json):
 @model_option(required=False, help="Planning model (TOML) with a [finance] table; default: "
               "the one a run directory's summary.json names.")
 @regional_leads_option()
-@out_option("Write finance.csv and summary.json here.")
+@out_option("Write finance.csv, finance_sources.csv and summary.json here.")
 @json_option("the settlement")
-def finance(plan, model, leads, out, as_json):
-    """Who pays what under a PLAN: subsidies, shares to the organiser, each area's cost and
-    deficit or surplus, incentives and sanctions, and every municipality's net position.
+@money_input_options
+def finance(plan, model, leads, out, as_json, statistics, subsidies):
+    """Who pays what under a PLAN (a plan file or a run directory): subsidies, shares to the
+    organiser, each area's cost and deficit or surplus, incentives and sanctions, and every
+    municipality's net position.
 
     Any plan is settled, also one that breaks a rule of the model (the rules it breaks
     are counted; `optimizer check` lists them). PLAN is a file or a run directory.
     """
     model = model_of((plan,), model)
     plan = plan_file(plan)
-    planning = with_counts(load_model(model), None, leads)
+    planning = load_with_overrides(model, None, leads, statistics=statistics,
+                                   subsidies=subsidies)
     if planning.finance is None:
         raise InputError(f"{model}: no [finance] table, so nothing says who pays what")
     problem = bind(planning)
@@ -146,12 +153,15 @@ def finance(plan, model, leads, out, as_json):
                           finance=fin, notes=p.notes)
     if out is not None:
         write_outputs(out, None, figs, summary, f"{plan.name}: who pays what",
-                      {"finance.csv": fin.to_csv()})
+                      money_files(fin, problem))
     if as_json:
         click.echo(json.dumps(summary, indent=2, ensure_ascii=False))
         return
     for note in p.notes:
         click.echo(f"note: {note}", err=True)
+    sources = money_sources(problem)
+    if (banner := banner_text(sources)) is not None:
+        click.echo(banner)
     click.echo(f"plan {plan} under {planning.name}: " + (
         "every rule holds" if v.ok else f"breaks {len(v.violations)} rule(s) of the model "
         "(optimizer check lists them)"))
@@ -159,6 +169,10 @@ def finance(plan, model, leads, out, as_json):
         click.echo(line)
     click.echo()
     click.echo(finance_text(fin))
+    click.echo()
+    click.echo(money_tables_text(fin))
+    click.echo()
+    click.echo(sources_text(sources))
     if out is not None:
         click.echo(f"\noutputs written to {out}/")
 
@@ -228,12 +242,13 @@ def report(target, model, reference, out, backend, time_limit, areas, leads, qui
               "directory among the plans names.")
 @out_option("Write compare.csv, compare.md, map.html and map.png here.")
 @json_option("the comparison")
-def compare_command(plan_a, plan_b, model, out, as_json):
+@money_input_options
+def compare_command(plan_a, plan_b, model, out, as_json, statistics, subsidies):
     """Compare PLAN_B with PLAN_A (files or run directories) under a MODEL: the municipalities
     that move and where, each area in both plans, the difference in every objective term."""
     model = model_of((plan_b, plan_a), model)
     file_a, file_b = plan_file(plan_a), plan_file(plan_b)
-    problem = bind(load_model(model))
+    problem = bind(load_with_overrides(model, statistics=statistics, subsidies=subsidies))
     a = read_plan(file_a, problem.instance)
     b = read_plan(file_b, problem.instance)
     name_a, name_b = plan_names(plan_a, plan_b)

@@ -21,6 +21,7 @@ from ..decisions.exemptions import ExemptArea, exempted_areas
 from ..decisions.moves import is_proven, moves_curve
 from ..decisions.question import solve_model
 from ..economics.settle import Finance, settle
+from ..economics.sources import money_sources
 from ..errors import InfeasibleModelError, InputError
 from ..model.binding import bind
 from ..model.parse import load_model
@@ -28,6 +29,8 @@ from ..model.problem import Problem
 from ..model.schema import EXEMPTION_MODES
 from ..model.verify import verify
 from ..output.curve import curve_csv, curve_table, write_curve
+from ..output.money_tables import money_tables_text
+from ..output.sources import banner_text, sources_text
 from ..output.summary import infeasible_summary, run_summary
 from ..output.text import (
     answer_line,
@@ -45,7 +48,7 @@ from ..output.text import (
     shortfall_summary,
     solver_line,
 )
-from ..output.write import output_seconds, prepare_outputs, write_outputs
+from ..output.write import money_files, output_seconds, prepare_outputs, write_outputs
 from ..staging import OutputDir
 from ..status import Status
 from ..words import plural
@@ -61,6 +64,7 @@ from .options import (
     json_option,
     load_with_overrides,
     model_argument,
+    money_input_options,
     out_option,
     quiet_option,
     regional_leads_option,
@@ -124,7 +128,7 @@ def solve_run(problem: Problem, model_file: Path, options: SolveOptions, *,
                                f"model {problem.model.name} ({model_file.name})",
                                organiser_name(problem))
             write_outputs(outdir, plan, sol.figures, summary, title,
-                          {"finance.csv": fin.to_csv()} if fin is not None else None)
+                          money_files(fin, final))
             if options.stop is not None:
                 options.stop.cooperative = True  # a signal now only changes the exit code
     return SolveRun(problem, model_file, decision, summary, fin, exempt, explanation, written)
@@ -136,9 +140,12 @@ def show(run: SolveRun, *, talk: bool, out: Path | None) -> None:
     problem, decision = run.problem, run.decision
     sol = decision.solution
     if talk and sol.figures is not None:
+        sources = money_sources(problem)
         blocks = [area_table(sol.figures), members_list(sol.figures),
-                  organiser_line(problem, sol.figures),
-                  area_money_table(run.finance) if run.finance is not None else None]
+                  organiser_line(problem, sol.figures), banner_text(sources),
+                  area_money_table(run.finance) if run.finance is not None else None,
+                  money_tables_text(run.finance) if run.finance is not None else None,
+                  sources_text(sources) if sources else None]
         for block in blocks:
             if block is not None:
                 click.echo(block)
@@ -209,9 +216,10 @@ def _move_steps(text: str | None) -> list[int] | None:
 @click.option("--deterministic", is_flag=True, default=None,
               help="Budget the heuristic in steps, not seconds, for the same answer on a busy "
                    "and a quiet machine (default: the model's solver.deterministic).")
+@money_input_options
 def solve(model, backend, time_limit, gap, contiguity, areas, exemptions, hard_floor,
           exemption_mode, reference, max_moves, cost_per_move, leads, warm_start, out,
-          as_json, quiet, log, node_limit, deterministic, stop):
+          as_json, quiet, log, node_limit, deterministic, statistics, subsidies, stop):
     """Solve a planning MODEL (TOML) and print the areas and the solver's certificate.
 
     With [exemptions] (or --exemptions) the fewest areas needing an exemption are found
@@ -232,7 +240,8 @@ def solve(model, backend, time_limit, gap, contiguity, areas, exemptions, hard_f
     planning = load_with_overrides(
         model, areas, leads, exemptions=exemptions, hard_floor=hard_floor,
         exemption_mode=exemption_mode, reference=reference,
-        max_moves=steps[0] if steps and len(steps) == 1 else None, cost_per_move=cost_per_move)
+        max_moves=steps[0] if steps and len(steps) == 1 else None, cost_per_move=cost_per_move,
+        statistics=statistics, subsidies=subsidies)
     problem = bind(planning)
     talk = not (as_json or quiet)
     if steps is not None and len(steps) > 1:

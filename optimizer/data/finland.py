@@ -12,7 +12,13 @@ Definitions, fixed so results stay comparable:
   `Tyovoima` of 2020; jobseekers: mean of the twelve monthly unemployed
   jobseeker counts of 2019. Statistics of municipalities merged since
   (Honkajoki → Kankaanpää 2021, Pertunmaa → Mäntyharju 2025) are added to the
-  receiving municipality, so every figure describes the 2025 territory.
+  receiving municipality, so every figure describes the 2025 territory;
+* groupings of the official classifications: the sub-region (seutukunta) and the
+  wellbeing services county (hyvinvointialue) of 2025, and the commuting area
+  (työssäkäyntialue) of 2023, the latest year Statistics Finland gives it; a
+  municipality merged since takes the receiving municipality's (Pertunmaa's
+  territory is in Mäntyharju's, 16 Mikkeli). Code 99, "not a commuting area", is
+  no group (the instance's `no_group` says so).
 """
 
 from __future__ import annotations
@@ -35,6 +41,7 @@ from .nodelink import write_instance
 RAW_FILES = {
     "polygons": "kuntarajat.2023.json",
     "key": "municipality_key_2025.rda",
+    "key_years": "municipality_key.rda",
     "population": "sotkadata_population.rda",
     "labour": "data_kunta_1001.rda",
     "centres": "municipality_central_localities_df.rda",
@@ -48,10 +55,33 @@ CRS_METRIC = "EPSG:3067"
 ATTRIBUTION = (
     "Contains data from the National Land Survey of Finland Administrative areas "
     "1:4.5 million 2023 and Topographic Database (CC BY 4.0); Statistics Finland "
-    "municipality classifications 2025 and StatFin table 1001 (TEM employment "
+    "municipality classifications 2023 and 2025 and StatFin table 1001 (TEM employment "
     "service statistics) (CC BY 4.0); THL Sotkanet population 31.12.2022."
 )
 PLAN_2025 = "employment_areas_2025.csv"
+PLAN_SUBREGIONS = "subregions_2025.csv"
+COMMUTING_YEAR = 2023
+"""The latest year of the commuting areas (työssäkäyntialueet) in the raw key."""
+NOT_COMMUTING = 99
+"""The commuting-area code of a municipality in no commuting area ("Ei tk-alue")."""
+GROUPINGS = {
+    "subregion": ("seutukunta", "sub-region (seutukunta) 2025"),
+    "wellbeing_area": ("hyvinvointialue", "wellbeing services county (hyvinvointialue) 2025"),
+    "commuting_area": ("tyossakayntial", f"commuting area (työssäkäyntialue) {COMMUTING_YEAR}"),
+}
+"""Node attribute → the raw key's column stem and what it is; each with `<attribute>_name`."""
+ATTRIBUTE_SOURCES = {
+    "population": {"year": 2022, "source": "THL Sotkanet, population 31.12.2022"},
+    "labour_force": {"year": 2020, "source": "StatFin table 1001 (TEM employment service "
+                     "statistics), 'Tyovoima' of 2020"},
+    "jobseekers": {"year": 2019, "source": "StatFin table 1001 (TEM employment service "
+                   "statistics), unemployed jobseekers ('Tyottomat'), mean of the 12 months "
+                   "of 2019"},
+    **{attr: {"year": COMMUTING_YEAR if attr == "commuting_area" else 2025,
+              "source": f"Statistics Finland classifications: {what}"}
+       for attr, (_, what) in GROUPINGS.items()},
+}
+"""Year and source of each figure of the built instances (printed with the money)."""
 
 
 @dataclass(frozen=True)
@@ -114,7 +144,9 @@ def _municipality_table(raw: Path):
 
     path = raw / RAW_FILES["key"]
     key = _read_rda(path, ("maakunta_code", "kunta", "municipality_name_fi", "maakunta_name_fi",
-                           "tyollisyysalue_code", "tyollisyysalue_name_fi"))
+                           "tyollisyysalue_code", "tyollisyysalue_name_fi", "seutukunta_code",
+                           "seutukunta_name_fi", "hyvinvointialue_code",
+                           "hyvinvointialue_name_fi"))
     with _reading(path):
         key = key[key["maakunta_code"].astype(int) != ALAND].copy()
         key["code"] = key["kunta"].map(_code)
@@ -126,8 +158,13 @@ def _municipality_table(raw: Path):
                 "region_name": key["maakunta_name_fi"].astype(str),
                 "area_2025": key["tyollisyysalue_code"].astype(int),
                 "area_2025_name": key["tyollisyysalue_name_fi"].astype(str),
+                **{col: key[f"{stem}_{part}"].astype(kind) for attr, (stem, _)
+                   in GROUPINGS.items() if stem != "tyossakayntial"
+                   for col, part, kind in ((attr, "code", int),
+                                           (f"{attr}_name", "name_fi", str))},
             }
         ).sort_values("code", kind="stable").reset_index(drop=True)
+    table = _commuting_areas(raw, table)
 
     path = raw / RAW_FILES["population"]
     pop = _read_rda(path, ("year", "municipality_code", "primary.value"))
@@ -167,6 +204,25 @@ def _municipality_table(raw: Path):
     table["population"] = [r[0] for r in rows]
     table["labour_force"] = [r[1] for r in rows]
     table["jobseekers"] = [r[2] for r in rows]
+    return table
+
+
+def _commuting_areas(raw: Path, table):
+    """The commuting area of COMMUTING_YEAR for every municipality of `table` (a merged
+    municipality's territory takes the receiving one's)."""
+    path = raw / RAW_FILES["key_years"]
+    key = _read_rda(path, ("year", "kunta", "tyossakayntial_code", "tyossakayntial_name_fi"))
+    with _reading(path):
+        key = key[key["year"].astype(float) == COMMUTING_YEAR]
+        by_code = {_code(c): (int(a), str(nm)) for c, a, nm in zip(
+            key["kunta"], key["tyossakayntial_code"], key["tyossakayntial_name_fi"],
+            strict=True)}
+    missing = [c for c in table["code"] if c not in by_code]
+    if missing:
+        raise InstanceError(f"{path}: no commuting area of {COMMUTING_YEAR} for "
+                            f"municipalities {missing}")
+    table["commuting_area"] = [by_code[c][0] for c in table["code"]]
+    table["commuting_area_name"] = [by_code[c][1] for c in table["code"]]
     return table
 
 
@@ -256,17 +312,22 @@ def build_finland(raw: Path, out: Path) -> BuildReport:
         "lat": lat,
         "region": table["region"].to_numpy(float),
         "area_2025": table["area_2025"].to_numpy(float),
+        **{attr: table[attr].to_numpy(float) for attr in GROUPINGS},
     }
+    texts = {f"{attr}_name": tuple(table[f"{attr}_name"]) for attr in GROUPINGS}
     area_names = dict(zip(table["area_2025"].map(str), table["area_2025_name"], strict=True))
     meta = {
         "attribution": ATTRIBUTION,
         "licence": "CC BY 4.0",
         "crs": "EPSG:4326",
         "area_2025_names": dict(sorted(area_names.items(), key=lambda kv: int(kv[0]))),
+        "attribute_sources": ATTRIBUTE_SOURCES,
+        "no_group": {"commuting_area": [NOT_COMMUTING]},
     }
     mainland = Instance(
         name="mainland", codes=tuple(codes), names=tuple(table["name"]), attributes=attributes,
         edges=np.array(sorted(border), dtype=np.int64).reshape(-1, 2), metadata=meta,
+        text_attributes=texts,
     )
     written = []
     with staged_directory(out) as stage:
@@ -287,25 +348,28 @@ def build_finland(raw: Path, out: Path) -> BuildReport:
             _write_geometry(stage / f"{name}.gpkg", inst.codes, inst.names,
                             geoms.iloc[keep].values)
             written += [out / f"{name}.json", out / f"{name}.gpkg"]
-        _write_plan_2025(stage / PLAN_2025, table)
-        written.append(out / PLAN_2025)
+        _write_plan(stage / PLAN_2025, table, "area_2025")
+        _write_plan(stage / PLAN_SUBREGIONS, table, "subregion")
+        written += [out / PLAN_2025, out / PLAN_SUBREGIONS]
     return BuildReport(files=tuple(written), municipalities=mainland.n, edges=len(mainland.edges))
 
 
-def _write_plan_2025(path: Path, table) -> None:
-    """The actual 2025 employment areas in the assignment format.
+def _write_plan(path: Path, table, area: str) -> None:
+    """A grouping as a plan in the assignment format: the actual 2025 employment areas
+    (`area_2025`) or the official sub-regions (`subregion`).
 
     The source names each area but not its lead municipality (vastuukunta);
     the most populous member stands in for it (Oulu, Raahe, Ylivieska, Kajaani
     in and around North Ostrobothnia).
     """
     lead_of = {}
-    for area, grp in table.groupby("area_2025"):
+    for code, grp in table.groupby(area):
         top = grp.sort_values(["population", "code"], ascending=[False, True]).iloc[0]
-        lead_of[area] = (top["code"], top["name"])
+        lead_of[code] = (top["code"], top["name"])
     with open(path, "w", newline="", encoding="utf-8") as fh:
         w = csv.writer(fh, lineterminator="\n")
         w.writerow(["code", "name", "lead_code", "lead_name", "area_code", "area_name"])
-        for rec in table.sort_values(["area_2025", "code"]).itertuples(index=False):
-            lead = lead_of[rec.area_2025]
-            w.writerow([rec.code, rec.name, lead[0], lead[1], rec.area_2025, rec.area_2025_name])
+        for rec in table.sort_values([area, "code"]).to_dict("records"):
+            lead = lead_of[rec[area]]
+            w.writerow([rec["code"], rec["name"], lead[0], lead[1], rec[area],
+                        rec[f"{area}_name"]])

@@ -93,6 +93,9 @@ class Instance:
     travel: TravelMatrix | None = None
     """With metric `"file"`: the travel-time file aligned to the nodes (`distance` is its
     minutes or km; inf where there is no route)."""
+    text_attributes: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    """Text node attributes given for every node (the name of a node's sub-region,
+    `subregion_name`, ...): attribute → one string per node."""
 
     def __post_init__(self) -> None:
         n = len(self.codes)
@@ -115,6 +118,13 @@ class Instance:
                                     "finite number")
             attrs[key] = _readonly(arr)
         object.__setattr__(self, "attributes", attrs)
+        texts = {key: tuple(str(v) for v in values)
+                 for key, values in self.text_attributes.items()}
+        for key, values in texts.items():
+            if len(values) != n:
+                raise InstanceError(f"instance {self.name!r}: text attribute {key!r} has "
+                                    "wrong length")
+        object.__setattr__(self, "text_attributes", texts)
         edges = np.asarray(self.edges, dtype=np.int64).reshape(-1, 2)
         if edges.size and (edges.min() < 0 or edges.max() >= n):
             raise InstanceError(f"instance {self.name!r}: edge refers to an unknown node")
@@ -277,6 +287,8 @@ class Instance:
             codes=tuple(self.codes[i] for i in keep),
             names=tuple(self.names[i] for i in keep),
             attributes={k: v[keep] for k, v in self.attributes.items()},
+            text_attributes={k: tuple(v[i] for i in keep)
+                             for k, v in self.text_attributes.items()},
             edges=e,
             matrix=None if self.matrix is None else self.matrix[np.ix_(keep, keep)],
             travel=None if self.travel is None else self.travel.subset(keep),

@@ -28,6 +28,7 @@ def to_node_link(inst: Instance, edge_data: Mapping[tuple[int, int], Mapping] | 
     g = nx.Graph(**dict(inst.metadata), name=inst.name)
     for i, code in enumerate(inst.codes):
         attrs = {k: _json_number(v[i]) for k, v in inst.attributes.items()}
+        attrs.update({k: v[i] for k, v in inst.text_attributes.items()})
         g.add_node(code, name=inst.names[i], **attrs)
     for a, b in inst.edges.tolist():
         g.add_edge(inst.codes[a], inst.codes[b], **dict((edge_data or {}).get((a, b), {})))
@@ -60,7 +61,8 @@ def from_node_link(
 ) -> Instance:
     """Build an instance from a node-link (or networkx adjacency) dict.
 
-    Non-numeric node attributes are dropped; numeric ones missing on some nodes
+    Text attributes given on every node are kept as text (`Instance.text_attributes`), other
+    non-numeric node attributes are dropped; numeric ones missing on some nodes
     are left out and listed in `Instance.partial` (coordinates must be
     complete). `name_key` names the attribute holding the display name
     (default `name`, falling back to the id; an explicit key must be on every
@@ -95,10 +97,13 @@ def from_node_link(
             columns.setdefault(key, [None] * len(nodes))[k] = val
     attributes = {}
     partial = {}
+    texts = {}
     for key, vals in columns.items():
         numeric = [_is_number(v) for v in vals]
         if all(numeric):
             attributes[key] = np.array([_float(v) for v in vals])
+        elif all(isinstance(v, str) for v in vals) and key != name_key:
+            texts[key] = tuple(vals)
         elif all(ok or v is None for ok, v in zip(numeric, vals, strict=True)):
             k = vals.index(None)
             if key in ("lon", "lat", lon_key, lat_key):
@@ -141,6 +146,7 @@ def from_node_link(
             geometry_path=geometry_path,
             metric=metric if metric is not None else own_metric,
             partial=partial,
+            text_attributes=texts,
         )
     except InstanceError as exc:  # the constructor's checks: say which file
         raise InstanceError(f"{source}: {exc}") from None

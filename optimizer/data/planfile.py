@@ -31,6 +31,17 @@ def normalise_code(code: str, instance: Instance) -> str:
     return padded if padded in instance.index else code
 
 
+def position(cell: str, instance: Instance) -> int | None:
+    """The municipality a plan file's cell names: its code (leading zeros may be lost), else
+    its name (case-insensitive, when no other municipality has it); None if neither."""
+    i = instance.index.get(normalise_code(cell, instance))
+    if i is not None:
+        return i
+    folded = cell.strip().casefold()
+    hits = [k for k, name in enumerate(instance.names) if name.casefold() == folded]
+    return hits[0] if len(hits) == 1 else None
+
+
 EXEMPT_WORDS = {"yes": True, "true": True, "1": True, "x": True,
                 "": False, "no": False, "false": False, "0": False}
 """Cells of the optional `exempt` column: the row's area has an exemption."""
@@ -83,7 +94,7 @@ def _exempt_areas(table: Table, plan: Plan) -> set:
     said: dict[int | str, bool] = {}
     c_ex = table.column("exempt")
     for line, cells in table.rows:
-        i = plan.instance.index.get(normalise_code(cells[table.column("code")], plan.instance))
+        i = position(cells[table.column("code")], plan.instance)
         if i is None:
             continue
         raw = cells[c_ex] if c_ex < len(cells) else ""
@@ -108,12 +119,16 @@ def _records(table: Table, instance: Instance, col: str):
         code = normalise_code(cell["code"], instance)
         if not cell[col]:
             raise PlanError(f"{table.source}:{line}: empty '{col}' for municipality {code!r}")
-        i = instance.index.get(code)
+        i = position(cell["code"], instance)
         if i is None:
             ignored += 1
             continue
         once(i, line, f"{instance.label(i)} assigned")
         out.append((i, cell[col], cells))
+    if ignored and not out:
+        raise PlanError(f"{table.source}: no row names a municipality of instance "
+                        f"{instance.name!r} in its 'code' column (a code such as "
+                        f"{instance.codes[0]!r} or a name such as {instance.names[0]!r})")
     notes = (f"{ignored} rows for municipalities outside instance {instance.name!r} ignored",)
     return out, notes if ignored else ()
 
@@ -125,8 +140,9 @@ def _read_assignment(table: Table, instance: Instance) -> Plan:
     outside = {}
     for i, value, row in recs:
         code = normalise_code(value, instance)
-        if code in instance.index:
-            lead[i] = instance.index[code]
+        j = position(value, instance)
+        if j is not None:
+            lead[i] = j
         else:
             name = row[c_ln].strip() if c_ln is not None and c_ln < len(row) else code
             lead[i] = OUTSIDE

@@ -63,7 +63,7 @@ def short_areas(problem: Problem, plan: Plan) -> dict[int | str, list[ExemptArea
         for b in problem.floors:
             if not b.exemptable:
                 continue
-            total = float(b.values[members].sum())
+            total = float(b.values[members].sum()) + b.offset
             if total < b.limit - 1e-6:
                 out.setdefault(key, []).append(ExemptArea(
                     code, name, tuple(inst.names[i] for i in members), b.label, total, b.limit))

@@ -38,6 +38,9 @@ DRIVER_ATTRIBUTE = {"jobseeker": "jobseekers", "resident": "population",
 """Drivers counted per municipality, and the instance attribute that counts them."""
 COLUMNS = ("service", "tier", "group", "name_fi", "name_en", "driver", "unit_cost", "staff",
            "reason")
+SOURCE_COLUMNS = ("source", "year")
+"""Optional columns: where a line's unit cost and staff come from (a citation, or
+"illustrative: ...") and the year they describe."""
 _ID = re.compile(r"[a-z0-9_]+")
 
 
@@ -56,6 +59,8 @@ class Service:
     unit_cost: float
     staff: float
     reason: str
+    source: str = ""
+    year: str = ""
 
     @property
     def priced(self) -> bool:
@@ -69,6 +74,8 @@ class Catalogue:
 
     services: tuple[Service, ...]
     source: str = "<catalogue>"
+    sourced: bool = False
+    """The file has the `source` and `year` columns (written back with them)."""
 
     def tier(self, tier: str) -> tuple[Service, ...]:
         return tuple(s for s in self.services if s.tier == tier)
@@ -99,10 +106,11 @@ class Catalogue:
         """The catalogue as CSV text; a file written by this reads back to the same text."""
         buf = io.StringIO()
         w = csv.writer(buf, lineterminator="\n")
-        w.writerow(COLUMNS)
+        w.writerow(COLUMNS + (SOURCE_COLUMNS if self.sourced else ()))
         for s in self.services:
             w.writerow([s.service, s.tier, s.group, s.name_fi, s.name_en, s.driver,
-                        format_number(s.unit_cost), format_number(s.staff), s.reason])
+                        format_number(s.unit_cost), format_number(s.staff), s.reason]
+                       + ([s.source, s.year] if self.sourced else []))
         return buf.getvalue()
 
 
@@ -136,12 +144,17 @@ def _catalogue(table: Table) -> Catalogue:
     if missing:
         raise CatalogueError(f"{source}:1: missing column '{missing[0]}' (the header needs "
                              f"{','.join(COLUMNS)})")
-    extra = [c for c in header if c not in COLUMNS]
+    extra = [c for c in header if c not in COLUMNS + SOURCE_COLUMNS]
     if extra:
         raise CatalogueError(f"{source}:1: unknown column '{extra[0]}'")
+    sourced = all(c in header for c in SOURCE_COLUMNS)
+    if not sourced and any(c in header for c in SOURCE_COLUMNS):
+        raise CatalogueError(f"{source}:1: columns 'source' and 'year' go together (where a "
+                             "line's figures come from, and their year)")
+    columns = COLUMNS + (SOURCE_COLUMNS if sourced else ())
     services: list[Service] = []
     once = Once(table)
-    for line, cell, cells in table.records({c: header.index(c) for c in COLUMNS}):
+    for line, cell, cells in table.records({c: header.index(c) for c in columns}):
         if len(cells) != len(header):
             raise CatalogueError(f"{source}:{line}: expected {len(header)} columns, "
                                  f"got {len(cells)}")
@@ -163,7 +176,8 @@ def _catalogue(table: Table) -> Catalogue:
         unit_cost = _number(cell["unit_cost"], "unit_cost", where)
         staff = _number(cell["staff"], "staff", where)
         s = Service(name, cell["tier"], cell["group"], cell["name_fi"], cell["name_en"],
-                    cell["driver"], unit_cost, staff, cell["reason"])
+                    cell["driver"], unit_cost, staff, cell["reason"],
+                    cell.get("source", ""), _year(cell.get("year", ""), where))
         if s.driver == "fte" and s.staff:
             raise CatalogueError(f"{where}: 'staff' must be 0 for a service priced per FTE "
                                  f"({name!r} would need staff for its own staff)")
@@ -174,7 +188,13 @@ def _catalogue(table: Table) -> Catalogue:
         services.append(s)
     if not services:
         raise CatalogueError(f"{source}: the service catalogue lists no services")
-    return Catalogue(tuple(services), source)
+    return Catalogue(tuple(services), source, sourced)
+
+
+def _year(text: str, where: str) -> str:
+    if text and not (text.isdigit() and 1900 <= int(text) <= 2100):
+        raise CatalogueError(f"{where}: 'year' must be a year such as 2025, got {text!r}")
+    return text
 
 
 def _number(text: str, key: str, where: str) -> float:

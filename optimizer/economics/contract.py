@@ -2,10 +2,13 @@
 
 The slides' money rules as parameters: a share of every municipality's subsidy
 pays the organiser's common work (a percentage of the subsidy, or the common
-cost split by a key); an area's deficit against its subsidies is equalised
-among its municipalities by a key; part of an area's surplus may be kept as a
-reward (the rest goes to the organiser's pool); sanctions are paid to the
-organiser when an area is staffed below the floor or above a maximum caseload.
+cost split by a key); an area's (or a sub-region's) deficit against its subsidies
+is equalised among its municipalities by a key. The region's agreement
+(`[finance.contract]`, formerly `[finance.incentives]`) may let an area keep part
+of its surplus as a reward (the rest goes to the organiser's pool) and makes an
+area pay sanctions to the organiser when it is staffed below the floor or above a
+maximum caseload. The law's own incentive, the municipalities' share of
+unemployment benefits, is `[finance.benefit_share]` (economics/benefit.py).
 """
 
 from __future__ import annotations
@@ -22,8 +25,14 @@ from ..data.instance import Instance
 from ..errors import InstanceError, ModelError
 from ..values import number
 from ..words import did_you_mean
+from .benefit import BenefitShare, parse_benefit_share
 from .cents import allocate
 
+AREA = "area"
+"""`finance.equalisation.unit` for equalising within each production area (the default)."""
+COST_KEYS = ("services",)
+"""`finance.equalisation.cost_key` words besides instance attributes: `services` attributes an
+area's cost to its members by the costs they drive (their services and staff need)."""
 SETTLE = ("organiser", "members")
 """Who keeps the organiser's surplus or bears its deficit: the organiser municipality,
 or the municipalities of its area by the share key."""
@@ -52,6 +61,18 @@ class FinanceTerms:
     share_percent: float | None = None
     share_key: str | None = None
     equalise_by: str = "population"
+    equalise_within: str = AREA
+    """Where a deficit is equalised: within each production area ("area"), or within each
+    group of an attribute such as the official sub-region ("subregion", the slides'
+    "seutukunnittain"), whatever areas its municipalities are in."""
+    cost_key: str = "services"
+    """With a unit other than the area: how an area's production cost is attributed to its
+    municipalities ("services": by the costs they drive; or an instance attribute)."""
+    benefit: BenefitShare | None = None
+    """The law's incentive (`[finance.benefit_share]`), None when the model leaves it out."""
+    contract_key: str = "finance.contract"
+    """The table the agreement's terms were given in (`finance.incentives`, its old name,
+    is read too), for messages."""
     settle: str = "organiser"
     surplus_reward: float = 1.0
     sanction_per_missing_fte: float = 0.0
@@ -112,15 +133,18 @@ class DeficitBound:
 
 _KEYS: dict[str, dict[str, Any]] = {
     "finance": {"subsidy": dict, "organiser_share": dict, "equalisation": dict,
-                "incentives": dict, "organiser_result": str},
+                "incentives": dict, "contract": dict, "organiser_result": str,
+                "benefit_share": dict},
     "finance.subsidy": {"column": str, "file": str, "total": (int, float), "weights": dict},
     "finance.organiser_share": {"percent": (int, float), "key": str},
-    "finance.equalisation": {"key": str},
-    "finance.incentives": {"surplus_reward": (int, float),
-                           "sanction_per_missing_fte": (int, float),
-                           "max_caseload": (int, float),
-                           "sanction_per_excess_jobseeker": (int, float)},
+    "finance.equalisation": {"key": str, "unit": str, "cost_key": str},
+    "finance.contract": {"surplus_reward": (int, float),
+                         "sanction_per_missing_fte": (int, float),
+                         "max_caseload": (int, float),
+                         "sanction_per_excess_jobseeker": (int, float)},
 }
+_KEYS["finance.incentives"] = _KEYS["finance.contract"]
+"""The agreement's terms under their old table name, still read."""
 
 
 def _check(table: Mapping[str, Any], section: str, source: str) -> None:
@@ -147,9 +171,12 @@ def _non_negative(value: float, key: str, source: str, upper: float | None = Non
 def parse_finance(table: Mapping[str, Any], *, base: Path, source: str) -> FinanceTerms:
     """Validate the `[finance]` table; errors name the key."""
     _check(table, "finance", source)
-    for sub in ("subsidy", "organiser_share", "equalisation", "incentives"):
+    for sub in ("subsidy", "organiser_share", "equalisation", "incentives", "contract"):
         if sub in table:
             _check(table[sub], f"finance.{sub}", source)
+    if "incentives" in table and "contract" in table:
+        raise ModelError(f"{source}: 'finance.incentives' is the old name of "
+                         "'finance.contract': give one of them")
     if "subsidy" not in table:
         raise ModelError(f"{source}: missing table 'finance.subsidy' (column, file or "
                          "total and weights)")
@@ -193,20 +220,24 @@ def parse_finance(table: Mapping[str, Any], *, base: Path, source: str) -> Finan
     if settle not in SETTLE:
         raise ModelError(f"{source}: 'finance.organiser_result' must be one of "
                          f"{', '.join(SETTLE)}, got {settle!r}")
-    inc = table.get("incentives", {})
+    con = "finance.incentives" if "incentives" in table else "finance.contract"
+    inc = table.get("incentives", table.get("contract", {}))
     max_caseload = inc.get("max_caseload")
     if max_caseload is not None and max_caseload <= 0:
-        raise ModelError(f"{source}: 'finance.incentives.max_caseload' must be positive")
+        raise ModelError(f"{source}: '{con}.max_caseload' must be positive")
     return FinanceTerms(
         subsidy=subsidy, share_percent=percent, share_key=share.get("key"),
         equalise_by=table.get("equalisation", {}).get("key", "population"), settle=settle,
+        equalise_within=table.get("equalisation", {}).get("unit", AREA),
+        cost_key=table.get("equalisation", {}).get("cost_key", "services"),
         surplus_reward=_non_negative(inc.get("surplus_reward", 1.0),
-                                     "finance.incentives.surplus_reward", source, 1),
+                                     f"{con}.surplus_reward", source, 1),
         sanction_per_missing_fte=_non_negative(inc.get("sanction_per_missing_fte", 0.0),
-                                               "finance.incentives.sanction_per_missing_fte",
-                                               source),
+                                               f"{con}.sanction_per_missing_fte", source),
         max_caseload=None if max_caseload is None else float(max_caseload),
         sanction_per_excess_jobseeker=_non_negative(
             inc.get("sanction_per_excess_jobseeker", 0.0),
-            "finance.incentives.sanction_per_excess_jobseeker", source),
+            f"{con}.sanction_per_excess_jobseeker", source),
+        benefit=parse_benefit_share(table["benefit_share"], base=base, source=source)
+        if "benefit_share" in table else None, contract_key=con,
     )

@@ -1,7 +1,8 @@
 """Each municipality's yearly employment-services subsidy, in cents.
 
-From an instance column, a CSV file `code,subsidy_eur`, or the formula of the
-model file: a total split by criteria and weights (the state's real criteria
+From an instance column, a CSV file `code,subsidy_eur[,year,source]` (the optional
+columns say what the figures are: the year of the state's decision and a citation),
+or the formula of the model file: a total split by criteria and weights (the state's real criteria
 are working-age population, unemployment and the foreign-language share; the
 bundled data has population, labour force and jobseekers, so the bundled
 formula is illustrative).
@@ -15,11 +16,12 @@ from pathlib import Path
 import numpy as np
 
 from ..csvfile import Once, read_table
-from ..data.planfile import normalise_code
+from ..data.planfile import position
 from ..errors import FinanceError, InstanceError
 from ..values import LARGEST
 from .cents import allocate, to_cents
 from .contract import SubsidySource
+from .provenance import Source, row_source
 
 FILE_COLUMNS = ("code", "subsidy_eur")
 
@@ -53,6 +55,11 @@ def subsidies(source: SubsidySource, instance, model_source: str = "<model>") ->
     return allocate(to_cents(source.total), share)
 
 
+def subsidy_source(path: Path) -> Source:
+    """The year and source a subsidy file gives for its figures (Source() if none)."""
+    return row_source(read_table(path, "subsidy file", FinanceError))
+
+
 def read_subsidies(path: Path, instance) -> np.ndarray:
     """Read `code,subsidy_eur`; rows for municipalities outside the instance are ignored,
     every municipality inside needs exactly one row. Errors name the line and column."""
@@ -61,7 +68,7 @@ def read_subsidies(path: Path, instance) -> np.ndarray:
     once = Once(table)
     cents = np.zeros(instance.n, dtype=np.int64)
     for line, cell, _ in table.records(columns):
-        i = instance.index.get(normalise_code(cell["code"], instance))
+        i = position(cell["code"], instance)
         if i is None:
             continue
         text = cell["subsidy_eur"]

@@ -60,6 +60,11 @@ on the arcs of the graph (continuous, marked implied integer).
         (as (9) without an allowance), when the term is weighed or limited
     (L) T_t ≤ L_t                               each limited term (limits, the most
                                                 exemptions, the most moves)
+    (G) x_ij − x_rj = 0                         a group kept whole (areas.keep_whole): every
+        member i goes where its representative r goes (mip/groups.py); pairs a member may
+        not take are ruled out for all members
+    (GS) x_ij − x_rj ≤ s_g, x_rj − x_ij ≤ s_g   a priced group (areas.split_cost): s_g ∈
+        {0,1} is 1 when it is split, T_splits = Σ_g price_g s_g
 """
 
 from __future__ import annotations
@@ -75,6 +80,7 @@ from ..errors import InfeasibleModelError
 from ..model.objective import BASIC, expand, term_values
 from ..model.problem import Problem
 from .contiguity import ContiguityRows
+from .groups import group_rows, keep_groups_whole, split_start
 from .milp import MILP, RowBlock
 
 STRATEGIES = ("flow", "cuts")
@@ -100,6 +106,8 @@ class Formulation:
     """Column of e_j per lead position (−1: none)."""
     deficit_col: int = -1
     """Column of the largest deficit D (−1: none)."""
+    split_col: np.ndarray | None = None
+    """Column of s_g per priced group, in the problem's order of priced groups."""
 
     @property
     def num_pairs(self) -> int:
@@ -148,8 +156,9 @@ class Formulation:
         if len(self.arc_u):
             v[self.milp.num_cols - len(self.arc_u):] = _tree_flows(self, lead)
         if self.deficit_col >= 0:
-
             v[self.deficit_col] = term_values(p, plan)["deficit"]
+        if self.split_col is not None and len(self.split_col):
+            v[self.split_col] = split_start(p.groups, plan)
         return v
 
 
@@ -210,17 +219,22 @@ def candidate_pairs(problem: Problem) -> np.ndarray:
         else:
             ok &= (a[:, None] + np.where(np.eye(problem.n, dtype=bool), 0, a[None, :])
                    <= cap.limit + 1e-9)
-    if problem.contiguity:
-        # i can join j only if it reaches j through municipalities that may also join j.
-        for j in np.flatnonzero(can_lead):
-            if not ok[j, j]:
-                ok[:, j] = False
-                continue
-            nodes = np.flatnonzero(ok[:, j])
-            sub = adj[nodes][:, nodes]
-            _, comp = connected_components(sub, directed=False)
-            ok[nodes[comp != comp[np.searchsorted(nodes, j)]], j] = False
-    return ok
+    while True:  # once, or until groups kept whole and reachability agree
+        before = int(ok.sum())
+        if problem.hard_groups:
+            keep_groups_whole(ok, problem.hard_groups)
+        if problem.contiguity:
+            # i can join j only if it reaches j through municipalities that may also join j.
+            for j in np.flatnonzero(can_lead):
+                if not ok[j, j]:
+                    ok[:, j] = False
+                    continue
+                nodes = np.flatnonzero(ok[:, j])
+                sub = adj[nodes][:, nodes]
+                _, comp = connected_components(sub, directed=False)
+                ok[nodes[comp != comp[np.searchsorted(nodes, j)]], j] = False
+        if not problem.hard_groups or int(ok.sum()) == before:
+            return ok
 
 
 def build(problem: Problem, strategy: str = "cuts") -> Formulation:
@@ -270,6 +284,8 @@ def build(problem: Problem, strategy: str = "cuts") -> Formulation:
             problem.objective_weights).get("deficit")):
         deficit_col = n_cols
         n_cols += 1
+    split_col = n_cols + np.arange(len(problem.priced_groups))
+    n_cols += len(split_col)
 
     rows = RowBlock()
     # (1) every municipality in one area
@@ -291,6 +307,8 @@ def build(problem: Problem, strategy: str = "cuts") -> Formulation:
     # (8) separate pairs never share an area
     col_of = col_of_pairs(n, pair_i, pair_j)
     _separate_rows(rows, problem.separate, col_of, lead_col, leads)
+    # (G), (GS) groups kept whole or priced when split
+    group_rows(rows, problem.groups, col_of, leads, split_col)
     # (S) staffing
     if fte_col.max() >= 0:
         s = inst.attribute(st.attribute) + st.caseload * rates.area_staff
@@ -341,7 +359,7 @@ def build(problem: Problem, strategy: str = "cuts") -> Formulation:
         raise ValueError(strategy)
 
     terms = _term_vectors(problem, n_cols, P, pair_i, pair_j, lead_col, leads, fte_col,
-                          org_col, exempt_col, col_of, deficit_col)
+                          org_col, exempt_col, col_of, deficit_col, split_col)
     weights = expand(problem.objective_weights)
     c = np.zeros(n_cols)
     offset = 0.0
@@ -374,6 +392,8 @@ def build(problem: Problem, strategy: str = "cuts") -> Formulation:
     if exempt_col is not None:
         col_hi[exempt_col[leads]] = 1.0
         integer[exempt_col[leads]] = True
+    col_hi[split_col] = 1.0
+    integer[split_col] = True
     if len(arc_u):
         # An arc of lead j carries at most the |V_j| − 1 units j sends; with x
         # integral, integral flows exist (integral supplies and capacities).
@@ -387,7 +407,7 @@ def build(problem: Problem, strategy: str = "cuts") -> Formulation:
                 offset=offset, lazy=lazy)
     return Formulation(problem, milp, strategy if problem.contiguity else "none",
                        pair_i, pair_j, col_of, lead_col, fte_col, arc_u, arc_v, arc_j, org_col,
-                       exempt_col, deficit_col=deficit_col)
+                       exempt_col, deficit_col=deficit_col, split_col=split_col)
 
 
 def col_of_pairs(n: int, pair_i: np.ndarray, pair_j: np.ndarray) -> np.ndarray:
@@ -463,16 +483,18 @@ def _attribute_rows(rows, a, limit, pair_i, pair_j, lead_col, leads, lo, hi, sof
 
 
 def _term_vectors(problem, n_cols, P, pair_i, pair_j, lead_col, leads, fte_col, org_col,
-                  exempt_col, col_of, deficit_col) -> dict[str, tuple[np.ndarray, float]]:
+                  exempt_col, col_of, deficit_col, split_col
+                  ) -> dict[str, tuple[np.ndarray, float]]:
     """Each basic term of `model/objective.py` as (coefficients, constant): travel, the areas'
     staff (p_j FTE_j), and the rest of the model's money as fixed cost. A basic term of the
     registry without a vector here fails every build (KeyError), never silently."""
     def vec():
         return np.zeros(n_cols)
 
-    fixed, travel, staff, exempt, moves, areas, deficit = (vec() for _ in range(7))
+    fixed, travel, staff, exempt, moves, areas, deficit, splits = (vec() for _ in range(8))
     if deficit_col >= 0:
         deficit[deficit_col] = 1.0
+    splits[split_col] = [g.price for g in problem.priced_groups]
     st, rates, whole = problem.staffing, problem.rates, problem.whole_fte
     fte_price = problem.fte_price
     travel[:P] = problem.cost[pair_i, pair_j]
@@ -507,7 +529,7 @@ def _term_vectors(problem, n_cols, P, pair_i, pair_j, lead_col, leads, fte_col, 
     areas[lead_col[leads]] = 1.0
     vectors = {"fixed": (fixed, offset), "travel": (travel, 0.0), "staffing": (staff, 0.0),
                "exemptions": (exempt, 0.0), "moves": (moves, moved_offset), "areas": (areas, 0.0),
-               "deficit": (deficit, 0.0)}
+               "deficit": (deficit, 0.0), "splits": (splits, 0.0)}
     return {name: vectors[name] for name in BASIC}
 
 

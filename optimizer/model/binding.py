@@ -14,13 +14,17 @@ import numpy as np
 from ..data.instance import Instance
 from ..data.load import load_instance
 from ..data.planfile import read_plan
+from ..data.statistics import read_statistics
+from ..economics.benefit import benefit_inputs
 from ..economics.cents import to_cents
-from ..economics.contract import DeficitBound
+from ..economics.contract import AREA, COST_KEYS, DeficitBound
 from ..economics.costs import CostRates, cost_rates
-from ..economics.subsidy import subsidies
+from ..economics.sales import bind_orders
+from ..economics.subsidy import subsidies, subsidy_source
 from ..errors import InstanceError, ModelError
 from ..values import LARGEST
 from ..words import did_you_mean
+from .groups import bind_groups
 from .problem import Bound, Problem, reference_areas
 from .schema import Exemptions, PlanningModel
 
@@ -46,10 +50,16 @@ class _Refs:
 
 
 def bind(model: PlanningModel, instance: Instance | None = None) -> Problem:
-    """Resolve a model against its instance (loaded from `model.instance_path` if not given)."""
+    """Resolve a model against its instance (loaded from `model.instance_path` if not given).
+
+    (long: every reference of the model resolved in turn into the Problem's fields; each
+    step's helper checks its own keys)
+    """
     src = model.source
     if instance is None:
         instance = load_instance(model.instance_path, **asdict(model.instance_options))
+    if model.statistics is not None:  # the planner's own figures for this run
+        instance = read_statistics(model.statistics, instance)
     refs = _Refs(instance, src)
     links = [(refs.one(a, "contiguity.links"), refs.one(b, "contiguity.links"))
              for a, b in model.links]
@@ -100,7 +110,16 @@ def bind(model: PlanningModel, instance: Instance | None = None) -> Problem:
         limits["exemptions"] = float(exemptions.max)
     if model.reference is not None and model.reference.max_moves is not None:
         limits["moves"] = float(model.reference.max_moves)
+    sales = bind_orders(model.orders, model.catalogue, refs.one, n, organiser is not None, src)
+    if sales.per_area:  # every regional area buys these from the organiser
+        regional = organiser_area.copy()
+        regional[organiser] = False
+        lead_base = lead_base + sales.per_area * regional
     subsidy, bound, available = _money(model, inst, rates, organiser_area)
+    groups = bind_groups(inst, model.keep_whole, model.split_cost, organiser=organiser,
+                         alone=model.organiser is not None and
+                         model.organiser.own_area == "alone", inside=organiser_area,
+                         source=src)
     return Problem(
         model=model, instance=inst, k_min=k_min, k_max=k_max, notes=notes,
         candidates=candidates, fixed=tuple(fixed), locks=locks, floors=tuple(floors),
@@ -110,8 +129,19 @@ def bind(model: PlanningModel, instance: Instance | None = None) -> Problem:
         organiser_floors=tuple(organiser_floors), self_only=tuple(dict.fromkeys(self_only)),
         separate=_separate(model, inst, refs), lead_base=lead_base, rates=rates,
         subsidy=subsidy, deficit_bound=bound, exemptions=exemptions, reference=reference,
-        limits=limits, available=available,
+        limits=limits, available=available, groups=groups, sales=sales,
+        benefit=None if model.finance is None or model.finance.benefit is None
+        else benefit_inputs(model.finance.benefit, inst, src),
+        provenance=_provenance(model),
     )
+
+
+def _provenance(model: PlanningModel) -> dict:
+    """Where the figures of the model's files come from (their `year`, `source` columns)."""
+    out = {}
+    if model.finance is not None and model.finance.subsidy.file is not None:
+        out["subsidy"] = subsidy_source(model.finance.subsidy.file)
+    return out
 
 
 def _separate(model: PlanningModel, inst: Instance, refs: _Refs) -> tuple[tuple[int, int], ...]:
@@ -276,8 +306,8 @@ def _bind_exemptions(model: PlanningModel, inst: Instance, floors: list[Bound]) 
 
 
 def _money(model: PlanningModel, inst: Instance, rates: CostRates,
-           organiser_area: np.ndarray | None) -> tuple[np.ndarray | None, DeficitBound | None,
-                                                       np.ndarray | None]:
+           organiser_area: np.ndarray | None
+           ) -> tuple[np.ndarray | None, DeficitBound | None, np.ndarray | None]:
     """Subsidies (cents), the deficit bound of the objective's variant if asked for, and the
     euros each municipality brings its area (subsidy less a share to the organiser fixed in
     advance; None when the share depends on the plan)."""
@@ -286,20 +316,24 @@ def _money(model: PlanningModel, inst: Instance, rates: CostRates,
         return None, None, None
     if organiser_area is None and (terms.surplus_reward < 1 or terms.sanction_per_missing_fte
                                    or terms.sanction_per_excess_jobseeker):
-        raise ModelError(f"{model.source}: 'finance.incentives' pay surpluses and sanctions "
+        raise ModelError(f"{model.source}: '{terms.contract_key}' pays surpluses and sanctions "
                          "to the organiser, but the model has no [organiser]")
     st = model.staffing
     if st is not None:  # sanctions in cents must fit an int64 however the plan falls
         need = float(inst.attribute(st.attribute).sum())
         _within(terms.sanction_per_missing_fte * inst.n * (st.min_fte + 1),
-                "finance.incentives.sanction_per_missing_fte", "gives sanctions of up to",
+                f"{terms.contract_key}.sanction_per_missing_fte", "gives sanctions of up to",
                 model.source)
         _within(terms.sanction_per_excess_jobseeker * need,
-                "finance.incentives.sanction_per_excess_jobseeker",
+                f"{terms.contract_key}.sanction_per_excess_jobseeker",
                 "gives sanctions of up to", model.source)
     subsidy = subsidies(terms.subsidy, inst, model.source)
     equal = terms.key_values(terms.equalise_by, inst, subsidy, "finance.equalisation.key",
                              model.source)
+    if terms.equalise_within != AREA:
+        _amounts(inst, terms.equalise_within, "finance.equalisation.unit", model.source)
+    if terms.cost_key not in COST_KEYS:
+        _amounts(inst, terms.cost_key, "finance.equalisation.cost_key", model.source)
     if terms.share_key is not None:
         terms.key_values(terms.share_key, inst, subsidy, "finance.organiser_share.key",
                          model.source)

@@ -94,14 +94,15 @@ def evaluate(problem: Problem, plan: Plan) -> PlanFigures:
         travel = float(weight[m] @ inst.distance[m, key]) if inside else None
         if travel is not None and not np.isfinite(travel):  # a member without a route
             travel = None
-        fte = problem.fte_of(m)
-        production = problem.production_cost(m, key if inside else None)
+        exempt = key in plan.exempt
+        fte = problem.fte_of(m, exempt)
+        production = problem.production_cost(m, key if inside else None, exempt)
         cost = production + float(problem.cost[m, key].sum()) if travel is not None else None
         role = "outside" if not inside else "organiser" if key == problem.organiser else ""
         areas.append(AreaFigures(code, name, tuple(inst.codes[i] for i in m),
                                  tuple(inst.names[i] for i in m), totals, travel, fte, cost,
-                                 production, role, key in plan.exempt))
-    common = problem.common_cost(plan_areas)
+                                 production, role, exempt))
+    common = problem.common_cost(plan_areas, plan.exempt)
     terms = term_values(problem, plan)
     objective = objective_value(problem, terms) if areas else None
     return PlanFigures(tuple(areas), attrs, obj.travel_weight or "unweighted", objective,

@@ -60,6 +60,8 @@ TERMS: tuple[Term, ...] = (
     Term("deficit", "largest net deficit of an area", "€/yr", "an area's production cost "
          "less its members' subsidies after the organiser's share, the largest (0 if none "
          "has a deficit; needs [finance])"),
+    Term("splits", "price of split groups", "€/yr", "the price (areas.split_cost) of every "
+         "group of municipalities, such as an official sub-region, that the areas split"),
 )
 """Every objective term, in the order tables show them. The lists below derive from it."""
 BY_NAME: Mapping[str, Term] = {t.name: t for t in TERMS}
@@ -105,17 +107,18 @@ def term_values(problem: Problem, plan: Plan) -> dict[str, float | None]:
     for key, members in areas.items():
         m = np.asarray(members, dtype=np.int64)
         inside = isinstance(key, int)
-        cost = problem.production_cost(m, key if inside else None)
+        exempt = key in plan.exempt
+        cost = problem.production_cost(m, key if inside else None, exempt)
         production += cost
         if deficit is not None:
             deficit = max(deficit, cost - float(problem.available[m].sum()))
-        fte = problem.fte_of(m) or 0.0
+        fte = problem.fte_of(m, exempt) or 0.0
         staff += fte * (float(price[key]) if inside else problem.production_fte_price)
         if inside and travel is not None:
             travel += float(problem.cost[m, key].sum())
         else:
             travel = None
-    common = problem.common_cost(areas) or 0.0
+    common = problem.common_cost(areas, plan.exempt) or 0.0
     values: dict[str, float | None] = {
         "fixed": production + common - staff,
         "travel": travel,
@@ -125,6 +128,7 @@ def term_values(problem: Problem, plan: Plan) -> dict[str, float | None]:
                   if problem.reference is not None else None),
         "areas": float(len(areas)),
         "deficit": deficit,
+        "splits": float(sum(g.price for g in problem.priced_groups if g.split(plan))),
     }
     for name, parts in DERIVED.items():
         vals = [values[p] for p in parts]

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import tomllib
 from collections.abc import Mapping
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +15,8 @@ from ..data.load import FORMATS
 from ..data.travel import MISSING, UNITS
 from ..economics.catalogue import Catalogue, read_catalogue
 from ..economics.contract import parse_finance
+from ..economics.provenance import parse_sources
+from ..economics.sales import parse_orders
 from ..errors import ModelError
 from ..reading import read_text
 from ..values import MAX_THREADS, count_range, integer, number
@@ -179,7 +182,27 @@ def parse_model(data: Mapping[str, Any], *, base: Path, source: str) -> Planning
         lead_costs=_number_table(data.get("lead_costs", {}), "lead_costs", source),
         self_only=_strings(areas.get("self_only", []), "areas.self_only", source),
         separate=_pairs(areas.get("separate", []), "areas.separate", source),
+        **_groupings(areas, source),
+        statistics=(base / data["instance"]["statistics"]).resolve()
+        if "statistics" in data["instance"] else None,
+        sources=parse_sources(data.get("sources", {}), source),
+        orders=parse_orders(data.get("services", {}).get("orders", {}), source),
     )
+
+
+def _groupings(areas: Mapping[str, Any], source: str) -> dict:
+    """`areas.keep_whole` (attributes whose groups stay whole) and `areas.split_cost`
+    (attribute → €/yr per split group); one attribute may not be in both."""
+    keep = areas.get("keep_whole", [])
+    if not all(isinstance(a, str) and a for a in keep):
+        raise ModelError(f"{source}: 'areas.keep_whole' must be a list of attribute names, "
+                         'e.g. ["subregion"]')
+    price = _number_table(areas.get("split_cost", {}), "areas.split_cost", source)
+    both = sorted(set(keep) & set(price))
+    if both:
+        raise ModelError(f"{source}: 'areas.split_cost.{both[0]}': {both[0]!r} is kept whole "
+                         "by 'areas.keep_whole' already (a rule or a price, not both)")
+    return {"keep_whole": tuple(dict.fromkeys(keep)), "split_cost": price}
 
 
 def _area_count(areas: Mapping[str, Any], organiser: bool, source: str) -> tuple[int, int]:
@@ -288,7 +311,7 @@ def _travel_keys(opts: InstanceOptions, objective: Mapping[str, Any], max_minute
 
 
 def _instance_options(table: Mapping[str, Any], base: Path, source: str) -> InstanceOptions:
-    values = {k: v for k, v in table.items() if k != "path"}
+    values = {k: v for k, v in table.items() if k not in ("path", "statistics")}
     if table.get("distance") == "file":
         if "distance_file" not in table:
             raise ModelError(f"{source}: 'instance.distance = \"file\"' needs "
@@ -389,7 +412,8 @@ def load_model(path: str | Path, overrides: Mapping[str, Any] | None = None) -> 
     for key, value in (overrides or {}).items():
         set_key(data, key, value, str(path))
     path = Path(path)
-    return parse_model(data, base=path.parent, source=str(path))
+    model = parse_model(data, base=path.parent, source=str(path))
+    return replace(model, overrides=dict(overrides or {})) if overrides else model
 
 
 def set_key(data: dict, key: str, value: Any, source: str) -> None:

@@ -61,6 +61,7 @@ def diagnose(problem: Problem) -> list[str]:
             reasons.append(f"{names(over)} alone exceed(s) {b.label} {b.limit:,.0f}")
 
     reasons += _two_tiers(problem, names)
+    reasons += _groups(problem, names)
     if problem.contiguity:
         comps = pieces(inst.adjacency, np.arange(inst.n))
         if len(comps) > problem.k_max:
@@ -166,3 +167,35 @@ def count_bound(problem: Problem, exemptions: int = 0) -> int:
             total += int(np.min(np.floor(vals[:, part].sum(axis=1) / np.maximum(lim, 1e-12)
                                          + 1e-9)))
     return min(n, total + exemptions)
+
+
+def _groups(problem: Problem, names) -> list[str]:
+    """Groups kept whole that no plan can keep whole: two fixed leads, or locks to two
+    leads, in one group; a separate pair in one; a group above a cap; a fixed lead that
+    must produce alone inside one."""
+    inst = problem.instance
+    out: list[str] = []
+    for g in problem.hard_groups:
+        what = f"{g.attribute} {g.name} must stay in one area"
+        members = set(g.members)
+        fixed = [j for j in problem.fixed if j in members]
+        if len(fixed) > 1:
+            out.append(f"{what}, but {names(fixed)} must each lead an area")
+        locked = sorted({problem.locks[i] for i in members if i in problem.locks}
+                        | set(fixed))
+        if len(locked) > 1 and len(fixed) <= 1:
+            out.append(f"{what}, but locks and fixed leads put its members in the areas of "
+                       f"{names(locked)}")
+        for a, b in problem.separate:
+            if a in members and b in members:
+                out.append(f"{what}, but {inst.label(a)} and {inst.label(b)} must stay apart")
+        for b in problem.caps:
+            total = float(b.values[list(members)].sum())
+            if total > b.limit:
+                out.append(f"{what}, but its {b.attribute} {total:,.0f} is above "
+                           f"{b.label} {b.limit:,.0f}")
+        for j in problem.self_only:
+            if j in fixed:
+                out.append(f"{what}, but {inst.label(j)} must lead an area that serves only "
+                           "itself")
+    return out

@@ -13,9 +13,13 @@ import numpy as np
 
 from ..data.instance import Instance
 from ..data.plan import UNASSIGNED, Plan
+from ..economics.benefit import BenefitInputs
 from ..economics.contract import DeficitBound
 from ..economics.costs import CostRates
+from ..economics.provenance import Source
+from ..economics.sales import Sales
 from ..errors import PlanError
+from .groups import Group
 from .schema import Exemptions, PlanningModel, Staffing
 
 
@@ -81,6 +85,16 @@ class Problem:
     rates: CostRates | None = None
     subsidy: np.ndarray | None = None
     deficit_bound: DeficitBound | None = None
+    sales: Sales | None = None
+    """What the municipalities and the regional areas buy from the organiser (the areas'
+    purchases are in `lead_base`)."""
+    benefit: BenefitInputs | None = None
+    """The law's incentive's per-municipality inputs (with `[finance.benefit_share]`)."""
+    provenance: Mapping[str, Source] = field(default_factory=dict)
+    """Where the figures of files come from (the subsidy file's `year` and `source`)."""
+    groups: tuple[Group, ...] = ()
+    """Groups of municipalities kept whole (`areas.keep_whole`) or priced when split
+    (`areas.split_cost`), from `model/groups.py`."""
     notes: tuple[str, ...] = ()
     """`notes`: what binding changed or assumed (an area count cut to the candidates).
     The fields above: two tiers, per-lead costs, self-only leads, separate pairs and money
@@ -135,13 +149,31 @@ class Problem:
         return self.instance.n
 
     @property
+    def hard_groups(self) -> tuple[Group, ...]:
+        return tuple(g for g in self.groups if g.hard)
+
+    @property
+    def priced_groups(self) -> tuple[Group, ...]:
+        return tuple(g for g in self.groups if not g.hard)
+
+    def unit_of(self) -> list[tuple[int, ...]]:
+        """What moves with each municipality when a plan changes: its hard group (without
+        the rest it is split), else itself."""
+        out = [(i,) for i in range(self.n)]
+        for g in self.hard_groups:
+            for i in g.members:
+                out[i] = g.members
+        return out
+
+    @property
     def objective_weights(self) -> Mapping[str, float]:
-        """The weights in force: `weights`, else fixed cost, travel, staff and moves priced."""
+        """The weights in force: `weights`, else fixed cost, travel, staff, moves and split
+        groups priced."""
         if self.weights is not None:
             return self.weights
         ref = self.model.reference
         price = ref.cost_per_move if ref is not None and self.reference is not None else 0.0
-        return {"fixed": 1.0, "travel": 1.0, "staffing": 1.0, "moves": price}
+        return {"fixed": 1.0, "travel": 1.0, "staffing": 1.0, "moves": price, "splits": 1.0}
 
     @property
     def needs_phases(self) -> str | None:
@@ -180,39 +212,51 @@ class Problem:
             need += float(self.rates.area_staff[m].sum()) + self.rates.area_staff_fixed
         return need
 
-    def fte_of(self, members) -> float | None:
-        """FTEs of an area with these members, at least the floor: whole (an int) unless
-        `staffing.whole_fte` is false (None without [staffing])."""
+    @property
+    def staff_floor_exemptable(self) -> bool:
+        """Whether an exempted area may be staffed below `staffing.min_fte` (the staffing
+        floor is among the floors `[exemptions]` lets an area miss)."""
+        return self.exemptions is not None and any(
+            b.exemptable and b.label.startswith("staffing") for b in self.floors)
+
+    def fte_of(self, members, exempt: bool = False) -> float | None:
+        """FTEs of an area with these members: its staff need, at least the floor
+        `staffing.min_fte` unless the area is `exempt` from the staffing floor (then its need
+        alone, as the formulation prices it); whole (an int) unless `staffing.whole_fte` is
+        false (None without [staffing]). The one definition of an area's staff, which the
+        formulation's rows (S) and its staff term price and every figure uses."""
         need = self.staff_need(members)
         if need is None:
             return None
-        need = max(need, self.staffing.min_fte)
+        floor = 0.0 if exempt and self.staff_floor_exemptable else self.staffing.min_fte
+        need = max(need, floor)
         return int(np.ceil(need - 1e-9)) if self.staffing.whole_fte else need
 
     @property
     def whole_fte(self) -> bool:
         return self.staffing is None or self.staffing.whole_fte
 
-    def production_cost(self, members, lead: int | None) -> float:
+    def production_cost(self, members, lead: int | None, exempt: bool = False) -> float:
         """Money an area costs a year: its lead's base cost, the regional services (per
-        area and per member) and its staff. `lead` None = a lead outside the instance
-        (its part inside is costed as an area of its own)."""
+        area and per member) and its staff (`exempt`: the area has an exemption, see
+        `fte_of`). `lead` None = a lead outside the instance (its part inside is costed as
+        an area of its own)."""
         m = np.asarray(members, dtype=np.int64)
         base = self.fixed_cost if lead is None else float(self.lead_base[lead])
         cost = base + self.rates.area_fixed + float(self.rates.area_variable[m].sum())
-        fte = self.fte_of(m)
+        fte = self.fte_of(m, exempt)
         if fte is not None and self.production_fte_price:
             cost += self.production_fte_price * fte
         return cost
 
-    def common_cost(self, areas: dict) -> float | None:
-        """The organiser's yearly common cost for a plan's areas ({lead key: members});
-        None without an organiser."""
+    def common_cost(self, areas: dict, exempt=frozenset()) -> float | None:
+        """The organiser's yearly common cost for a plan's areas ({lead key: members}, the
+        keys in `exempt` with an exemption); None without an organiser."""
         if self.organiser is None:
             return None
-        inside = [m for key, m in areas.items()
+        inside = [(key, m) for key, m in areas.items()
                   if isinstance(key, int) and self.in_organiser_area[key]]
-        fte = sum(self.fte_of(m) or 0 for m in inside)
+        fte = sum(self.fte_of(m, key in exempt) or 0 for key, m in inside)
         st = self.staffing
         return self.rates.common_cost(len(inside), fte, st.cost_per_fte if st else 0.0,
                                       self.whole_fte)

@@ -15,6 +15,7 @@ from typing import Any
 
 from ..economics.catalogue import Catalogue
 from ..economics.contract import FinanceTerms
+from ..economics.provenance import Source
 from ..errors import ModelError
 from ..values import count_range
 
@@ -182,6 +183,22 @@ class PlanningModel:
     limits: Mapping[str, float] = field(default_factory=dict)
     most_areas: bool = False
     """`areas.count = "max"`: the largest number of areas the rules allow."""
+    keep_whole: tuple[str, ...] = ()
+    """Attributes whose groups (e.g. the official sub-regions) no area may split
+    (`model/groups.py`)."""
+    split_cost: Mapping[str, float] = field(default_factory=dict)
+    """Attribute → €/yr for each of its groups split across areas (the `splits` term)."""
+    statistics: Path | None = None
+    """A statistics overlay (`instance.statistics`): the planner's figures replace the
+    instance's for this model (`data/statistics.py`)."""
+    sources: Mapping[str, Source] = field(default_factory=dict)
+    """Where each kind of money input comes from (`[sources]`, economics/provenance.py)."""
+    orders: Mapping[str, Mapping[str, float]] = field(default_factory=dict)
+    """What the municipalities buy from the organiser (`[services.orders]`): service →
+    {municipality or each_area → units a year}."""
+    overrides: Mapping[str, Any] = field(default_factory=dict)
+    """The dotted keys a command line set over the file (kept in summary.json so that a
+    report reproduces the run)."""
 
     def with_areas(self, k_min: int, k_max: int | None = None) -> PlanningModel:
         """A copy with `k_min`..`k_max` areas in all (with an organiser: its own area plus
@@ -225,14 +242,14 @@ SCHEMA: dict[str, dict[str, Any]] = {
          "caps": dict, "balance": dict, "staffing": dict, "objective": dict, "contiguity": dict,
          "locks": dict, "solver": dict, "organiser": dict, "services": dict, "finance": dict,
          "lead_costs": dict, "exemptions": dict,
-         "reference": dict, "limits": dict},
+         "reference": dict, "limits": dict, "sources": dict},
     "instance": {"path": str, "format": str, "name_attribute": str, "lon_attribute": str,
                  "lat_attribute": str, "distance": str, "distance_file": str,
-                 "distance_unit": str, "missing_pairs": str},
+                 "distance_unit": str, "missing_pairs": str, "statistics": str},
     "balance": {"attribute": str, "tolerance": _Num},
     "areas": {"count": (int, list, str), "regional_leads": (int, list), "fixed_leads": list,
               "candidate_leads": (str, list), "max_distance_km": _Num, "max_minutes": _Num,
-              "self_only": list, "separate": list},
+              "self_only": list, "separate": list, "keep_whole": list, "split_cost": dict},
     "staffing": {"caseload": _Num, "min_fte": _Num, "cost_per_fte": _Num, "attribute": str,
                  "whole_fte": bool},
     "objective": {"travel_weight": str, "cost_per_weighted_km": _Num,
@@ -240,7 +257,7 @@ SCHEMA: dict[str, dict[str, Any]] = {
                   "distance_power": int, "max_deficit_per_key": _Num},
     "organiser": {"municipality": str, "area": (str, list), "own_area": str, "floors": dict,
                   "contiguous": bool},
-    "services": {"catalogue": str, "tiers": dict},
+    "services": {"catalogue": str, "tiers": dict, "orders": dict},
     "contiguity": {"enabled": bool, "links": list},
     "exemptions": {"enabled": bool, "floor": (str, list), "hard_floor": _Num, "max": int,
                    "mode": str},

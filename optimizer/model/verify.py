@@ -13,6 +13,7 @@ import networkx as nx
 import numpy as np
 
 from ..data.plan import UNASSIGNED, Plan
+from .groups import model_groups
 from .objective import LABELS, term_values
 from .problem import Problem
 
@@ -69,7 +70,7 @@ def verify(problem: Problem, plan: Plan) -> Verification:
     add = _Found(problem)
     areas = plan.areas()
     for check in (_assignment, _count_and_leads, _distance, _contiguity, _declared_exemptions,
-                  _floors_and_caps, _two_tiers, _money):
+                  _floors_and_caps, _two_tiers, _groups, _money):
         check(problem, plan, areas, add)
     _check_limits(problem, plan, add)
     return Verification(tuple(add.violations))
@@ -98,7 +99,8 @@ def _count_and_leads(problem: Problem, plan: Plan, areas: dict, add: _Found) -> 
     n_areas = len(areas)
     if not problem.k_min <= n_areas <= problem.k_max:
         if problem.organiser is not None:  # count the regional leads, as the model does
-            lo, hi, have = problem.k_min - 1, problem.k_max - 1, n_areas - 1
+            lo, hi = problem.k_min - 1, problem.k_max - 1
+            have = sum(1 for k in areas if k != problem.organiser)
             rng = f"{lo}" if lo == hi else f"{lo}–{hi}"
             add("area count", f"{have} regional leads besides the organiser's own area, the "
                 f"model asks for {rng}")
@@ -235,6 +237,20 @@ def _two_tiers(problem: Problem, plan: Plan, areas: dict, add: _Found) -> None:
                 f"border of {org_name}: {', '.join(inst.names[i] for i in cross)}", cross)
 
 
+def _groups(problem: Problem, plan: Plan, areas: dict, add: _Found) -> None:
+    """No group of `areas.keep_whole` split across areas, each group derived again from
+    the instance and the model (`model/groups.py`)."""
+    for g in model_groups(problem):
+        if not g.hard or not g.split(plan):
+            continue
+        parts = []
+        for key, members in g.areas(plan).items():
+            where = "in no area" if key is None else f"led by {plan.lead_label(key)[1]}"
+            parts.append(f"{add.names(members)} ({where})")
+        add("keep whole", f"{g.attribute} {g.name} must stay in one area, but the plan splits "
+            f"it: {'; '.join(parts)}", list(g.members))
+
+
 def _money(problem: Problem, plan: Plan, areas: dict, add: _Found) -> None:
     """The variant's deficit bound, from the areas' production cost and subsidies."""
     bound = problem.deficit_bound
@@ -242,7 +258,8 @@ def _money(problem: Problem, plan: Plan, areas: dict, add: _Found) -> None:
         return
     for key, m in areas.items():
         m = np.asarray(m)
-        cost = problem.production_cost(m, key if isinstance(key, int) else None)
+        cost = problem.production_cost(m, key if isinstance(key, int) else None,
+                                       key in plan.exempt)
         deficit = cost - float(bound.available[m].sum())
         allowed = bound.limit * float(bound.key[m].sum())
         if deficit > allowed + MONEY_TOL:

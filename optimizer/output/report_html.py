@@ -9,6 +9,7 @@ its objective recomputed before anything is shown.
 from __future__ import annotations
 
 import datetime as dt
+import html
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -16,10 +17,12 @@ from markupsafe import Markup
 
 from ..decisions.compare import Comparison
 from ..economics.settle import settle
+from ..economics.sources import money_sources
 from ..staging import staged_directory
 from ..version import __version__
 from .leaflet import LICENCE
 from .map_html import PlanLayer, area_palette, map_html
+from .money_tables import equalisation_line, money_tables
 from .municipalities import label, municipality_frame
 from .report_tables import (
     MONEY_LEGEND,
@@ -33,6 +36,7 @@ from .report_tables import (
     table,
 )
 from .run_dir import Run
+from .sources import banner_html, sources_html
 from .text import organiser_name, plan_title, status_words
 
 TEMPLATE = Path(__file__).with_name("templates") / "report.html"
@@ -45,12 +49,11 @@ class Verdict:
     note: str
 
 
-
-
-
-
-
-
+def money_extra(fin) -> Markup:
+    """Where deficits are equalised, and the tables of the units, the law's incentive and
+    the organiser's sales (output/money_tables.py)."""
+    return Markup(f'<p class="sub">{html.escape(equalisation_line(fin))}.</p>'
+                  + "".join(t.html() for t in money_tables(fin)))
 
 
 def verdict(run: Run) -> Verdict:
@@ -163,7 +166,9 @@ def report_html(run: Run, comparison: Comparison | None = None) -> str:
         money_section = {
             "areas": area_money(run.finance), "legend": MONEY_LEGEND,
             "municipalities": table(head, rows, [False] * 3 + [True] * (len(head) - 3),
-                                    total)}
+                                    total),
+            "extra": money_extra(run.finance)}
+    sources = money_sources(problem)
     env = Environment(autoescape=select_autoescape(default=True))
     template = env.from_string(TEMPLATE.read_text(encoding="utf-8"))
     return template.render(
@@ -178,6 +183,8 @@ def report_html(run: Run, comparison: Comparison | None = None) -> str:
             "name": comparison.name, "moves": moves_table(comparison) if comparison.moves
             else None, "verification": comparison.verification,
             "areas": areas_table(comparison.figures, problem)},
+        money_banner=Markup(banner_html(sources)) if sources.banner else None,
+        money_sources=Markup(sources_html(sources)) if sources else None,
         municipalities=municipalities_table(run) if run.plan is not None else None,
         n=inst.n, attribution=inst.metadata.get("attribution"), version=__version__,
         date=dt.date.today().isoformat(), source=str(run.directory), leaflet=LICENCE)

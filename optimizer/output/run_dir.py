@@ -59,19 +59,31 @@ def _read_json(path: Path) -> dict:
 
 
 
+def run_model(directory: str | Path) -> Path:
+    """The model file a run directory's summary.json names (for a command given a run
+    directory without --model); a plan file instead of a directory needs --model."""
+    directory = Path(directory)
+    if not directory.is_dir():
+        raise InputError(f"{directory}: a plan file needs --model (only a run directory "
+                         "names its model)")
+    model_file = _read_json(directory / "summary.json").get("model_file")
+    if not model_file:
+        raise InputError(f"{directory}/summary.json names no model file: pass --model")
+    if not Path(model_file).exists():
+        raise InputError(f"{directory}/summary.json names model file {model_file}, which is "
+                         "not found from here: pass --model")
+    return Path(model_file)
+
+
 def load_run(directory: str | Path, model: str | Path | None = None) -> Run:
     """Read a run directory; `model` overrides the model file its summary.json names."""
     directory = Path(directory)
     if not directory.is_dir():
         raise InputError(f"{directory}: not a run directory")
     summary = _read_json(directory / "summary.json")
-    model_file = model if model is not None else summary.get("model_file")
-    if not model_file:
-        raise InputError(f"{directory}/summary.json names no model file: pass --model")
-    if not Path(model_file).exists():
-        raise InputError(f"{directory}/summary.json names model file {model_file}, which is "
-                         "not found from here: pass --model")
-    planning = load_model(model_file)
+    model_file = model if model is not None else run_model(directory)
+    overrides = summary.get("model_overrides")
+    planning = load_model(model_file, overrides if isinstance(overrides, dict) else None)
     areas = summary.get("areas")
     problem = bind(planning)
     plan = figs = ver = None

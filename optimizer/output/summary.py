@@ -15,6 +15,7 @@ from typing import Any
 from ..decisions.base import Decision
 from ..decisions.exemptions import ExemptArea
 from ..economics.settle import Finance
+from ..economics.sources import money_sources
 from ..model.evaluate import PlanFigures
 from ..model.problem import Problem
 from ..model.verify import Verification
@@ -64,6 +65,8 @@ def run_summary(kind: str, problem: Problem, model_file: str | Path, *,
                            "instance": problem.instance.name}
     if plan_file is not None:
         out["plan_file"] = str(plan_file)
+    if problem.model.overrides:  # what the command line set over the file, for a report
+        out["model_overrides"] = dict(problem.model.overrides)
     out.update(extra or {})
     if decision is not None:
         out.update(decision.summary())
@@ -74,6 +77,9 @@ def run_summary(kind: str, problem: Problem, model_file: str | Path, *,
         out["verification"] = verification_json(verification)
     if finance is not None:
         out["finance"] = finance.summary()
+    sources = money_sources(problem)
+    if sources:  # every money input with its source and year; the banner if illustrative
+        out["money_sources"] = sources.summary()
     if exempted is not None:
         out["exempted_areas"] = [x.as_dict() for x in exempted]
     out["notes"] = list(dict.fromkeys([*out.get("notes", ()), *notes]))

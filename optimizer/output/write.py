@@ -13,6 +13,7 @@ from pathlib import Path
 
 from ..data.instance import Instance
 from ..data.plan import Plan
+from ..economics.sources import money_sources
 from ..imports import finish as finish_imports
 from ..imports import load_in_background
 from ..model.evaluate import PlanFigures
@@ -21,6 +22,7 @@ from .geometry import dissolved, municipalities, write_geojson
 from .gpkg import write_geopackage
 from .map_html import PlanLayer, write_map_html
 from .map_png import write_map
+from .sources import sources_csv
 
 
 @dataclass(frozen=True)
@@ -44,6 +46,8 @@ FILES: tuple[OutputFile, ...] = (
     OutputFile("map.png", "the printed map: areas, leads, names, a scale bar, a legend", True),
     OutputFile("map.html", "the interactive map (Leaflet inside: opens offline)", True),
     OutputFile("finance.csv", "with [finance]: who pays what per municipality, to the cent"),
+    OutputFile("finance_sources.csv", "with [finance]: every money input with its source and "
+               "year, and whether it is illustrative"),
     OutputFile("report.html", "written by `optimizer report` on the folder: the one-file "
                "report to forward"),
 )
@@ -84,6 +88,14 @@ def prepare_outputs() -> None:
     solvers release the GIL), so that neither the solve nor the writing after the time
     limit waits for them; `write_outputs` (and any fork) waits for them to finish."""
     load_in_background(MAP_MODULES, _agg)
+
+
+def money_files(finance, problem) -> dict[str, str]:
+    """finance.csv and its companion finance_sources.csv (the sources of its inputs)."""
+    if finance is None:
+        return {}
+    return {"finance.csv": finance.to_csv(),
+            "finance_sources.csv": sources_csv(money_sources(problem))}
 
 
 def write_outputs(out: Path | OutputDir, plan: Plan | None, figs: PlanFigures | None,

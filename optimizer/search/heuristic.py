@@ -6,7 +6,8 @@ quick answer. Steps per start: pick leads greedily by cost saving, grow areas
 from the leads cheapest-first (so they are contiguous), move boundary
 municipalities until every floor and cap holds, then improve by boundary
 moves and re-centring leads. Several seeded starts per area count; the best
-plan the verifier accepts wins. Nothing here claims optimality.
+plan the verifier accepts wins. Nothing here claims optimality. A group kept whole
+(`areas.keep_whole`) moves as one unit: it joins an area whole and leaves it whole.
 
 The work is bounded by a `Budget`: a wall-clock deadline, or (for runs that
 must give the same plan on a busy and a quiet machine) a number of steps.
@@ -77,6 +78,7 @@ class _State:
         for j in np.unique(lead[lead >= 0]):
             self.tot[int(j)] = self.vals[:, lead == j].sum(axis=1)
         self.apart = _partners(problem)
+        self.unit = problem.unit_of()
 
     def nb(self, i: int) -> np.ndarray:
         return self.adj.indices[self.adj.indptr[i]: self.adj.indptr[i + 1]]
@@ -85,11 +87,12 @@ class _State:
         return np.flatnonzero(self.lead == j)
 
     def connected_without(self, j: int, i: int) -> bool:
-        """Whether area j stays connected (and keeps its lead) when i leaves it."""
-        if i == j:
+        """Whether area j stays connected (and keeps its lead) when i's unit leaves it."""
+        unit = self.unit[i]
+        if j in unit:
             return False
         inside = self.lead == j
-        inside[i] = False
+        inside[list(unit)] = False
         seen = {j}
         stack = [j]
         while stack:
@@ -109,20 +112,33 @@ class _State:
         return float(short.sum() + over.sum())
 
     def move(self, i: int, to: int) -> None:
+        """Move i's unit (itself, or its group kept whole) to area `to`."""
         frm = int(self.lead[i])
-        self.tot[frm] = self.tot[frm] - self.vals[:, i]
-        self.tot[to] = self.tot[to] + self.vals[:, i]
-        self.lead[i] = to
+        unit = self.unit[i]
+        values = self.vals[:, i] if len(unit) == 1 else self.vals[:, list(unit)].sum(axis=1)
+        self.tot[frm] = self.tot[frm] - values
+        self.tot[to] = self.tot[to] + values
+        self.lead[list(unit)] = to
 
     def can_move(self, i: int, to: int) -> bool:
         frm = int(self.lead[i])
-        if frm == to or i == frm or not self.ok[i, to] or i in self.p.locks:
+        unit = self.unit[i]
+        if frm == to or frm in unit:
             return False
-        if not any(self.lead[v] == to for v in self.nb(i)):
-            return False
-        if any(self.lead[k] == to for k in self.apart.get(i, ())):
+        for u in unit:
+            if not self.ok[u, to] or u in self.p.locks:
+                return False
+            if any(self.lead[k] == to for k in self.apart.get(u, ())):
+                return False
+        if not any(self.lead[v] == to for u in unit for v in self.nb(u)):
             return False
         return self.connected_without(frm, i)
+
+    def move_cost(self, i: int, to: int) -> float:
+        """What moving i's unit to `to` changes in travel cost."""
+        unit = list(self.unit[i])
+        frm = int(self.lead[i])
+        return float(self.p.cost[unit, to].sum() - self.p.cost[unit, frm].sum())
 
     def cost(self) -> float:
         c = self.p.cost[np.arange(self.p.n), self.lead].sum()
@@ -142,6 +158,7 @@ def _pick_leads(problem: Problem, ok: np.ndarray, k: int, rng) -> list[int] | No
     leads = list(dict.fromkeys([*problem.fixed, *problem.locks.values()]))
     if len(leads) > k:
         return None
+    unit = problem.unit_of()
     cost = np.where(ok, problem.cost, np.inf)
     can = np.flatnonzero(np.diag(ok))
     sub = cost[:, can]
@@ -151,7 +168,7 @@ def _pick_leads(problem: Problem, ok: np.ndarray, k: int, rng) -> list[int] | No
         cur = np.where(np.isfinite(cur), cur, big)
         with np.errstate(invalid="ignore"):
             gain = np.maximum(cur[:, None] - sub, 0).sum(axis=0)  # an infinite cost gains 0
-        gain[np.isin(can, leads)] = -1.0
+        gain[np.isin(can, [u for j in leads for u in unit[j]])] = -1.0  # one lead a group
         if not gain.size or gain.max() < 0:  # no candidate left (e.g. every one over a cap)
             return None
         top = np.argsort(-gain)[: 1 if rng is None else 3]
@@ -170,7 +187,9 @@ def _grow(problem: Problem, ok: np.ndarray, leads: list[int],
     adj = problem.instance.adjacency
     n = problem.n
     lead = np.full(n, -1, dtype=np.int64) if start is None else start.copy()
-    lead[leads] = leads
+    unit = problem.unit_of()
+    for j in leads:
+        lead[list(unit[j])] = j
     floors = [(b.values, b.member_limit) for b in problem.floors if b.member_limit > 0]
     have = {j: [float(v[lead == j].sum()) for v, _ in floors] for j in leads}
     heaps: dict[int, list[tuple[float, int]]] = {j: [] for j in leads}
@@ -182,7 +201,9 @@ def _grow(problem: Problem, ok: np.ndarray, leads: list[int],
                 heapq.heappush(heaps[j], (problem.cost[v, j], int(v)))
 
     def fits(u: int, j: int) -> bool:
-        return not any(lead[k] == j for k in apart.get(u, ()))
+        """u's unit is free and may join j whole."""
+        return all(lead[v] < 0 and ok[v, j] and problem.locks.get(v, j) == j
+                   and not any(lead[k] == j for k in apart.get(v, ())) for v in unit[u])
 
     def need(j: int) -> float:
         return max((lim - h) / lim for (_, lim), h in zip(floors, have[j], strict=True))
@@ -207,10 +228,12 @@ def _grow(problem: Problem, ok: np.ndarray, leads: list[int],
         _, u = heapq.heappop(heaps[j])
         if not fits(u, j):
             continue
-        lead[u] = j
-        for k, (v, _) in enumerate(floors):
-            have[j][k] += float(v[u])
-        push(u, j)
+        for w in unit[u]:
+            lead[w] = j
+            for k, (v, _) in enumerate(floors):
+                have[j][k] += float(v[w])
+        for w in unit[u]:
+            push(w, j)
     return lead
 
 
@@ -239,7 +262,8 @@ def _repair(s: _State, budget: Budget) -> bool:
                 after = s.deficit(frm) + s.deficit(to)
                 s.move(i, frm)
                 if after < before - 1e-9:
-                    key = (after - before, s.p.cost[i, to] - s.p.cost[i, frm])
+                    key = (after - before, s.p.cost[i, to] - s.p.cost[i, frm]
+                           if len(s.unit[i]) == 1 else s.move_cost(i, to))
                     if best is None or key < best[0]:
                         best = (key, i, to)
         if best is None:
@@ -259,7 +283,9 @@ def _improve(s: _State, budget: Budget) -> None:
                 return
             frm = int(s.lead[i])
             for to in {int(s.lead[v]) for v in s.nb(i)} - {frm}:
-                if p.cost[i, to] < p.cost[i, frm] - 1e-12 and s.can_move(i, to):
+                cheaper = (p.cost[i, to] < p.cost[i, frm] - 1e-12 if len(s.unit[i]) == 1
+                           else s.move_cost(i, to) < -1e-12)
+                if cheaper and s.can_move(i, to):
                     s.move(i, to)
                     if s.deficit(frm) > 1e-9 or s.deficit(to) > 1e-9:
                         s.move(i, frm)
@@ -311,12 +337,16 @@ def _construct(problem: Problem, ok: np.ndarray, leads: list[int],
         worst = max(short, key=s.deficit)
         floors = np.isfinite(s.lo) & (s.lo > 0)
         splittable = [j for j in s.tot if j != worst
-                      and any(ok[c, c] and c != j for c in s.members(j))]
+                      and any(ok[c, c] and c != j and j not in s.unit[int(c)]
+                              for c in s.members(j))]
         if not splittable:
             return None
         richest = max(splittable,
                       key=lambda j: float(np.min(s.tot[j][floors] / s.lo[floors])))
-        members = [int(c) for c in s.members(richest) if ok[c, c] and c != richest]
+        members = [int(c) for c in s.members(richest) if ok[c, c] and c != richest
+                   and richest not in s.unit[int(c)]]
+        if not members:
+            return None
         new = max(members, key=lambda c: problem.cost[c, richest])
         leads = [j for j in leads if j != worst] + [new]
     return None
@@ -374,6 +404,10 @@ def repair_plan(problem: Problem, plan: Plan, *, time_limit: float | None = 1.0,
         sub = adj[members][:, members]
         _, comp = connected_components(sub, directed=False)
         lead[members[comp != comp[np.searchsorted(members, j)]]] = -1
+    for g in problem.hard_groups:  # a group split or cut off is grown again, whole
+        m = list(g.members)
+        if len(set(lead[m].tolist())) > 1:
+            lead[m] = -1
     grown = _grow(problem, ok, leads, lead)
     if grown is None:
         return None
