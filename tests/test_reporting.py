@@ -172,14 +172,22 @@ def test_report_of_a_run_shows_certificate_areas_and_map(run_dir):
     assert not re.search(r"<script[^>]+src=", text)
 
 
-def test_report_money_is_recomputed_not_read_from_finance_csv(tmp_path):
-    """The report shows who pays what from the model and the plan: an edited finance.csv
-    in the folder changes nothing, and the table's total row is the sum of its rows."""
-    out = tmp_path / "seed"
+@pytest.fixture(scope="module")
+def seed_run(tmp_path_factory):
+    """The bundled two-tier model solved by the CLI into a run directory."""
+    out = tmp_path_factory.mktemp("seed") / "seed"
     with pytest.MonkeyPatch.context() as mp:
         mp.chdir(ROOT)
         result = CliRunner().invoke(cli, ["solve", str(SEED), "--out", str(out), "--quiet"])
     assert result.exit_code == 0, result.output
+    return out
+
+
+def test_report_money_is_recomputed_not_read_from_finance_csv(seed_run, tmp_path):
+    """The report shows who pays what from the model and the plan: an edited finance.csv
+    in the folder changes nothing, and the table's total row is the sum of its rows."""
+    out = tmp_path / "seed"
+    shutil.copytree(seed_run, out)
     (out / "finance.csv").write_text("code,name,net_eur\n564,Oulu,9999999.99\n",
                                      encoding="utf-8")
     run = load_run(out)
@@ -195,6 +203,57 @@ def test_report_money_is_recomputed_not_read_from_finance_csv(tmp_path):
     assert f'<td class="num">{money(sum(net), decimals=True)}</td></tr></tbody>' in section
     oulu = next(m for m in fin.municipalities if m.name == "Oulu")
     assert f'<td class="num">{money(oulu.subsidy, decimals=True)}</td>' in section
+
+
+def html_tables(page: str, section: str) -> list[tuple[list[str], list[list[str]], list[str]]]:
+    """(head, rows, total row) of every table in a report's section, cells as text."""
+    part = page[page.index(f'<section id="{section}"'):]
+    part = part[:part.index("</section>")]
+
+    def cells(row: str) -> list[str]:
+        return [re.sub(r"<[^>]+>", "", c).strip()
+                for c in re.findall(r"<t[dh][^>]*>(.*?)</t[dh]>", row, re.S)]
+
+    out = []
+    for t in re.findall(r"<table>(.*?)</table>", part, re.S):
+        head = cells(re.search(r"<thead>(.*?)</thead>", t, re.S).group(1))
+        body = re.findall(r"<tr[^>]*>(.*?)</tr>", re.search(r"<tbody>(.*?)</tbody>", t,
+                                                            re.S).group(1), re.S)
+        total = [cells(r) for r in re.findall(r'<tr class="total">(.*?)</tr>', t, re.S)]
+        rows = [cells(r) for r in body][:len(body) - len(total)]
+        out.append((head, rows, total[0] if total else []))
+    return out
+
+
+def amount(cell: str) -> float | None:
+    """The number a cell starts with (1,234.50; -5; +7), None for a word or a blank."""
+    found = re.match(r"[+−-]?[\d,]+(\.\d+)?", cell.replace("\u2212", "-"))
+    return float(found.group(0).replace(",", "")) if found else None
+
+
+def test_report_totals_add_up(seed_run):
+    """Every total row of the report is the sum of the rows above it, column by column (the
+    organiser's common work is a row, so the areas add up to the plan's cost), and the
+    areas' total is the objective."""
+    run = load_run(seed_run)
+    page = report_html(run)
+    tables = html_tables(page, "areas") + html_tables(page, "finance")
+    checked = 0
+    for head, rows, total in tables:
+        for k, cell in enumerate(total):
+            if k == 0 or amount(cell) is None:
+                continue
+            column = [amount(r[k]) for r in rows if k < len(r)]
+            digits = max((len(c.split(".")[1]) for r in rows if k < len(r)
+                          for c in [r[k].split(" ")[0]] if "." in c), default=0)
+            tolerance = len(rows) * 0.5 * 10 ** -digits + 1e-9  # each cell rounded
+            assert sum(v or 0.0 for v in column) == pytest.approx(amount(cell), abs=tolerance), \
+                (head[k], column, cell)
+            checked += 1
+    assert checked >= 10
+    areas_head, _, areas_total = tables[0]
+    cost = areas_total[areas_head.index("cost (€/yr)")]
+    assert amount(cost) == pytest.approx(run.figures.objective, abs=0.5)
 
 
 def test_report_refuses_a_run_the_model_no_longer_reproduces(run_dir, tmp_path):

@@ -157,7 +157,8 @@ def area_money(fin: Finance) -> Markup:
              money(a.returned + a.sanctions)] for a in fin.areas]
     if fin.organiser is not None:
         o = fin.organiser
-        rows.append([f"{o.name}, the organiser's common work", o.municipalities, fte(o.fte),
+        rows.append([f"{o.name}, the organiser's common work", f"for all {o.municipalities}",
+                     fte(o.fte),
                      money(o.common_cost), money(o.shares) + " (shares)",
                      money(o.result, sign=True), "", ""])
     total = ["total", sum(len(a.members) for a in fin.areas), "",
