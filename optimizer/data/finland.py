@@ -269,7 +269,7 @@ def build_finland(raw: Path, out: Path) -> BuildReport:
         edges=np.array(sorted(border), dtype=np.int64).reshape(-1, 2), metadata=meta,
     )
     written = []
-    with staged_directory(out) as stage:
+    with staged_directory(out, "plain") as stage:
         regions = [("mainland", np.arange(mainland.n), {})]
         for code, rname in sorted(set(zip(table["region"], table["region_name"], strict=True))):
             keep = np.flatnonzero(table["region"].to_numpy() == code)

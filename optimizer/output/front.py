@@ -38,10 +38,17 @@ def front_table(front: ParetoFront) -> str:
     return "\n".join(lines)
 
 
-def write_front(front: ParetoFront, out: Path, title: str) -> list[Path]:
-    """pareto.csv, pareto.png and each point's plan (plans/point-NN.csv), as one set."""
+FRONT_SECONDS = 1.0
+"""Seconds of a time limit kept for writing the front (the plot, one plan per point)."""
+FOLDERS = ("plans",)
+"""The sub-folders a front's set holds (checked before the work: `OutputDir.open`)."""
 
-    with staged_directory(Path(out)) as stage:
+
+def write_front(front: ParetoFront, out: Path, title: str) -> list[Path]:
+    """pareto.csv, pareto.png and each point's plan (plans/point-NN.csv), as one set that
+    replaces an earlier front in `out` (nothing of it is left)."""
+
+    with staged_directory(Path(out), folders=FOLDERS) as stage:
         (stage / "pareto.csv").write_text(front_csv(front), encoding="utf-8")
         _plot(front, stage / "pareto.png", title)
         plans = stage / "plans"

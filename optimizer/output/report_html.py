@@ -236,9 +236,10 @@ def report_html(run: Run, comparison: Comparison | None = None) -> str:
 
 
 def write_report(run: Run, out: Path, comparison: Comparison | None = None) -> Path:
-    """Write `out`/report.html atomically (nothing else in `out` is touched)."""
+    """Write `out`/report.html atomically, added to the folder's set (nothing else in `out`
+    is touched)."""
 
     text = report_html(run, comparison)
-    with staged_directory(Path(out)) as stage:
+    with staged_directory(Path(out), "add") as stage:
         (stage / "report.html").write_text(text, encoding="utf-8")
     return Path(out) / "report.html"
