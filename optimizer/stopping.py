@@ -35,6 +35,9 @@ class StopRequest:
         self._event = threading.Event()
         self.signum: int | None = None
         self.cooperative = False
+        self.kept: str | None = None
+        """What a command stopped at once keeps (finished scenario folders, rows of a
+        results file), for its last line; None: nothing, no partial file."""
 
     def set(self, signum: int | None = None) -> None:
         if self.signum is None:
@@ -169,6 +172,23 @@ def process_age() -> float:
         return max(0.0, uptime - int(fields[19]) / os.sysconf("SC_CLK_TCK"))
     except (OSError, ValueError, IndexError):
         return 0.0
+
+
+_BEFORE_FORK: list = []
+
+
+def on_fork(fn) -> None:
+    """Call `fn` before this process forks a child that runs Python (`before_fork`), e.g. to
+    join a thread that is importing modules: a child forked while a module is half
+    imported would wait for its lock for ever. (Not `os.register_at_fork`: modules imported
+    while such a hook runs register hooks of their own half-way through the fork.)"""
+    _BEFORE_FORK.append(fn)
+
+
+def before_fork() -> None:
+    """Run the `on_fork` callbacks; the code that forks calls this first."""
+    for fn in list(_BEFORE_FORK):
+        fn()
 
 
 PR_SET_PDEATHSIG = 1

@@ -37,7 +37,7 @@ import numpy as np
 from ..errors import BackendError
 from ..mip.milp import MILP
 from ..staging import remove_stale
-from ..stopping import Deadline, _prctl, die_with_parent
+from ..stopping import Deadline, _prctl, before_fork, die_with_parent
 from .base import (
     POLL_SECONDS,
     Backend,
@@ -286,6 +286,7 @@ class CbcBackend(Backend):
             cmd += ["-mips", str(tmp / "start.sol")]
         cmd += ["-solve", "-solution", str(tmp / "model.sol")]
         log = tmp / "cbc.log"
+        before_fork()  # the preexec_fn runs Python in the forked child
         with log.open("w") as sink:
             proc = subprocess.Popen(cmd, stdout=sink, stderr=subprocess.STDOUT,
                                     stdin=subprocess.DEVNULL, start_new_session=True,

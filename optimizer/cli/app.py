@@ -59,7 +59,8 @@ def handles_errors(fn):
             with stop_on_signals(stop):
                 return fn(*args, **kwargs)
         except Interrupted as exc:
-            click.echo(f"{exc} before the run finished; no partial file was kept", err=True)
+            click.echo(f"{exc} before the run finished; "
+                       + (stop.kept or "no partial file was kept"), err=True)
             sys.exit(128 + exc.signum)
         except OptimizerError as exc:
             fail(str(exc), next(code for kind, code in EXIT_CODES if isinstance(exc, kind)))

@@ -9,7 +9,6 @@ from __future__ import annotations
 import contextlib
 import importlib
 import json
-import os
 import threading
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -19,6 +18,7 @@ from ..data.instance import Instance
 from ..data.plan import Plan
 from ..model.evaluate import PlanFigures
 from ..staging import OutputDir
+from ..stopping import on_fork
 from .geometry import dissolved, municipalities, write_geojson
 from .gpkg import write_geopackage
 from .map_html import PlanLayer, write_map_html
@@ -52,8 +52,8 @@ FILES: tuple[OutputFile, ...] = (
 
 """Every file a run directory may hold, in the order help texts list them."""
 OUTPUT_FILES = tuple(f.name for f in FILES)
-"""Their names: a new run removes those of an earlier run it does not write, so the
-folder never mixes two runs."""
+"""Their names. A new run removes the files of an earlier run that it does not write (those
+the folder's manifest lists, `staging.MANIFEST`), so the folder never mixes two runs."""
 
 
 def files_help(skip: tuple[str, ...] = ("report.html",)) -> str:
@@ -94,8 +94,7 @@ def prepare_outputs() -> None:
 
     _loading = threading.Thread(target=load, name="optimizer-map-imports", daemon=True)
     _loading.start()
-    # a fork while a module is half imported would leave the child waiting for its lock
-    os.register_at_fork(before=_loading.join)
+    on_fork(_loading.join)  # a child forked while a module is half imported would hang
 
 
 def write_outputs(out: Path | OutputDir, plan: Plan | None, figs: PlanFigures | None,
@@ -127,4 +126,4 @@ def write_outputs(out: Path | OutputDir, plan: Plan | None, figs: PlanFigures | 
         (stage / "summary.json").write_text(
             json.dumps(summary, indent=2, ensure_ascii=False, allow_nan=False) + "\n",
             encoding="utf-8")
-        return target.commit(replaces=OUTPUT_FILES)
+        return target.commit()
