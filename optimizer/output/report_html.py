@@ -9,7 +9,6 @@ its objective recomputed before anything is shown.
 from __future__ import annotations
 
 import datetime as dt
-import html
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -22,10 +21,11 @@ from ..economics.cents import money
 from ..model.evaluate import PlanFigures
 from ..staging import staged_directory
 from ..version import __version__
+from . import escape
 from .leaflet import LICENCE
 from .map_html import PlanLayer, area_palette, map_html
 from .municipalities import label, municipality_frame
-from .run_dir import Run
+from .run_dir import Run, doubts
 from .text import plan_title, status_words, travel_unit
 
 TEMPLATE = Path(__file__).with_name("templates") / "report.html"
@@ -53,7 +53,7 @@ def table(head: Sequence[str], rows: Sequence[Sequence], numeric: Sequence[bool]
             if css and css[k]:
                 cls.append(css[k])
             attr = f' class="{" ".join(cls)}"' if cls else ""
-            text = v if isinstance(v, Markup) else html.escape(str(v))
+            text = v if isinstance(v, Markup) else escape.text(v)
             out.append(f"<{tag}{attr}>{text}</{tag}>")
         return "".join(out)
 
@@ -77,7 +77,7 @@ def areas_table(figs: PlanFigures, colours: dict[str, str] | None = None) -> Mar
         swatch = ""
         if colours and a.lead_code in colours:
             swatch = f'<span class="swatch" style="background:{colours[a.lead_code]}"></span>'
-        lead = Markup(swatch + html.escape(f"{a.lead_name} ({a.lead_code})")
+        lead = Markup(swatch + escape.text(f"{a.lead_name} ({a.lead_code})")
                       + (" — lead outside the instance" if a.travel is None else ""))
         row = [lead, len(a.members)]
         row += [_num(a.totals[k], 2 if k == "jobseekers" else 0) for k in figs.attributes]
@@ -137,15 +137,34 @@ def finance_section(run: Run) -> dict | None:
 
 
 def verdict(run: Run) -> Verdict:
+    """The badge: what the re-verified plan and the checked certificate support, never more.
+    A certificate that does not hold (`run_dir.doubts`) or a plan that breaks a rule is
+    said so; only a verified plan with a consistent `optimal` certificate is "proven
+    optimal"."""
     s = run.summary
+    problems = doubts(run)
+    v = run.verification
+    broken = v is not None and not v.ok
     if run.is_check:
-        ok = run.verification is not None and run.verification.ok
-        return Verdict("checked plan: " + ("every rule holds" if ok else "breaks rules"),
-                       "ok" if ok else "bad",
-                       f"{s.get('plan_file', 'the plan')} was checked against the model; "
+        what = "checked plan" if run.kind == "check" else "settled plan"
+        if problems:
+            return Verdict(f"{what}: not accepted: {problems[0]}", "bad",
+                           "; ".join(problems) + ".")
+        return Verdict(f"{what}: " + ("breaks rules" if broken else "every rule holds"),
+                       "bad" if broken else "ok",
+                       f"{s.get('plan_file') or 'the plan'} was checked against the model; "
                        "no solver was run.")
+    if problems:
+        return Verdict(f"not accepted: {problems[0]}", "bad",
+                       "The certificate in summary.json does not hold: " + "; ".join(problems)
+                       + ". Every figure below is recomputed from the model and the plan.")
+    if broken:
+        n = len(v.violations)
+        return Verdict(f"the plan breaks {n} rule{'s' if n != 1 else ''}", "bad",
+                       "The plan was verified again against the model and breaks the rules "
+                       "listed below, whatever summary.json says.")
     status = str(s.get("status"))
-    words = status_words(status, s.get("gap"), str(s.get("backend", "")))
+    words = status_words(status, run.gap, str(s.get("backend") or ""))
     if status == "optimal":
         gap = s.get("gap_limit") or 0
         note = ("The bound equals the objective" + (f" within the accepted gap {gap:.2%}."
@@ -154,7 +173,7 @@ def verdict(run: Run) -> Verdict:
     if status == "feasible-at-limit":
         return Verdict(words, "warn", "A plan that satisfies every rule, but no proof that "
                        "none is cheaper: the bound shows how much cheaper one could be.")
-    return Verdict(words, "bad", str(s.get("message", "")))
+    return Verdict(words, "bad", str(s.get("message") or ""))
 
 
 def certificate(run: Run) -> list[tuple[str, str]]:
@@ -166,7 +185,7 @@ def certificate(run: Run) -> list[tuple[str, str]]:
     if run.is_check:
         return [*rows, ("plan file", str(s.get("plan_file", "–"))),
                 ("model file", str(s.get("model_file", "–")))]
-    gap = s.get("gap")
+    gap = run.gap if run.gap is not None else s.get("gap")
     rows += [
         ("status", str(s.get("status"))),
         ("lower bound", "–" if s.get("bound") is None else f"{s['bound']:,.2f} €/yr"),
@@ -228,7 +247,7 @@ def report_html(run: Run, comparison: Comparison | None = None) -> str:
         title=title, subtitle=sub, verdict=v, certificate=certificate(run),
         verification=run.verification,
         areas=areas_table(run.figures, colours) if run.figures else None,
-        map=map_doc, finance=finance_section(run),
+        map=map_doc, sandbox=escape.SANDBOX, finance=finance_section(run),
         comparison=comparison_section(comparison, run.figures) if comparison else None,
         municipalities=municipalities_table(run) if run.plan is not None else None,
         n=inst.n, attribution=inst.metadata.get("attribution"), version=__version__,
