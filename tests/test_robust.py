@@ -121,7 +121,7 @@ def test_report_does_not_call_a_non_contiguous_plan_proven_optimal(copy):
 
 @pytest.mark.parametrize("value", [DELETE, None], ids=["missing", "null"])
 def test_report_badge_when_the_objective_is_missing_or_null(copy, value):
-    folder, edit = copy
+    _folder, edit = copy
     v = badge(edit(objective=value))
     assert v.css == "bad" and "no objective" in v.text
 
@@ -141,7 +141,7 @@ def test_report_refuses_an_objective_that_is_a_string(copy):
 ], ids=["gap-50-percent", "bound-above-objective", "no-bound", "gap-inconsistent"])
 def test_report_badge_when_optimal_is_claimed_on_a_certificate_that_does_not_hold(
         copy, changes, words):
-    folder, edit = copy
+    _folder, edit = copy
     v = badge(edit(**changes))
     assert v.css == "bad" and "proven optimal" not in v.text and words in v.text, v.text
 
