@@ -26,6 +26,7 @@ from pathlib import Path
 
 from .backends import NAMES, available, version
 from .cluster import LOST_SECONDS, completed, watch_event
+from .csvfile import read_table
 from .errors import InfeasibleModelError, InputError, SuiteError
 from .mip.formulation import STRATEGIES
 from .model.binding import bind
@@ -215,20 +216,21 @@ def load_references(path: Path) -> dict[str, Reference]:
     path = Path(path)
     if not path.exists():
         return {}
-    text = read_text(path, "best-known file", SuiteError)
-    reader = csv.DictReader(line for line in text.splitlines() if not line.startswith("#"))
-    missing = [c for c in REFERENCE_COLUMNS if c not in (reader.fieldnames or ())]
+    try:
+        table = read_table(path, "best-known file", SuiteError, key="instance", comment="#")
+        header = table.header
+    except SuiteError as exc:
+        if "empty best-known file" not in str(exc):
+            raise
+        table, header = None, ()
+    missing = [c for c in REFERENCE_COLUMNS if c not in header]
     if missing:
         raise SuiteError(f"{path}: best-known file needs the columns "
                          f"{', '.join(REFERENCE_COLUMNS)} (missing: {', '.join(missing)})")
     out = {}
-    try:
-        rows = list(reader)
-    except csv.Error as exc:
-        raise SuiteError(f"{path}: not a readable CSV file: {exc}") from None
-    for line, row in enumerate(rows, start=2):
+    for line, row in table.rows:
         at = f"{path}:{line}"
-        cell = {k: v.strip() if isinstance(v, str) else "" for k, v in row.items()}
+        cell = {k: (row[i].strip() if i < len(row) else "") for i, k in enumerate(header)}
         obj, published = cell.get("objective", ""), cell.get("published_time", "")
         out[cell["instance"]] = Reference(
             objective=number(obj, "objective", where=at, text=True, error=SuiteError)

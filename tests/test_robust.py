@@ -308,3 +308,291 @@ def test_instances_random_writes_files_others_may_read(tmp_path):
     assert r.exit_code == 0, r.output
     for name in ("r.json", "r.toml"):
         assert stat.S_IMODE((tmp_path / name).stat().st_mode) == 0o644
+
+
+# -- pareto -------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def front_model(tmp_path_factory) -> Path:
+    """The 3×3 grid with 2–4 areas and a price per area: a front of fixed cost against
+    travel with two points (2 areas: 2 / 9, 3 areas: 3 / 8)."""
+    path = tmp_path_factory.mktemp("front") / "grid.toml"
+    path.write_text(GRID.read_text(encoding="utf-8").replace(
+        '"../../../instances/', f'"{ROOT}/instances/').replace(
+        "count = 3", "count = [2, 4]") + "fixed_cost_per_area = 1\n", encoding="utf-8")
+    return path
+
+
+def test_pareto_rerun_into_the_same_out_replaces_the_whole_front(front_model, tmp_path):
+    """A rerun into the same --out failed with 'Directory not empty' after all the solving
+    and left the new pareto.csv beside the old run's plans."""
+    out = tmp_path / "front"
+    assert run("pareto", front_model, "--x", "fixed", "--y", "travel", "--out", out,
+               "-q").exit_code == 0
+    assert sorted(p.name for p in (out / "plans").iterdir()) == ["point-01.csv",
+                                                                 "point-02.csv"]
+    (out / "plans" / "point-07.csv").write_text("from an older run\n", encoding="utf-8")
+    (out / "notes.txt").write_text("mine\n", encoding="utf-8")
+    r = run("pareto", front_model, "--x", "fixed", "--y", "travel", "--out", out, "-q")
+    assert r.exit_code == 0, r.output
+    assert sorted(p.name for p in (out / "plans").iterdir()) == ["point-01.csv",
+                                                                 "point-02.csv"]
+    assert (out / "notes.txt").exists()
+    assert sorted(p.name for p in out.iterdir()) == [MANIFEST, "notes.txt", "pareto.csv",
+                                                     "pareto.png", "plans"]
+
+
+def test_pareto_refuses_a_foreign_plans_folder_before_solving(front_model, tmp_path):
+    out = tmp_path / "front"
+    (out / "plans").mkdir(parents=True)
+    (out / "plans" / "mine.csv").write_text("keep\n", encoding="utf-8")
+    line = one_error_line(run("pareto", front_model, "--out", out))
+    assert "plans is there and was not written by optimizer" in line
+    assert (out / "plans" / "mine.csv").read_text(encoding="utf-8") == "keep\n"
+
+
+def test_pareto_does_not_solve_repeated_points(front_model):
+    """`--points` had no cap and every ε was solved, also those whose answer was known."""
+    from optimizer.decisions.base import SolveOptions
+    from optimizer.decisions.pareto import pareto_front
+
+    front = pareto_front(bind(load_model(front_model)), "fixed", "travel", 20,
+                         SolveOptions(backend="highs"))
+    assert [(p.x, p.y) for p in front.points] == [(2.0, 9.0), (3.0, 8.0)]
+    assert front.proven and front.solves <= 6  # the two ends and one ε, not 18 of them
+
+
+def test_pareto_points_are_capped(front_model):
+    line = one_error_line(run("pareto", front_model, "--points",
+                              "99999999999999999999999"))
+    assert "--points" in line and "100" in line
+
+
+def test_pareto_time_limit_bounds_the_whole_front(front_model):
+    """`pareto -t 3` took 6.9 s: every solve got the limit anew. No solve starts after it."""
+    import time
+
+    from optimizer.decisions.base import SolveOptions
+    from optimizer.decisions.pareto import pareto_front
+
+    spent = SolveOptions(backend="highs", time_limit=1.0, started=time.perf_counter() - 10)
+    front = pareto_front(bind(load_model(front_model)), "fixed", "travel", 20, spent)
+    assert front.stopped == "time limit reached" and not front.proven
+    assert front.solves <= 1
+
+
+def test_pareto_moves_without_a_reference_is_one_error_line(front_model, tmp_path):
+    """`pareto --x moves` without a reference plan gave a traceback."""
+    line = one_error_line(run("pareto", front_model, "--x", "moves", "--out", tmp_path / "o"))
+    assert "'moves'" in line and "reference" in line
+    assert not (tmp_path / "o").exists()
+
+
+def test_pareto_areas_on_an_organiser_model_is_refused_as_solve_does(tmp_path):
+    line = one_error_line(run("pareto", NORTH, "--areas", "3", "--out", tmp_path / "o"))
+    assert "organiser" in line and "--regional-leads" in line
+
+
+# -- sweep -------------------------------------------------------------------------------
+
+
+def sweep(model: Path, out: Path, *args) -> Result:
+    return run("sweep", model, "--sequential", "--out", out, "-q", *args)
+
+
+def test_sweep_keeps_no_stale_result_after_the_model_changes(tmp_path):
+    """After fixed_cost_per_area changed, a rerun reported the old objective as '(kept)';
+    changing -b or -t kept old results too."""
+    model = tmp_path / "grid.toml"
+    text = GRID.read_text(encoding="utf-8").replace('"../../../instances/',
+                                                   f'"{ROOT}/instances/')
+    model.write_text(text + "fixed_cost_per_area = 50000\n", encoding="utf-8")
+    out = tmp_path / "sweep"
+    first = sweep(model, out, "--set", "areas.count=2,3", "-b", "highs")
+    assert first.exit_code == 0 and "(kept)" not in first.stdout
+    again = sweep(model, out, "--set", "areas.count=2,3", "-b", "highs")
+    assert again.stdout.count("(kept)") == 2  # nothing changed: both kept
+    model.write_text(text + "fixed_cost_per_area = 5000000\n", encoding="utf-8")
+    changed = sweep(model, out, "--set", "areas.count=2,3", "-b", "highs")
+    assert "(kept)" not in changed.stdout and "15,000,0" in changed.stdout
+    for option in (["-b", "cbc"], ["-t", "77"]):
+        other = sweep(model, out, "--set", "areas.count=2,3", *option)
+        assert "(kept)" not in other.stdout, option
+
+
+def test_sweep_scenario_names_that_collide_are_made_distinct(tmp_path):
+    """`--set 'description="a b","a_b","a/b"'` wrote three scenarios into one folder."""
+    out = tmp_path / "sweep"
+    r = sweep(GRID, out, "--set", 'description="a b","a_b","a/b"', "-b", "heuristic",
+              "-t", "5")
+    assert r.exit_code == 0, r.output
+    folders = sorted(p.name for p in out.iterdir() if p.is_dir())
+    assert len(folders) == 3 and len({f.lower() for f in folders}) == 3
+    said = {json.loads((out / f / "scenario.json").read_text(encoding="utf-8"))["description"]
+            for f in folders}
+    assert said == {"a b", "a_b", "a/b"}
+
+
+def test_sweep_grid_is_capped(tmp_path):
+    values = ",".join(str(v) for v in range(200))
+    line = one_error_line(run("sweep", GRID, "--set", f"floors.lf={values}", "--set",
+                              f"objective.fixed_cost_per_area={values}", "--out",
+                              tmp_path / "s"))
+    assert "10,000 scenarios" in line and not (tmp_path / "s").exists()
+
+
+@pytest.mark.parametrize("option", [["-t", "nan"], ["-b", "bogus"], ["--threads", "0"],
+                                    ["--workers", "0"]])
+def test_sweep_bad_options_are_refused_before_the_grid_runs(tmp_path, option):
+    line = one_error_line(run("sweep", GRID, "--set", "areas.count=2,3", "--out",
+                              tmp_path / "s", *option))
+    assert option[0] in line
+    assert not (tmp_path / "s").exists()
+
+
+# -- input limits --------------------------------------------------------------------
+
+
+def test_instances_random_n_beyond_the_cap_is_one_error_line(tmp_path):
+    """`instances random --n 99999999999` died of a MemoryError traceback."""
+    line = one_error_line(run("instances", "random", "--n", "99999999999", "--out",
+                              tmp_path / "r.json"))
+    assert "--n" in line and "5000" in line
+
+
+def _model_with(tmp_path: Path, **paths) -> Path:
+    """North Ostrobothnia's model with the instance, catalogue or subsidy file replaced."""
+    text = NORTH.read_text(encoding="utf-8").replace(
+        '"../instances/', f'"{ROOT}/instances/').replace(
+        '"services-pohjois', f'"{ROOT}/models/services-pohjois')
+    if "instance" in paths:
+        text = text.replace(f'"{ROOT}/instances/finland/pohjois-pohjanmaa.json"',
+                            f'"{paths["instance"]}"')
+    if "catalogue" in paths:
+        text = text.replace(f'"{ROOT}/models/services-pohjois-pohjanmaa.csv"',
+                            f'"{paths["catalogue"]}"')
+    if "subsidy" in paths:
+        text = text.replace(
+            "total = 55000000", f'file = "{paths["subsidy"]}"').replace(
+            "weights = { jobseekers = 0.6, labour_force = 0.25, population = 0.15 }", "")
+    path = tmp_path / "model.toml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+@pytest.mark.parametrize("special", ["dev-zero", "fifo"])
+@pytest.mark.parametrize("role", ["model", "instance", "catalogue", "subsidy", "plan",
+                                  "reference", "warm-start", "travel"])
+def test_devices_and_fifos_as_inputs_are_refused_without_blocking(tmp_path, role, special):
+    """/dev/zero as model, instance, catalogue or plan ended in a MemoryError traceback; a
+    FIFO as an input hung."""
+    if special == "fifo":
+        target = tmp_path / "pipe"
+        os.mkfifo(target)
+    else:
+        target = Path("/dev/zero")
+    scenario = ROOT / "models" / "pohjois-pohjanmaa-4-5-areas.toml"
+    if role == "model":
+        args = ["solve", target]
+    elif role in ("instance", "catalogue", "subsidy"):
+        args = ["solve", _model_with(tmp_path, **{role: target})]
+    elif role == "plan":
+        args = ["check", target, "--model", scenario]
+    elif role == "reference":
+        args = ["solve", scenario, "--reference", target, "--max-moves", "2"]
+    elif role == "warm-start":
+        args = ["solve", scenario, "--warm-start", target]
+    else:
+        model = tmp_path / "travel.toml"
+        model.write_text(scenario.read_text(encoding="utf-8").replace(
+            '"../instances/', f'"{ROOT}/instances/').replace(
+            "[instance]", f'[instance]\ndistance = "file"\ndistance_file = "{target}"\n'
+            'distance_unit = "km"'), encoding="utf-8")
+        args = ["solve", model]
+    line = one_error_line(run(*args))
+    assert str(target) in line and ("not a regular file" in line or "not found" not in line)
+
+
+def test_subsidy_csv_in_cp1252_with_semicolons_is_read(tmp_path):
+    """A subsidy file in cp1252 with semicolons (and decimal commas) was refused, although
+    plan files in that format are read."""
+    data = json.loads((ROOT / "instances/finland/pohjois-pohjanmaa.json").read_text("utf-8"))
+    rows = "".join(f"{n['id']};{1000 + k},50\r\n" for k, n in enumerate(data["nodes"]))
+    subsidy = tmp_path / "tuet.csv"
+    subsidy.write_bytes(("kunta;nimi\r\n" if False else "code;subsidy_eur\r\n").encode()
+                        + rows.encode("cp1252") + "999;Näin 1,00\r\n".encode("cp1252"))
+    from optimizer.economics.contract import SubsidySource
+    from optimizer.economics.subsidy import read_subsidies
+    from optimizer.data.load import load_instance
+
+    inst = load_instance(ROOT / "instances/finland/pohjois-pohjanmaa.json")
+    cents = read_subsidies(subsidy, inst)
+    assert cents[0] == 100050 and cents[-1] == (1000 + inst.n - 1) * 100 + 50
+    assert SubsidySource  # the model's [finance.subsidy] file reads it the same way
+
+
+def test_money_is_exact_to_the_cent_at_the_largest_allowed_subsidies(tmp_path):
+    """With 1e15 € per municipality the organiser's result was off by 1.20 € and Σ net by
+    0.46 €: now the subsidies may add up to 1e15 € at most, and at that size every
+    identity of the settlement holds to the cent."""
+    data = json.loads((ROOT / "instances/finland/pohjois-pohjanmaa.json").read_text("utf-8"))
+    huge = tmp_path / "huge.csv"
+    huge.write_text("code,subsidy_eur\n" + "".join(f"{n['id']},1e15\n" for n in data["nodes"]),
+                    encoding="utf-8")
+    line = one_error_line(run("finance", PLAN_2025, "--model", _model_with(tmp_path,
+                                                                          subsidy=huge)))
+    assert "cannot be settled to the cent" in line
+    largest = tmp_path / "largest.csv"
+    largest.write_text("code,subsidy_eur\n" + "".join(
+        f"{n['id']},33333333333333.33\n" for n in data["nodes"]), encoding="utf-8")
+    from optimizer.economics.settle import settle
+
+    for organiser_result in ("organiser", "members"):
+        model = _model_with(tmp_path, subsidy=largest)
+        model.write_text(model.read_text(encoding="utf-8").replace(
+            'organiser_result = "organiser"', f'organiser_result = "{organiser_result}"'),
+            encoding="utf-8")
+        problem = bind(load_model(model))
+        fin = settle(problem, read_plan(PLAN_2025, problem.instance))
+        org = fin.organiser
+        assert fin.total_subsidy == 30 * 3333333333333333
+        assert org.result == org.shares + org.returned + org.sanctions - org.common_cost
+        assert fin.total_net == fin.total_subsidy - fin.total_production - fin.common_cost
+        assert sum(m.organiser_result for m in fin.municipalities) == org.result
+        for m in fin.municipalities:
+            assert m.to_organiser + m.to_area == m.subsidy
+            assert m.net == -m.equalisation - m.sanctions + m.organiser_result
+
+
+def test_allocation_is_exact_at_every_magnitude():
+    from optimizer.economics.cents import MAX_CENTS, allocate
+
+    for total in (MAX_CENTS, MAX_CENTS - 1, 7, -MAX_CENTS):
+        for weights in ([1e-300, 1.0, 3.3], [1e15, 1.0, 1e-3], [0.0, 0.0], [2**60, 1, 3]):
+            shares = allocate(total, weights)
+            assert int(sum(int(x) for x in shares)) == total
+            s = sum(weights) or len(weights)
+            for x, w in zip(shares, weights, strict=True):
+                quota = abs(total) * ((w / s) if sum(weights) else 1 / len(weights))
+                assert abs(abs(int(x)) - quota) <= 1 + 1e-6 * quota
+
+
+def test_deterministic_geopackage_has_no_time_stamps(tmp_path):
+    """`--deterministic` left gpkg_contents.last_change time stamps in areas.gpkg."""
+    import time
+
+    from optimizer.output.geometry import dissolved, municipalities
+    from optimizer.output.gpkg import write_geopackage
+
+    problem = bind(load_model(ROOT / "models" / "pohjois-pohjanmaa-4-5-areas.toml"))
+    plan = read_plan(PLAN_2025, problem.instance)
+    figs = evaluate(problem, plan)
+    written = []
+    for k in range(2):
+        path = tmp_path / f"areas-{k}.gpkg"
+        write_geopackage(plan, figs, dissolved(plan, figs), municipalities(plan), path,
+                         deterministic=True)
+        written.append(path.read_bytes())
+        time.sleep(1.1)  # a stamp of the time written would differ now
+    assert written[0] == written[1]

@@ -25,7 +25,7 @@ from ..data.router import router_matrix
 from ..data.travel import write_travel_file
 from ..errors import InputError
 from ..staging import write_text_atomically
-from ..values import number
+from ..values import MAX_MUNICIPALITIES, number
 from .app import Group, command
 from .options import FILE, FOLDER, NON_NEGATIVE, POSITIVE, Number
 from .progress import ProgressLine
@@ -44,7 +44,7 @@ def build_instances(raw, out, stop):
 
 
 @command("random")
-@click.option("--n", "n", type=click.IntRange(min=3), required=True,
+@click.option("--n", "n", type=click.IntRange(3, MAX_MUNICIPALITIES), required=True,
               help="Number of municipalities.")
 @click.option("--seed", type=click.IntRange(min=0), default=0, show_default=True)
 @click.option("--out", type=FILE, required=True,

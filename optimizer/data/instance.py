@@ -16,6 +16,7 @@ import scipy.sparse as sp
 from scipy.sparse.csgraph import connected_components
 
 from ..errors import InstanceError
+from ..values import MAX_MUNICIPALITIES, MAX_NAME, shown
 
 if TYPE_CHECKING:
     import networkx as nx
@@ -95,8 +96,19 @@ class Instance:
 
     def __post_init__(self) -> None:
         n = len(self.codes)
+        if len(str(self.name)) > MAX_NAME:
+            raise InstanceError(f"instance name {shown(self.name)} is longer than {MAX_NAME} "
+                                "characters")
         if n == 0:
             raise InstanceError(f"instance {self.name!r} has no municipalities")
+        if n > MAX_MUNICIPALITIES:
+            raise InstanceError(f"instance {self.name!r} has {n:,} municipalities; at most "
+                                f"{MAX_MUNICIPALITIES:,} are accepted")
+        for k, (code, name) in enumerate(zip(self.codes, self.names, strict=False)):
+            if len(str(code)) > MAX_NAME or len(str(name)) > MAX_NAME:
+                raise InstanceError(f"instance {self.name!r}: municipality {k + 1} has a code "
+                                    f"or name longer than {MAX_NAME} characters "
+                                    f"({shown(code)}, {shown(name)})")
         if len(set(self.codes)) != n:
             dup = sorted({c for c in self.codes if self.codes.count(c) > 1})
             raise InstanceError(f"instance {self.name!r}: duplicate node ids {dup}")

@@ -20,13 +20,14 @@ from __future__ import annotations
 import csv
 import io
 from dataclasses import asdict, dataclass
+from fractions import Fraction
 
 import numpy as np
 
 from ..data.plan import OUTSIDE, UNASSIGNED, Plan
 from ..errors import FinanceError
 from ..model.problem import Problem
-from .cents import allocate, format_cents, money, to_cents
+from .cents import MAX_CENTS, allocate, format_cents, money, round_fraction, to_cents
 from .contract import FinanceTerms
 
 
@@ -202,6 +203,7 @@ def settle(problem: Problem, plan: Plan) -> Finance:
         raise FinanceError(f"the plan leaves {inst.label(int(missing[0]))} out of every "
                            "area; who pays what needs every municipality in an area")
     s = problem.subsidy.astype(np.int64)
+    _bounded(sum(int(c) for c in s), "the subsidies")
     equal = terms.key_values(terms.equalise_by, inst, s, "finance.equalisation.key",
                              problem.model.source)
     inside = problem.in_organiser_area
@@ -219,6 +221,7 @@ def settle(problem: Problem, plan: Plan) -> Finance:
         if terms.share_key is not None:
             share_key = terms.key_values(terms.share_key, inst, s,
                                          "finance.organiser_share.key", problem.model.source)
+    _bounded(common, "the organiser's common cost")
     to_org = terms.organiser_shares(s, common, share_key, inside) if org is not None \
         else np.zeros(inst.n, dtype=np.int64)
     to_area = s - to_org
@@ -235,6 +238,7 @@ def settle(problem: Problem, plan: Plan) -> Finance:
         equalisation[m] = allocate(money.equalised, equal[m])  # < 0: a surplus kept
         sanctions[m] = allocate(money.sanctions, equal[m])
         area_money.append(money)
+    _bounded(sum(a.production_cost for a in area_money), "the areas' production costs")
     result_share = np.zeros(inst.n, dtype=np.int64)
     organiser = None
     if org is not None:
@@ -245,7 +249,7 @@ def settle(problem: Problem, plan: Plan) -> Finance:
         if terms.settle == "organiser":
             result_share[org] = result
         else:
-            weights = share_key if share_key is not None else s / 100.0
+            weights = share_key if share_key is not None else s
             result_share[inside] = allocate(result, weights[inside])
         organiser = OrganiserMoney(inst.codes[org], inst.names[org], int(inside.sum()), common,
                                    org_fte, shares, returned, fines, result, terms.settle)
@@ -264,6 +268,13 @@ def settle(problem: Problem, plan: Plan) -> Finance:
                    tuple(notes))
 
 
+def _bounded(cents: int, what: str) -> None:
+    """Refuse amounts beyond what a settlement keeps exact to the cent (`MAX_CENTS`)."""
+    if abs(cents) > MAX_CENTS:
+        raise FinanceError(f"{what}: {money(cents)} € in all, more than {money(MAX_CENTS)} €; "
+                           "amounts that large cannot be settled to the cent")
+
+
 def _area(problem: Problem, plan: Plan, key, m: np.ndarray, subsidy: int,
           lines: list[str]) -> AreaMoney:
     """One production area's money in cents: its cost against its members' subsidies (after
@@ -278,7 +289,7 @@ def _area(problem: Problem, plan: Plan, key, m: np.ndarray, subsidy: int,
     returned = 0
     equalised = -balance
     if balance >= 0:
-        kept = to_cents(terms.surplus_reward * balance / 100)
+        kept = round_fraction(Fraction(terms.surplus_reward) * balance)
         equalised = -kept
         returned = balance - kept
         if returned:

@@ -117,7 +117,8 @@ def write_outputs(out: Path | OutputDir, plan: Plan | None, figs: PlanFigures | 
             areas = dissolved(plan, figs)
             if areas is not None:
                 write_geojson(areas, stage / "areas.geojson")
-                write_geopackage(plan, figs, areas, municipalities(plan), stage / "areas.gpkg")
+                write_geopackage(plan, figs, areas, municipalities(plan), stage / "areas.gpkg",
+                                 deterministic=bool(summary.get("deterministic")))
                 write_map(plan, areas, stage / "map.png", title)
                 write_map_html([PlanLayer("plan", plan, figs)], stage / "map.html", title=title)
             else:
