@@ -522,14 +522,16 @@ def test_subsidy_csv_in_cp1252_with_semicolons_is_read(tmp_path):
     subsidy = tmp_path / "tuet.csv"
     subsidy.write_bytes(("kunta;nimi\r\n" if False else "code;subsidy_eur\r\n").encode()
                         + rows.encode("cp1252") + "999;Näin 1,00\r\n".encode("cp1252"))
+    from optimizer.data.load import load_instance
     from optimizer.economics.contract import SubsidySource
     from optimizer.economics.subsidy import read_subsidies
-    from optimizer.data.load import load_instance
 
     inst = load_instance(ROOT / "instances/finland/pohjois-pohjanmaa.json")
     cents = read_subsidies(subsidy, inst)
     assert cents[0] == 100050 and cents[-1] == (1000 + inst.n - 1) * 100 + 50
-    assert SubsidySource  # the model's [finance.subsidy] file reads it the same way
+    r = run("finance", PLAN_2025, "--model", _model_with(tmp_path, subsidy=subsidy), "--json")
+    assert r.exit_code == 0, r.output  # the model's [finance.subsidy] file, read the same way
+    assert json.loads(r.stdout)["finance"]["total_subsidy"] == sum(cents) / 100
 
 
 def test_money_is_exact_to_the_cent_at_the_largest_allowed_subsidies(tmp_path):
