@@ -523,7 +523,6 @@ def test_subsidy_csv_in_cp1252_with_semicolons_is_read(tmp_path):
     subsidy.write_bytes(("kunta;nimi\r\n" if False else "code;subsidy_eur\r\n").encode()
                         + rows.encode("cp1252") + "999;Näin 1,00\r\n".encode("cp1252"))
     from optimizer.data.load import load_instance
-    from optimizer.economics.contract import SubsidySource
     from optimizer.economics.subsidy import read_subsidies
 
     inst = load_instance(ROOT / "instances/finland/pohjois-pohjanmaa.json")
