@@ -424,7 +424,7 @@ def test_sweep_keeps_no_stale_result_after_the_model_changes(tmp_path):
 def test_sweep_scenario_names_that_collide_are_made_distinct(tmp_path):
     """`--set 'description="a b","a_b","a/b"'` wrote three scenarios into one folder."""
     out = tmp_path / "sweep"
-    r = sweep(GRID, out, "--set", 'description="a b","a_b","a/b"', "-b", "heuristic",
+    r = sweep(GRID, out, "--set", 'description="a b","a_b","a/b"', "-b", "highs",
               "-t", "5")
     assert r.exit_code == 0, r.output
     folders = sorted(p.name for p in out.iterdir() if p.is_dir())

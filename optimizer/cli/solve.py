@@ -290,7 +290,8 @@ def _moves_curve(problem: Problem, steps: list[int], out: Path | None, talk: boo
         click.echo(f"{stop.reason}: {len(curve.points)} of {len(set(steps))} points written to "
                    f"{out}/" + (" (the last one stopped before its proof: not proven)"
                                 if cut else "")
-                   + "; the optimum without a limit was not solved", err=True)
+                   + "; the optimum without a limit was not found (its solve was stopped "
+                   "or not begun)", err=True)
         sys.exit(128 + stop.signum)
     if not all(p.solution.status.has_solution for p in curve.points):
         sys.exit(1)

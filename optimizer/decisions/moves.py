@@ -145,6 +145,8 @@ def moves_curve(problem: Problem, steps: list[int], options: SolveOptions | None
         if not base.objective_weights.get("moves"):  # moves cost nothing: drop rows (M)
             free = replace(base, reference=None)
         best = _solve_from(free, start, replace(options, started=time.perf_counter()))
+        if best.solution.interrupted is not None:  # stopped: not the optimum, left out
+            interrupted, best = best.solution.interrupted, None
     return MovesCurve(tuple(points), reference_cost, best, problem.reference, interrupted)
 
 

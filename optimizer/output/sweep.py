@@ -20,7 +20,7 @@ import uuid
 from collections.abc import Sequence
 from pathlib import Path
 
-from ..cluster import CONNECT_SECONDS, LOST_SECONDS, completed, dask_client
+from ..cluster import CONNECT_SECONDS, LOST_SECONDS, completed, dask_client, probe
 from ..decisions.exemptions import exempted_areas
 from ..decisions.sweep import (
     NOT_RUN,
@@ -133,6 +133,8 @@ def run_sweep(model: Path, scenarios: Sequence[Scenario], out: Path, *,
     ClusterError after the same."""
     options = options or SweepOptions()
     out = Path(out)
+    if scheduler is not None and not sequential:
+        probe(scheduler, connect_timeout)  # a scheduler that is not one: before any work
     OutputDir.open(out).discard()  # writable? before any work
     problems = bind_scenarios(model, scenarios)
     keys = [input_key(p, options) for p in problems]
