@@ -11,6 +11,7 @@ from ..data.plan import UNASSIGNED
 from ..decisions.compare import PlanComparison
 from ..economics.cents import format_cents, money
 from ..staging import staged_directory
+from .escape import plain_text
 from .geometry import municipalities
 from .map_html import PlanLayer, write_map_html
 from .map_png import draw_areas
@@ -224,6 +225,7 @@ def write_comparison(c: PlanComparison, out: Path) -> list[Path]:
     return [Path(out) / x for x in names]
 
 
+@plain_text
 def _side_by_side(c: PlanComparison, path: Path, title: str) -> None:
     """Both plans' maps, the moved municipalities outlined in red on each."""
     import matplotlib

@@ -10,6 +10,7 @@ from pathlib import Path
 from ..decisions.pareto import ParetoFront
 from ..model.objective import LABELS, UNITS
 from ..staging import staged_directory
+from .escape import plain_text
 
 
 def front_csv(front: ParetoFront) -> str:
@@ -59,6 +60,7 @@ def write_front(front: ParetoFront, out: Path, title: str) -> list[Path]:
     return [Path(out) / "pareto.csv", Path(out) / "pareto.png", Path(out) / "plans"]
 
 
+@plain_text
 def _plot(front: ParetoFront, path: Path, title: str) -> None:
     import matplotlib
 

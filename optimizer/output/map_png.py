@@ -9,6 +9,7 @@ from pathlib import Path
 import numpy as np
 
 from ..data.plan import OUTSIDE, Plan
+from .escape import plain_text
 from .geometry import context, municipalities
 
 
@@ -98,6 +99,7 @@ def draw_areas(ax, plan: Plan, gdf=None, *, grey_context: bool = True) -> dict[s
     return colour
 
 
+@plain_text
 def write_map(plan: Plan, areas, path: Path, title: str) -> None:
     """Areas in colours that differ between neighbours, leads as stars, member names that do
     not collide, neighbouring regions in grey, a scale bar, a legend, and a note for

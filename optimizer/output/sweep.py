@@ -40,6 +40,7 @@ from ..model.verify import verify
 from ..reading import read_json
 from ..staging import OutputDir, staged_directory
 from ..stopping import StopRequest
+from .escape import plain_text
 from .summary import run_summary
 from .text import plan_title, status_words
 from .write import prepare_outputs, write_outputs
@@ -265,6 +266,7 @@ def write_summary(results: Sequence[ScenarioResult], out: Path) -> None:
         _plot(results, stage / "summary.png")
 
 
+@plain_text
 def _plot(results: Sequence[ScenarioResult], path: Path) -> None:
     """Objective against the first key, one line per value of the other keys; hollow
     markers for plans not proven optimal, crosses on the axis for scenarios without one."""
