@@ -5,6 +5,7 @@ An `Instance` is immutable and validated on construction; arrays are read-only.
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from functools import cached_property
@@ -62,6 +63,12 @@ def geodesic_km(lon: np.ndarray, lat: np.ndarray) -> np.ndarray:
     return d
 
 
+def _control(text: str) -> bool:
+    """Whether text holds a control character or a line or paragraph separator (a name
+    with one cannot be written to a CSV line and read back)."""
+    return any(unicodedata.category(c) in ("Cc", "Zl", "Zp") for c in text)
+
+
 def _readonly(a: np.ndarray) -> np.ndarray:
     a = np.array(a, copy=True)
     a.setflags(write=False)
@@ -108,6 +115,10 @@ class Instance:
             if len(str(code)) > MAX_NAME or len(str(name)) > MAX_NAME:
                 raise InstanceError(f"instance {self.name!r}: municipality {k + 1} has a code "
                                     f"or name longer than {MAX_NAME} characters "
+                                    f"({shown(code)}, {shown(name)})")
+            if _control(str(code)) or _control(str(name)):
+                raise InstanceError(f"instance {self.name!r}: municipality {k + 1} has a code "
+                                    f"or name with a control character or line break "
                                     f"({shown(code)}, {shown(name)})")
         if len(set(self.codes)) != n:
             dup = sorted({c for c in self.codes if self.codes.count(c) > 1})

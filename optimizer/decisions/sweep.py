@@ -164,6 +164,12 @@ def grid(sets: Sequence[str]) -> list[Scenario]:
         axes.append([(key, parse_value(v)) for v in _split(values)])
         if not axes[-1]:
             raise InputError(f"--set: no value for {key!r} in {item!r}")
+        seen_values: set[str] = set()
+        for _, v in axes[-1]:
+            text = json.dumps([type(v).__name__, v], sort_keys=True, default=str)
+            if text in seen_values:
+                raise InputError(f"--set: {key!r} lists the value {value_text(v)!r} twice")
+            seen_values.add(text)
     size = 1
     for axis in axes:
         size *= len(axis)

@@ -288,8 +288,8 @@ def _plot(results: Sequence[ScenarioResult], path: Path) -> None:
                              for k, v in r.scenario.settings[1:])
             lines.setdefault(rest, []).append(r)
         for label, rs in lines.items():
-            pts = sorted((pos[value_text(dict(r.scenario.settings).get(first))], r) for r in rs
-                         if r.objective is not None)
+            pts = sorted(((pos[value_text(dict(r.scenario.settings).get(first))], r) for r in rs
+                          if r.objective is not None), key=lambda t: t[0])
             line = ax.plot([p for p, _ in pts], [r.objective for _, r in pts], "-",
                            label=label or None)[0]
             colour = line.get_color()
