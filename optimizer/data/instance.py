@@ -63,6 +63,28 @@ def geodesic_km(lon: np.ndarray, lat: np.ndarray) -> np.ndarray:
     return d
 
 
+def _check_names(name, codes, names) -> None:
+    """The instance's size and its names within the limits: at most `MAX_MUNICIPALITIES`,
+    names and codes of at most `MAX_NAME` characters, no control character or line break."""
+    if len(str(name)) > MAX_NAME:
+        raise InstanceError(f"instance name {shown(name)} is longer than {MAX_NAME} "
+                            "characters")
+    if not codes:
+        raise InstanceError(f"instance {name!r} has no municipalities")
+    if len(codes) > MAX_MUNICIPALITIES:
+        raise InstanceError(f"instance {name!r} has {len(codes):,} municipalities; at most "
+                            f"{MAX_MUNICIPALITIES:,} are accepted")
+    for k, (code, label) in enumerate(zip(codes, names, strict=False)):
+        if len(str(code)) > MAX_NAME or len(str(label)) > MAX_NAME:
+            raise InstanceError(f"instance {name!r}: municipality {k + 1} has a code or name "
+                                f"longer than {MAX_NAME} characters ({shown(code)}, "
+                                f"{shown(label)})")
+        if _control(str(code)) or _control(str(label)):
+            raise InstanceError(f"instance {name!r}: municipality {k + 1} has a code or name "
+                                f"with a control character or line break ({shown(code)}, "
+                                f"{shown(label)})")
+
+
 def _control(text: str) -> bool:
     """Whether text holds a control character or a line or paragraph separator (a name
     with one cannot be written to a CSV line and read back)."""
@@ -103,23 +125,7 @@ class Instance:
 
     def __post_init__(self) -> None:
         n = len(self.codes)
-        if len(str(self.name)) > MAX_NAME:
-            raise InstanceError(f"instance name {shown(self.name)} is longer than {MAX_NAME} "
-                                "characters")
-        if n == 0:
-            raise InstanceError(f"instance {self.name!r} has no municipalities")
-        if n > MAX_MUNICIPALITIES:
-            raise InstanceError(f"instance {self.name!r} has {n:,} municipalities; at most "
-                                f"{MAX_MUNICIPALITIES:,} are accepted")
-        for k, (code, name) in enumerate(zip(self.codes, self.names, strict=False)):
-            if len(str(code)) > MAX_NAME or len(str(name)) > MAX_NAME:
-                raise InstanceError(f"instance {self.name!r}: municipality {k + 1} has a code "
-                                    f"or name longer than {MAX_NAME} characters "
-                                    f"({shown(code)}, {shown(name)})")
-            if _control(str(code)) or _control(str(name)):
-                raise InstanceError(f"instance {self.name!r}: municipality {k + 1} has a code "
-                                    f"or name with a control character or line break "
-                                    f"({shown(code)}, {shown(name)})")
+        _check_names(self.name, self.codes, self.names)
         if len(set(self.codes)) != n:
             dup = sorted({c for c in self.codes if self.codes.count(c) > 1})
             raise InstanceError(f"instance {self.name!r}: duplicate node ids {dup}")
