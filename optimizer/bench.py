@@ -365,8 +365,8 @@ def run_suite(
             if on_row is not None:
                 on_row([done[j] for j in sorted(done)])
     finally:
-        if futures:  # stopped or lost: the rest are dropped, running solves told to end
-            with contextlib.suppress(Exception):
+        if futures and client.status == "running":  # stopped or lost: the rest are dropped,
+            with contextlib.suppress(Exception):  # running solves told to end
                 Event(event, client=client).set()
             with contextlib.suppress(Exception):
                 client.cancel(list(futures), force=True)

@@ -30,6 +30,7 @@ import math
 import os
 import shutil
 import tempfile
+from collections import Counter
 from pathlib import Path
 
 import pytest
@@ -53,6 +54,15 @@ from optimizer.staging import MANIFEST
 
 LONG = os.environ.get("FUZZ") == "long"
 SCALE = 10 if LONG else 1
+TALLY: Counter = Counter()
+"""Exit codes of every case run (printed at the end with -s: the long run's counts)."""
+
+
+@pytest.fixture(scope="module", autouse=True)
+def tally():
+    yield
+    print(f"\nfuzz cases by exit code: {dict(sorted(TALLY.items()))}, "
+          f"{sum(TALLY.values())} in all, 0 tracebacks (a traceback fails the test)")
 
 
 def fuzz_settings(examples: int):
@@ -163,6 +173,7 @@ def check_outcome(result: Result, out: Path, names: tuple[str, ...]) -> None:
     assert "Traceback" not in result.output
     assert result.exit_code in (0, 1, 2), (result.exit_code, result.output)
     event(f"exit {result.exit_code}")
+    TALLY[f"exit {result.exit_code}"] += 1
     if result.exit_code == 2:
         lines = result.stderr.splitlines()
         assert len(lines) == 1 and lines[0].startswith("error: "), lines
@@ -666,6 +677,7 @@ def test_fuzzed_run_directories_through_report(ops):
             raise result.exception
         assert result.exit_code in (0, 2), (result.exit_code, result.output)
         event(f"exit {result.exit_code}")
+        TALLY[f"exit {result.exit_code}"] += 1
         if result.exit_code == 2:
             lines = result.stderr.splitlines()
             assert len(lines) == 1 and lines[0].startswith("error: "), lines

@@ -238,8 +238,8 @@ def _on_dask(todo, scenarios, problems, options, stop, progress, keep, *, schedu
                 progress.running = min(len(futures), max(n, 1))
                 keep(k, outcome)
         finally:
-            if futures:  # stopped or lost: the rest are dropped, running solves told to end
-                with contextlib.suppress(Exception):
+            if futures and client.status == "running":  # stopped or lost: the rest are
+                with contextlib.suppress(Exception):  # dropped, running solves told to end
                     Event(event, client=client).set()
                 with contextlib.suppress(Exception):
                     client.cancel(list(futures), force=True)
