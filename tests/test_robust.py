@@ -483,7 +483,7 @@ def _model_with(tmp_path: Path, **paths) -> Path:
 
 @pytest.mark.parametrize("special", ["dev-zero", "fifo"])
 @pytest.mark.parametrize("role", ["model", "instance", "catalogue", "subsidy", "plan",
-                                  "reference", "warm-start", "travel"])
+                                  "reference", "warm-start", "travel", "osm-extract"])
 def test_devices_and_fifos_as_inputs_are_refused_without_blocking(tmp_path, role, special):
     """/dev/zero as model, instance, catalogue or plan ended in a MemoryError traceback; a
     FIFO as an input hung."""
@@ -503,6 +503,9 @@ def test_devices_and_fifos_as_inputs_are_refused_without_blocking(tmp_path, role
         args = ["solve", scenario, "--reference", target, "--max-moves", "2"]
     elif role == "warm-start":
         args = ["solve", scenario, "--warm-start", target]
+    elif role == "osm-extract":
+        args = ["instances", "travel-times", ROOT / "instances/finland/pohjois-pohjanmaa.json",
+                "--osm", target, "--out", tmp_path / "minutes.csv"]
     else:
         model = tmp_path / "travel.toml"
         model.write_text(scenario.read_text(encoding="utf-8").replace(

@@ -108,6 +108,10 @@ def travel_times(instance, extract, router, router_kind, out, max_km, snap_km, s
     --max-km) with the minutes and km of the fastest route, its source in the header."""
     if (extract is None) == (router is None):
         raise InputError("give either --osm EXTRACT or --router URL")
+    if extract is not None and not extract.is_file():  # before any progress line
+        raise InputError(f"OpenStreetMap extract {extract} is not a regular file (a folder, "
+                         "device or FIFO)" if extract.exists() else
+                         f"OpenStreetMap extract not found: {extract}")
     inst = load_instance(instance)
     if not {"lon", "lat"} <= inst.attributes.keys():
         raise InputError(f"{instance}: the instance has no lon/lat to route between")
