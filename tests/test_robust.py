@@ -597,3 +597,13 @@ def test_deterministic_geopackage_has_no_time_stamps(tmp_path):
                          deterministic=True)
         written.append(path.read_bytes())  # a stamp of the time (to the ms) would differ
     assert written[0] == written[1]
+
+
+def test_bad_input_is_one_line_even_with_a_line_break_in_it(tmp_path):
+    """A path or value holding a form feed or newline made the one error line two (found by
+    the long fuzz run: instance.path = '\\x0c')."""
+    model = tmp_path / "model.toml"
+    model.write_text('name = "x"\n[instance]\npath = "\\f"\n[areas]\ncount = 2\n',
+                     encoding="utf-8")
+    assert "\\x0c" in one_error_line(run("solve", model))
+    assert "\\n" in one_error_line(run("pareto", GRID, "--points", "a\nb"))
