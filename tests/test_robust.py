@@ -178,6 +178,7 @@ def test_report_badge_when_a_check_run_claims_optimal(tmp_path):
     ("summary_version", 2, "this release reads version 1"),
     ("notes", [1], "every item of 'notes'"),
     ("phases", [{"nodes": "x"}], "phases[0]: 'nodes'"),
+    ("wall_time_s", None, "'wall_time_s' must not be null"),
 ], ids=lambda v: str(v)[:12])
 def test_report_malformed_summary_fields_are_one_error_line(copy, key, value, needle):
     """`areas: "five"` re-verified with 4 areas (the string's length); strings in bound,

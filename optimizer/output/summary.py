@@ -115,7 +115,7 @@ class Field:
 CERTIFICATE: dict[str, Field] = {
     "status": Field("string", False, tuple(s.value for s in Status)),
     "objective": Field("number"), "bound": Field("number"), "gap": Field("number"),
-    "gap_limit": Field("number"), "wall_time_s": Field("number"),
+    "gap_limit": Field("number"), "wall_time_s": Field("number", False),
     "time_limit_s": Field("number"), "backend": Field("string"), "version": Field("string"),
     "contiguity": Field("string"), "cut_rounds": Field("integer"),
     "cuts_added": Field("integer"), "nodes": Field("integer"), "node_limit": Field("integer"),
