@@ -9,6 +9,13 @@ reads its files, or while the solver runs. Afterwards no child process may
 survive, no temporary folder may remain (after the next run, for SIGKILL), the
 output folder holds a complete set of files or none, and the exit code is the
 documented one (130 SIGINT, 143 SIGTERM). Bounded: 8 runs of a few seconds.
+
+The commands of many solves (issue 18) are stopped the same way while they work:
+`solve -b portfolio`, `sweep` (sequential and on a local cluster), `pareto`, a
+`--max-moves` curve and `bench` (three of them in `make test`, all with both
+signals in `make fuzz-long`); a `--scheduler` that is not a Dask scheduler is one
+error line, and on a real `dask scheduler` and `dask worker` (`make fuzz-long`) a
+stopped sweep frees its worker and a sweep that loses its only worker stops.
 """
 
 from __future__ import annotations
