@@ -87,8 +87,11 @@ bench-levers: $(BIN)/optimizer
 			--out benchmarks/results/ablation-finland-$$(echo $$off | tr , -).csv || exit 1; \
 	done
 
+# Ten times the fuzz cases with fresh seeds (report, compare, finance, pareto and sweep too,
+# a real Dask scheduler and worker), and every long-running command stopped by each signal.
 fuzz-long: $(BIN)/optimizer
-	FUZZ=long $(BIN)/python -m pytest -q tests/test_fuzz.py --hypothesis-show-statistics
+	FUZZ=long FAULTS=long $(BIN)/python -m pytest -q -s tests/test_fuzz.py tests/test_faults.py \
+		--hypothesis-show-statistics
 
 instances: $(BIN)/optimizer
 	$(BIN)/optimizer instances build

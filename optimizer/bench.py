@@ -9,9 +9,11 @@ that differs from a known optimum, a plan for a model known to be infeasible.
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import datetime as dt
 import fnmatch
+import io
 import math
 import os
 import platform
@@ -23,6 +25,8 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from .backends import NAMES, available, version
+from .cluster import LOST_SECONDS, completed, watch_event
+from .csvfile import read_table
 from .errors import InfeasibleModelError, InputError, SuiteError
 from .mip.formulation import STRATEGIES
 from .model.binding import bind
@@ -31,7 +35,9 @@ from .model.verify import verify
 from .reading import read_text
 from .search.levers import Levers
 from .solve import solve
+from .staging import write_text_atomically
 from .status import Status
+from .stopping import StopRequest
 from .values import count_range, integer, number, shown
 
 REL_TOL = 1e-6
@@ -210,20 +216,21 @@ def load_references(path: Path) -> dict[str, Reference]:
     path = Path(path)
     if not path.exists():
         return {}
-    text = read_text(path, "best-known file", SuiteError)
-    reader = csv.DictReader(line for line in text.splitlines() if not line.startswith("#"))
-    missing = [c for c in REFERENCE_COLUMNS if c not in (reader.fieldnames or ())]
+    try:
+        table = read_table(path, "best-known file", SuiteError, key="instance", comment="#")
+        header = table.header
+    except SuiteError as exc:
+        if "empty best-known file" not in str(exc):
+            raise
+        table, header = None, ()
+    missing = [c for c in REFERENCE_COLUMNS if c not in header]
     if missing:
         raise SuiteError(f"{path}: best-known file needs the columns "
                          f"{', '.join(REFERENCE_COLUMNS)} (missing: {', '.join(missing)})")
     out = {}
-    try:
-        rows = list(reader)
-    except csv.Error as exc:
-        raise SuiteError(f"{path}: not a readable CSV file: {exc}") from None
-    for line, row in enumerate(rows, start=2):
+    for line, row in table.rows:
         at = f"{path}:{line}"
-        cell = {k: v.strip() if isinstance(v, str) else "" for k, v in row.items()}
+        cell = {k: (row[i].strip() if i < len(row) else "") for i, k in enumerate(header)}
         obj, published = cell.get("objective", ""), cell.get("published_time", "")
         out[cell["instance"]] = Reference(
             objective=number(obj, "objective", where=at, text=True, error=SuiteError)
@@ -269,6 +276,8 @@ def run_suite(
     on_row: Callable[[list[Row]], None] | None = None,
     client=None,
     levers_off: str | None = None,
+    stop: StopRequest | None = None,
+    lost_after: float = LOST_SECONDS,
 ) -> list[Row]:
     """Run every case × back end × strategy; each plan is re-verified here.
 
@@ -280,6 +289,10 @@ def run_suite(
     sees the rows so far after each configuration, so a long run that is
     stopped still leaves its finished rows behind. `levers_off` names the speed-ups
     switched off (`solve.Levers.parse`: root, fixing, incumbent), for the ablation.
+    `stop` (a signal) ends the run after the configuration being solved, which is left
+    out (its solve was cut short); on a cluster the tasks left are cancelled and their
+    solves told to stop. A cluster without workers for `lost_after` seconds raises
+    ClusterError.
 
     (long: the configurations, their repeats and their Dask futures in one loop, so every row is
     checked and written the same way)
@@ -322,42 +335,68 @@ def run_suite(
 
     if client is None:
         for k, (case, problem, backend, strategy, limit, times) in enumerate(configs):
+            if stop is not None and stop.is_set():
+                break
             say(f"{case.id} · {backend} · {strategy if problem.contiguity else 'none'}")
-            rows.append(row(k, run_configuration(problem, backend, strategy, limit, threads,
-                                                 times, levers_off)))
+            runs = run_configuration(problem, backend, strategy, limit, threads, times,
+                                     levers_off, stop)
+            if runs is None:  # cut short by the stop: not a result
+                break
+            rows.append(row(k, runs))
             if on_row is not None:
                 on_row(rows)
         return rows
-    from distributed import as_completed
+    from distributed import Event
 
+    event = f"optimizer-stop-{os.getpid()}-{id(configs)}"
     futures = {client.submit(run_configuration, problem, backend, strategy, limit, threads,
-                             times, levers_off, pure=False): k
+                             times, levers_off, None, event, pure=False): k
                for k, (_, problem, backend, strategy, limit, times) in enumerate(configs)}
     done: dict[int, Row] = {}
-    for fut in as_completed(futures):
-        k = futures[fut]
-        done[k] = row(k, fut.result())
-        say(f"{configs[k][0].id} · {configs[k][2]} · {configs[k][3]}: {done[k].status}")
-        if on_row is not None:
-            on_row([done[j] for j in sorted(done)])
-    return [done[k] for k in range(len(configs))]
+    try:
+        for fut in completed(client, list(futures), stop=stop, lost_after=lost_after,
+                             where="the Dask cluster"):
+            k = futures.pop(fut)
+            runs = fut.result()
+            if runs is None:
+                continue
+            done[k] = row(k, runs)
+            say(f"{configs[k][0].id} · {configs[k][2]} · {configs[k][3]}: {done[k].status}")
+            if on_row is not None:
+                on_row([done[j] for j in sorted(done)])
+    finally:
+        if futures and client.status == "running":  # stopped or lost: the rest are dropped,
+            with contextlib.suppress(Exception):  # running solves told to end
+                Event(event, client=client).set()
+            with contextlib.suppress(Exception):
+                client.cancel(list(futures), force=True)
+    return [done[k] for k in sorted(done)]
 
 
 def run_configuration(problem, backend: str, strategy: str, limit: float,
-                      threads: int | None, times: int, levers_off: str | None = None
-                      ) -> list[tuple]:
+                      threads: int | None, times: int, levers_off: str | None = None,
+                      stop: StopRequest | None = None, event: str | None = None
+                      ) -> list[tuple] | None:
     """`times` solves of one configuration, each plan re-verified (a Dask task when the
-    suite runs on a cluster)."""
+    suite runs on a cluster); None when `stop` (here) or the Dask event `event` (on a
+    worker) cut a solve short."""
     runs = []
-    for _ in range(times):
-        try:
-            sol = solve(problem, backend=backend, strategy=strategy, time_limit=limit,
-                        threads=threads, levers=Levers.parse(levers_off))
-        except InfeasibleModelError as exc:
-            runs.append((Status.INFEASIBLE, None, None, 0.0, None, str(exc)))
-            continue
-        ok = verify(problem, sol.plan).ok if sol.plan is not None else None
-        runs.append((sol.status, sol.objective, sol.bound, sol.wall_time, ok, sol.message))
+    stop = stop or StopRequest()
+    with watch_event(event, stop), stop.cooperating():
+        for _ in range(times):
+            try:
+                sol = solve(problem, backend=backend, strategy=strategy, time_limit=limit,
+                            threads=threads, levers=Levers.parse(levers_off), stop=stop)
+            except InfeasibleModelError as exc:
+                if stop.is_set():
+                    return None
+                runs.append((Status.INFEASIBLE, None, None, 0.0, None, str(exc)))
+                continue
+            if sol.interrupted is not None or stop.is_set():
+                return None
+            ok = verify(problem, sol.plan).ok if sol.plan is not None else None
+            runs.append((sol.status, sol.objective, sol.bound, sol.wall_time, ok,
+                         sol.message))
     return runs
 
 
@@ -464,14 +503,16 @@ def write_csv(rows: list[Row], path: Path) -> None:
     """Rows plus the machine, versions and commit in every line."""
     fields = [*COLUMNS, "verified", "best_status", "times", "message", "version", "threads",
               "levers_off", "date", "cpu", "cores", "python", "commit"]
-    Path(path).parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(path).with_name(f".{Path(path).name}.tmp")
-    with open(tmp, "w", newline="", encoding="utf-8") as fh:
-        w = csv.DictWriter(fh, fieldnames=fields, lineterminator="\n")
-        w.writeheader()
-        for r in rows:
-            d = asdict(r)
-            meta = d.pop("meta")
-            d["times"] = " ".join(f"{t:.3f}" for t in r.times)
-            w.writerow({k: v for k, v in {**d, **meta}.items() if k in fields})
-    os.replace(tmp, path)
+    try:
+        Path(path).parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise InputError(f"cannot write {path}: {exc.strerror or exc}") from None
+    fh = io.StringIO()
+    w = csv.DictWriter(fh, fieldnames=fields, lineterminator="\n")
+    w.writeheader()
+    for r in rows:
+        d = asdict(r)
+        meta = d.pop("meta")
+        d["times"] = " ".join(f"{t:.3f}" for t in r.times)
+        w.writerow({k: v for k, v in {**d, **meta}.items() if k in fields})
+    write_text_atomically(Path(path), fh.getvalue())

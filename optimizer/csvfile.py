@@ -1,9 +1,11 @@
 """CSV files as spreadsheets export them, read one way for every table the toolkit reads.
 
-Plan files, subsidy files, statistics overlays and service catalogues all come
-through `read_table`: the encoding (UTF-8 with or without BOM, UTF-16 with BOM,
-cp1252) and the delimiter (comma, semicolon, tab) are detected, blank rows are
-skipped, and every error names the file and the line.
+Plan files, subsidy files, service catalogues, travel-time files and best-known
+values all come through `read_table`: the encoding (UTF-8 with or without BOM,
+UTF-16 with BOM, cp1252) and the delimiter (comma, semicolon, tab) are detected,
+blank rows (and, where a format has them, `#` comment lines) are skipped, and every
+error names the file and the line. Numbers in cells are read by `cell_number`, which
+also takes a decimal comma where the delimiter is not a comma.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ import csv
 import io
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
 from .errors import InputError
@@ -33,6 +36,9 @@ class Table:
     encoding: str = "UTF-8"
     delimiter: str = ","
     error: type[InputError] = field(default=InputError, compare=False)
+    comments: tuple[str, ...] = ()
+    """The text of the comment lines (without the marker), in order."""
+    header_line: int = 1
 
     @property
     def note(self) -> str | None:
@@ -57,8 +63,8 @@ class Table:
         for name in names:
             k = self.column(name)
             if k is None:
-                raise self.error(f"{self.source}:1: missing column '{name}' (the header needs "
-                                 f"{','.join(names)})")
+                raise self.error(f"{self.source}:{self.header_line}: missing column '{name}' "
+                                 f"(the header needs {','.join(names)})")
             out[name] = k
         return out
 
@@ -121,26 +127,59 @@ def _delimiter(first_line: str, keys: tuple[str, ...]) -> str:
 
 def parse_table(text: str, source: str, error: type[InputError] = InputError, *,
                 key: str | tuple[str, ...] = "code", encoding: str = "UTF-8",
-                what: str = "CSV file") -> Table:
+                what: str = "CSV file", comment: str | None = None) -> Table:
     """A table from CSV text; `key` names the column (or the columns, one of which) the
-    header is expected to have: it decides the delimiter."""
+    header is expected to have: it decides the delimiter. Lines starting with `comment`
+    (if given) are comments; the header is the first line neither blank nor a comment."""
     if "\x00" in text:
         raise error(f"{source}: contains NUL characters; not a text CSV file")
     keys = (key,) if isinstance(key, str) else tuple(key)
-    delimiter = _delimiter((text.splitlines() or [""])[0], keys)
+    lines = text.splitlines(keepends=True)
+    comments = []
+    if comment is not None:
+        for k, line in enumerate(lines):
+            if line.startswith(comment):
+                comments.append(line[len(comment):].strip())
+                lines[k] = "\n"  # keeps the line numbers of the rows after it
+    first = next((ln for ln in lines if ln.strip()), "")
+    delimiter = _delimiter(first.rstrip("\r\n"), keys)
     try:
-        rows = list(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter))
+        rows = list(csv.reader(io.StringIO("".join(lines), newline=""), delimiter=delimiter))
     except csv.Error as exc:
         raise error(f"{source}: not a readable CSV file: {exc}") from None
-    if not rows:
+    start = next((k for k, row in enumerate(rows) if any(c.strip() for c in row)), None)
+    if start is None:
         raise error(f"{source}: empty {what}")
-    body = tuple((line, tuple(row)) for line, row in enumerate(rows[1:], start=2)
+    body = tuple((line, tuple(row)) for line, row in enumerate(rows[start + 1:], start=start + 2)
                  if any(cell.strip() for cell in row))
-    return Table(source, tuple(h.strip() for h in rows[0]), body, encoding, delimiter, error)
+    return Table(source, tuple(h.strip() for h in rows[start]), body, encoding, delimiter, error,
+                 tuple(comments), start + 1)
 
 
 def read_table(path: str | Path, what: str, error: type[InputError] = InputError, *,
-               key: str | tuple[str, ...] = "code") -> Table:
+               key: str | tuple[str, ...] = "code", comment: str | None = None) -> Table:
     """A CSV file as a table, its encoding and delimiter detected (see `Table.note`)."""
     text, encoding = decode(read_bytes(path, what, error), str(path), error)
-    return parse_table(text, str(path), error, key=key, encoding=encoding, what=what)
+    return parse_table(text, str(path), error, key=key, encoding=encoding, what=what,
+                       comment=comment)
+
+
+def cell_decimal(text: str, delimiter: str = ",") -> Decimal | None:
+    """A number in a cell, exactly as written (`1234.5`; `1234,5` or `1 234,5` where the
+    delimiter is not a comma, as Finnish spreadsheets write); None when it is not one.
+    Not checked for range: the caller does that."""
+    t = text.strip().replace("\u00a0", "").replace("\u202f", "")
+    if delimiter != "," and "," in t and "." not in t:
+        t = t.replace(" ", "").replace(",", ".")
+    if len(t) > 100:
+        return None
+    try:
+        return Decimal(t)
+    except InvalidOperation:
+        return None
+
+
+def cell_number(text: str, delimiter: str = ",") -> float | None:
+    """`cell_decimal` as a float (±inf beyond the float range, NaN for nan)."""
+    d = cell_decimal(text, delimiter)
+    return None if d is None else float(d)

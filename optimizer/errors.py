@@ -47,6 +47,11 @@ class BackendError(OptimizerError):
     """A solver back end is missing, failed, or cannot honour a request."""
 
 
+class ClusterError(OptimizerError):
+    """A Dask cluster lost its workers or its scheduler for too long (CLI exit code 1); the
+    message says what was kept and how to resume."""
+
+
 class Interrupted(OptimizerError):
     """A signal (SIGINT, SIGTERM) ended the run; the CLI exits with 128 + its number."""
 

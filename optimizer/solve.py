@@ -183,18 +183,33 @@ def solve(
 def race(problem: Problem, entrants, *, workers: int, progress=None, **options) -> Solution:
     """The entrants' solves side by side; the first proof (optimal or infeasible) wins and
     stops the rest. Without a proof, the best plan and the best bound of all are kept
-    (every entrant's bound is a valid bound on the same problem)."""
+    (every entrant's bound is a valid bound on the same problem). The command's deadline
+    and stop request reach the racing processes: a signal stops them all, and the race
+    keeps the best of what they hand back (marked interrupted)."""
     say = progress or (lambda _msg: None)
     say(f"racing {', '.join(f'{b}/{s}' for b, s in entrants)}")
+    stop = options.get("stop")
+    deadline = Deadline.within(options.get("time_limit"), since=options.get("since"),
+                               reserve=options.get("reserve", 0.0), request=stop)
     tasks = [partial(solve, problem, backend=b, strategy=s, workers=1, **options)
              for b, s in entrants]
-    results = run_all(tasks, workers=workers,
+    results = run_all(tasks, workers=workers, deadline=deadline,
                       done=lambda _i, sol: sol.status in (Status.OPTIMAL, Status.INFEASIBLE))
     done = [r for r in results if r is not None]
+    if not done:  # every entrant was stopped before it handed anything back
+        status = Status.NO_SOLUTION
+        return Solution(problem, status, None, None, None, None,
+                        time.perf_counter() - (options.get("since") or time.perf_counter()),
+                        "portfolio", "portfolio", "cuts", 0, 0, None,
+                        options.get("gap") or 0.0, options.get("time_limit"),
+                        f"{deadline.why}; no entrant of the race handed back a plan", (), None,
+                        bool(options.get("deterministic")), _signal(stop))
+    interrupted = _signal(stop) if deadline.stopped() else None
     proof = next((r for r in done if r.status in (Status.OPTIMAL, Status.INFEASIBLE)), None)
     if proof is not None:
         return replace(proof, message=f"{proof.message}; won the race against "
-                       f"{len(entrants) - 1} other entrant(s)")
+                       f"{len(entrants) - 1} other entrant(s)",
+                       interrupted=proof.interrupted or interrupted)
     found = [r for r in done if r.plan is not None]
     best = min(found, key=lambda r: r.objective) if found else done[0]
     bounds = [r.bound for r in done if r.bound is not None]
@@ -205,8 +220,11 @@ def race(problem: Problem, entrants, *, workers: int, progress=None, **options) 
     if best.plan is not None and bound is not None and _proves(best.objective, bound,
                                                                best.gap_limit):
         status = Status.OPTIMAL
-    return replace(best, status=status, bound=bound,
-                   message=f"{best.message}; best of a race of {len(entrants)} entrants")
+    message = f"{best.message}; best of a race of {len(entrants)} entrants"
+    if interrupted is not None and not message.startswith(stop.reason):
+        message = f"{stop.reason}; {message}"
+    return replace(best, status=status, bound=bound, message=message,
+                   interrupted=best.interrupted or interrupted)
 
 
 def heuristic_solution(problem: Problem, *, time_limit: float | None = None,

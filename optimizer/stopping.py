@@ -35,6 +35,9 @@ class StopRequest:
         self._event = threading.Event()
         self.signum: int | None = None
         self.cooperative = False
+        self.kept: str | None = None
+        """What a command stopped at once keeps (finished scenario folders, rows of a
+        results file), for its last line; None: nothing, no partial file."""
 
     def set(self, signum: int | None = None) -> None:
         if self.signum is None:

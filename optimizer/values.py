@@ -17,6 +17,11 @@ from .errors import InputError
 LARGEST = 1e15
 """Largest magnitude accepted: doubles hold whole numbers exactly only below 2**53
 (about 9e15), and solvers treat coefficients near 1e20 as infinite."""
+MAX_MUNICIPALITIES = 5_000
+"""Most municipalities an instance may have (the mainland has 292; a model's arrays grow with
+the square of the count, 5,000 already needs gigabytes)."""
+MAX_NAME = 200
+"""Longest name or code of a municipality, and longest model name, in characters."""
 MAX_THREADS = 64
 """Most solver threads accepted (CP-SAT with 1024 workers needs 1.3 GB on a 30-municipality
 model); 0 asks for the back end's own default."""

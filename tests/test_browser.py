@@ -195,3 +195,124 @@ def test_map_html_alone_works_offline(browser, runs):
     assert not browser.find_elements(By.CSS_SELECTOR, "img.leaflet-tile")
     assert _problems(browser) == []
     _screenshot(browser, "map.png")
+
+
+# -- hostile names: no script of theirs may run ---------------------------------------
+
+PAYLOADS = {
+    "564": "<img src=x onerror=\"document.title='pwned'\">",  # Oulu: a lead in every plan
+    "678": "<svg onload=\"document.title='pwned'\">",  # Raahe
+    "244": "\"><script>document.title='pwned'</script>",  # Kempele
+    "072": "</script><script>document.title='pwned'</script>",  # Hailuoto
+}
+FOLDER_PAYLOAD = "<svg onload=document.title='pwned'>"
+"""A plan folder's name (no slash), shown as a layer name by `compare` and `report`."""
+
+
+@pytest.fixture(scope="module")
+def hostile(tmp_path_factory):
+    """North Ostrobothnia with municipality names that are scripts, solved (its map.html),
+    compared with the 2025 areas from a folder whose name is a script, and reported with a
+    reference plan whose file name is one."""
+    base = tmp_path_factory.mktemp("hostile")
+    data = json.loads((ROOT / "instances/finland/pohjois-pohjanmaa.json").read_text("utf-8"))
+    for node in data["nodes"]:
+        node["name"] = PAYLOADS.get(node["id"], node["name"])
+    data["graph"]["region_name"] = "<img src=y onerror=\"document.title='pwned'\">"
+    (base / "hostile.json").write_text(json.dumps(data), encoding="utf-8")
+    (base / "hostile.gpkg").symlink_to(ROOT / "instances/finland/pohjois-pohjanmaa.gpkg")
+    model = (ROOT / MODEL).read_text(encoding="utf-8").replace(
+        '"../instances/finland/pohjois-pohjanmaa.json"', '"hostile.json"').replace(
+        'name = "pohjois-pohjanmaa-4-5-areas"', 'name = "<b onmouseover=alert(1)>model</b>"')
+    (base / "hostile.toml").write_text(model, encoding="utf-8")
+    solved = base / FOLDER_PAYLOAD
+    _invoke(["solve", base / "hostile.toml", "-b", "highs", "--areas", "4",
+             "--out", solved, "--quiet"])
+    reference = base / f"{FOLDER_PAYLOAD}.csv"
+    shutil.copy(ROOT / PLAN_2025, reference)
+    _invoke(["report", solved, "--reference", reference])
+    _invoke(["compare", ROOT / PLAN_2025, solved, "--model", base / "hostile.toml", "--out",
+             base / "compare"])
+    return solved, base / "compare"
+
+
+OPEN_EVERY_TOOLTIP = """
+var texts = [];
+Object.keys(window).filter(function (k) { return /^map_/.test(k) && window[k].eachLayer; })
+  .forEach(function (k) {
+    window[k].eachLayer(function (layer) {
+      var at;
+      try { at = layer.getCenter ? layer.getCenter() : layer.getLatLng(); } catch (e) { return; }
+      layer.fire('mouseover', {latlng: at}, true);
+      document.querySelectorAll('.leaflet-tooltip').forEach(function (t) {
+        texts.push(t.textContent); });
+      layer.fire('mouseout', {latlng: at}, true);
+    });
+  });
+return texts;
+"""
+"""Open the tooltip of every municipality and lead marker on the map (what hovering each
+would do, at once); returns their texts."""
+
+
+def _hover_everything(driver) -> set[str]:
+    """Show every tooltip of every plan layer (each base layer chosen in turn), and hover
+    the lead markers with the mouse; the tooltips' texts seen."""
+    from selenium.webdriver.common.action_chains import ActionChains
+    from selenium.webdriver.common.by import By
+
+    seen: set[str] = set()
+    radios = driver.find_elements(By.CSS_SELECTOR, ".leaflet-control-layers-base input")
+    for radio in radios or [None]:
+        if radio is not None:
+            driver.execute_script("arguments[0].click();", radio)
+        seen |= set(driver.execute_script(OPEN_EVERY_TOOLTIP))
+        for target in driver.find_elements(By.CSS_SELECTOR, "path.lead-marker"):
+            try:
+                ActionChains(driver).move_to_element(target).perform()
+            except Exception:  # under another element: the script above opened it anyway
+                continue
+    return seen
+
+
+def _untouched(driver, title: str) -> None:
+    """The page's title as it was, and no element made from a name (img, svg, script) in a
+    tooltip, the layer switch or a legend."""
+    assert driver.execute_script("return document.title") == title
+    injected = driver.execute_script(
+        "return document.querySelectorAll('.leaflet-tooltip img, .leaflet-tooltip svg, "
+        ".leaflet-tooltip script, .leaflet-control-layers img, .leaflet-control-layers svg, "
+        ".optimizer-legend img, .optimizer-legend svg, .optimizer-title img').length")
+    assert injected == 0
+
+
+def test_hostile_names_run_no_script_in_maps_or_the_report(browser, hostile):
+    """Names went unescaped into folium's tooltips (a script ran on hover) and layer names
+    into Leaflet's layer switch (on page load); the report's map iframe had no sandbox."""
+    from selenium.webdriver.common.by import By
+
+    solved, compared = hostile
+    for page in (solved / "map.html", compared / "map.html"):
+        _load(browser, page)
+        _frame_ready(browser)
+        title = browser.execute_script("return document.title")
+        seen = _hover_everything(browser)
+        _untouched(browser, title)
+        assert any(PAYLOADS["564"] in t for t in seen), seen  # Oulu's name, as text
+    _load(browser, solved / "report.html")
+    title = browser.execute_script("return document.title")
+    assert title.startswith("<img src=y")  # the region's name, as text (not title = 'pwned')
+    frame = browser.find_element(By.CSS_SELECTOR, "#map iframe")
+    assert frame.get_attribute("sandbox") == "allow-scripts"
+    browser.switch_to.frame(frame)
+    _frame_ready(browser)
+    inner = browser.execute_script("return document.title")
+    seen = _hover_everything(browser)
+    _untouched(browser, inner)
+    assert any(PAYLOADS["678"] in t or PAYLOADS["564"] in t for t in seen), seen
+    names = browser.find_element(By.CSS_SELECTOR, ".leaflet-control-layers").text
+    assert f"reference: {FOLDER_PAYLOAD}.csv" in names  # the file name, shown as text
+    browser.switch_to.default_content()
+    assert browser.execute_script("return document.title") == title
+    assert "Oulu" not in browser.find_element(By.TAG_NAME, "body").text  # renamed
+    assert PAYLOADS["564"] in browser.find_element(By.TAG_NAME, "body").text

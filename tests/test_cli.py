@@ -22,6 +22,7 @@ from optimizer.data.planfile import read_plan
 from optimizer.errors import InputError
 from optimizer.model.binding import bind
 from optimizer.model.parse import load_model
+from optimizer.staging import MANIFEST
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA = Path(__file__).resolve().parent / "data"
@@ -161,7 +162,7 @@ def test_solve_reports_optimal_and_verified(solved):
 
 def test_solve_writes_all_outputs_and_nothing_else(solved):
     _, out = solved
-    assert {p.name for p in out.iterdir()} == OUTPUT_FILES
+    assert {p.name for p in out.iterdir()} == OUTPUT_FILES | {MANIFEST}
     assert [p.name for p in out.parent.iterdir()] == ["out"]  # no staging leftovers
 
 

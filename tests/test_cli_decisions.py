@@ -17,6 +17,7 @@ from test_cli import assert_bad_input
 
 from optimizer.cli import cli
 from optimizer.decisions.sweep import grid, parse_value
+from optimizer.staging import MANIFEST
 
 ROOT = Path(__file__).resolve().parents[1]
 LAPPI = ROOT / "benchmarks" / "models" / "finland" / "lappi.toml"
@@ -73,7 +74,7 @@ def test_compare_prints_moves_figures_terms_and_money(tmp_path):
     assert [line for line in r.stdout.splitlines()
             if len(line) > WIDTH and str(out) not in line] == []
     assert {p.name for p in out.iterdir()} == {"compare.csv", "compare.md", "map.html",
-                                              "map.png"}
+                                              "map.png", MANIFEST}
     rows = list(csv.DictReader((out / "compare.csv").open(encoding="utf-8")))
     assert len(rows) == 30
     moved = [r for r in rows if r["moved"] == "yes"]

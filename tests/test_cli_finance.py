@@ -12,6 +12,8 @@ from pathlib import Path
 import pytest
 from test_cli import assert_bad_input, invoke, status_of
 
+from optimizer.staging import MANIFEST
+
 ROOT = Path(__file__).resolve().parents[1]
 DATA = Path(__file__).resolve().parent / "data"
 SEED = "models/pohjois-pohjanmaa.toml"
@@ -78,7 +80,7 @@ def test_finance_of_the_2025_areas(tmp_path, monkeypatch):
     rows = balanced(out / "finance.csv")
     assert {r["lead_name"] for r in rows} == {"Oulu", "Raahe", "Ylivieska", "Kajaani"}
     assert {p.name for p in out.iterdir()} == {"finance.csv", "finance_sources.csv",
-                                               "summary.json"}
+                                               "summary.json", MANIFEST}
 
 
 def test_finance_json(monkeypatch):

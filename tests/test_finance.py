@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import io
 from decimal import Decimal
+from fractions import Fraction
 from pathlib import Path
 
 import numpy as np
@@ -16,7 +17,7 @@ from hypothesis import strategies as st
 
 from optimizer.data.plan import Plan
 from optimizer.data.planfile import read_plan
-from optimizer.economics.cents import allocate, format_cents, to_cents
+from optimizer.economics.cents import allocate, format_cents, round_fraction, to_cents
 from optimizer.economics.contract import SubsidySource
 from optimizer.economics.settle import Finance, settle
 from optimizer.economics.subsidy import read_subsidies, subsidies
@@ -186,7 +187,9 @@ def check_identities(fin: Finance, reward: float) -> None:
             assert a.equalised == -a.balance and a.returned == 0
         else:
             assert -a.equalised + a.returned == a.balance
-            assert -a.equalised == to_cents(reward * a.balance / 100)
+            # the share kept, in whole cents rounded half away from zero, exactly (a float
+            # formula rounded 0.5 × 110876141 cents down)
+            assert -a.equalised == round_fraction(Fraction(reward) * a.balance)
     o = fin.organiser
     assert o.shares == sum(m.to_organiser for m in fin.municipalities)
     assert o.returned == sum(a.returned for a in fin.areas)

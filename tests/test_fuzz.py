@@ -9,19 +9,32 @@ file and writes nothing; a summary.json that is written is strict JSON. A
 non-finite number anywhere in a model, or a bad number in a rule's attribute,
 must be refused: a false claim ("infeasible", "every rule holds") is a failure.
 
-`make test` runs the default profile (260 cases, derandomised); the long
-profile (`FUZZ=long`, see benchmarks/README.md) runs ten times as many with a
-fresh seed each time.
+The newer commands are fuzzed the same way (issue 18): tampered run directories
+through `report` (the report may call a plan proven optimal only when the plan
+verifies and the stated certificate holds), plans through `finance` and `compare`,
+option sets through `pareto`, grids of odd keys and values through `sweep` (on a
+real `dask scheduler` and `dask worker` in the long profile) and hostile
+municipality names through `check` and `report` (never unescaped in HTML).
+
+`make test` runs the default profile (340 cases, derandomised); the long
+profile (`FUZZ=long`, `make fuzz-long`, see benchmarks/README.md) runs ten times as
+many with a fresh seed each time.
 """
 
 from __future__ import annotations
 
+import csv
+import itertools
 import json
 import math
 import os
+import re
+import shutil
 import tempfile
+from collections import Counter
 from pathlib import Path
 
+import pytest
 import tomli_w
 from click.testing import CliRunner, Result
 from hypothesis import HealthCheck, event, given, settings
@@ -30,14 +43,27 @@ from hypothesis import strategies as st
 from optimizer.bench import CASE_KEYS, SUITE_KEYS
 from optimizer.cli import cli
 from optimizer.data.planfile import read_plan
+from optimizer.decisions.pareto import PARETO_TERMS
 from optimizer.errors import InputError
 from optimizer.model.binding import bind
+from optimizer.model.evaluate import evaluate
 from optimizer.model.parse import load_model
 from optimizer.model.schema import SCHEMA
 from optimizer.model.verify import verify
+from optimizer.output.summary import SCHEMA as SUMMARY_SCHEMA
+from optimizer.staging import MANIFEST
 
 LONG = os.environ.get("FUZZ") == "long"
 SCALE = 10 if LONG else 1
+TALLY: Counter = Counter()
+"""Exit codes of every case run (printed at the end with -s: the long run's counts)."""
+
+
+@pytest.fixture(scope="module", autouse=True)
+def tally():
+    yield
+    print(f"\nfuzz cases by exit code: {dict(sorted(TALLY.items()))}, "
+          f"{sum(TALLY.values())} in all, 0 tracebacks (a traceback fails the test)")
 
 
 def fuzz_settings(examples: int):
@@ -148,6 +174,7 @@ def check_outcome(result: Result, out: Path, names: tuple[str, ...]) -> None:
     assert "Traceback" not in result.output
     assert result.exit_code in (0, 1, 2), (result.exit_code, result.output)
     event(f"exit {result.exit_code}")
+    TALLY[f"exit {result.exit_code}"] += 1
     if result.exit_code == 2:
         lines = result.stderr.splitlines()
         assert len(lines) == 1 and lines[0].startswith("error: "), lines
@@ -541,3 +568,312 @@ def test_fuzzed_options(option, value):
         if option in ("--time-limit", "--gap") and lowered in ("nan", "inf", "-inf", "1e400"):
             assert result.exit_code == 2
 
+
+
+# -- the newer commands: report, compare, finance, pareto, sweep (issue 18) ----------------
+
+_BASE: dict[str, Path] = {}
+
+
+def solved_base() -> Path:
+    """The base model solved into a run directory once (kept for the session): the
+    template every tampered run directory is copied from."""
+    if "run" not in _BASE:
+        tmp = Path(tempfile.mkdtemp(prefix="fuzz-base-"))
+        model = write_case(tmp, base_model())
+        r = run(["solve", model, "-b", "highs", "--areas", 2, "--out", tmp / "run", "-q"])
+        assert r.exit_code == 0, r.output
+        _BASE.update(run=tmp / "run", model=model, tmp=tmp)
+    return _BASE["run"]
+
+
+SUMMARY_FIELDS = st.sampled_from([*sorted(SUMMARY_SCHEMA), "colour"])
+STATUS_WORDS = st.sampled_from(["optimal", "feasible-at-limit", "infeasible",
+                                "no-solution-at-limit", "error", "proven", ""])
+RUN_FILES = st.sampled_from(["assignment.csv", "summary.json", MANIFEST, "plan.csv"])
+
+
+@st.composite
+def tamperings(draw):
+    """Ways a run directory is edited after the run: a summary key set (to a plausible or a
+    broken value) or deleted, a file removed or corrupted, the plan replaced."""
+    out = []
+    for _ in range(draw(st.integers(1, 3))):
+        kind = draw(st.sampled_from(["set", "set", "set", "delete", "drop", "corrupt", "plan"]))
+        if kind == "set":
+            key = draw(SUMMARY_FIELDS)
+            field = SUMMARY_SCHEMA.get(key)
+            fitting = {"number": st.one_of(st.floats(-10, 1e6), st.sampled_from([0, 1, 0.5])),
+                       "integer": st.integers(-2, 10**6),
+                       "string": STATUS_WORDS if key in ("status", "interrupted") else
+                       st.sampled_from(["solve", "check", "finance", "scenario", "x"])
+                       }.get(field.kind if field else "", st.nothing())
+            value = draw(st.one_of(fitting, fitting, fitting, st.none(), BAD_VALUES))
+            out.append(("set", key, value))
+        elif kind == "delete":
+            out.append(("delete", draw(SUMMARY_FIELDS), None))
+        elif kind == "drop":
+            out.append(("drop", draw(RUN_FILES), None))
+        elif kind == "corrupt":
+            out.append(("corrupt", draw(RUN_FILES), (draw(CORRUPTIONS), draw(st.floats(0, 1)))))
+        else:
+            out.append(("plan", None, draw(st.lists(st.integers(0, len(CODES) - 1),
+                                                    min_size=len(CODES), max_size=len(CODES)))))
+    return out
+
+
+def tamper(folder: Path, ops) -> None:
+    for kind, key, value in ops:
+        path = folder / (key or "")
+        if kind in ("set", "delete"):
+            try:
+                data = json.loads((folder / "summary.json").read_text(encoding="utf-8"))
+            except (OSError, ValueError):
+                continue
+            if not isinstance(data, dict):
+                continue
+            if kind == "set":
+                data[key] = value
+            else:
+                data.pop(key, None)
+            (folder / "summary.json").write_text(json.dumps(data, default=str),
+                                                 encoding="utf-8")
+        elif kind == "drop":
+            path.unlink(missing_ok=True)
+        elif kind == "corrupt" and path.exists():
+            try:
+                path.write_bytes(corrupt(path.read_bytes(), *value))
+            except UnicodeDecodeError:  # re-encoding bytes an earlier step broke: skip it
+                continue
+        elif kind == "plan":
+            rows = "".join(f"{CODES[i]},{NAMES[i]},{CODES[j]},{NAMES[j]}\n"
+                           for i, j in enumerate(value))
+            (folder / "assignment.csv").write_text("code,name,lead_code,lead_name\n" + rows,
+                                                   encoding="utf-8")
+
+
+def certificate_holds(folder: Path) -> bool:
+    """The oracle: what must be true of a run directory the report calls proven optimal."""
+    summary = json.loads((folder / "summary.json").read_text(encoding="utf-8"))
+    problem = bind(load_model(_BASE["model"]).with_areas(2))
+    plan = read_plan(folder / "assignment.csv", problem.instance)
+    obj = evaluate(problem, plan).objective
+    bound, limit = summary.get("bound"), summary.get("gap_limit") or 0.0
+    return (summary.get("kind") in ("solve", "scenario") and summary.get("status") == "optimal"
+            and verify(problem, plan).ok and isinstance(bound, int | float)
+            and bound <= obj + 1e-6 * max(1.0, abs(obj))
+            and (obj - bound) / max(abs(obj), 1e-9) <= limit + 1e-6)
+
+
+@fuzz_settings(30)
+@given(ops=tamperings())
+def test_fuzzed_run_directories_through_report(ops):
+    """A tampered run directory: exit 0, 1 or 2 without traceback, one error line naming
+    the file or key, and the report calls the plan proven optimal only when the plan
+    verifies and the stated certificate holds for it."""
+    base = solved_base()
+    with tempfile.TemporaryDirectory() as d:
+        folder = Path(d) / "run"
+        shutil.copytree(base, folder)
+        tamper(folder, ops)
+        result = run(["report", folder, "--quiet"])
+        if result.exception is not None and not isinstance(result.exception, SystemExit):
+            raise result.exception
+        assert result.exit_code in (0, 2), (result.exit_code, result.output)
+        event(f"exit {result.exit_code}")
+        TALLY[f"exit {result.exit_code}"] += 1
+        if result.exit_code == 2:
+            lines = result.stderr.splitlines()
+            assert len(lines) == 1 and lines[0].startswith("error: "), lines
+            assert not (folder / "report.html").exists()
+            return
+        text = (folder / "report.html").read_text(encoding="utf-8")
+        title = text.split("<title>", 1)[1].split("</title>", 1)[0]
+        if "proven optimal" in title:
+            event("proven optimal")
+            assert certificate_holds(folder), (ops, title)
+
+
+@fuzz_settings(25)
+@given(spec=plans(), command=st.sampled_from(["finance", "compare-a", "compare-b"]))
+def test_fuzzed_plans_through_finance_and_compare(spec, command):
+    header, rows, delimiter, encoding, how, at, _well_formed = spec
+    with tempfile.TemporaryDirectory() as d:
+        tmp = Path(d)
+        model = write_case(tmp, two_tier_model() if command == "finance" else base_model())
+        plan = tmp / "plan.csv"
+        data = plan_bytes(header, rows, delimiter, encoding)
+        plan.write_bytes(data if how in ("none", "utf-16", "cp1252") else corrupt(data, how, at))
+        other = tmp / "other.csv"
+        other.write_text("code,area\n" + "".join(f"{c},{CODES[k // 3 * 3]}\n"
+                                                  for k, c in enumerate(CODES)), "utf-8")
+        out = tmp / "out"
+        if command == "finance":
+            result = run(["finance", plan, "--model", model, "--out", out])
+        elif command == "compare-a":
+            result = run(["compare", plan, other, "--model", model, "--out", out])
+        else:
+            result = run(["compare", other, plan, "--model", model, "--out", out, "--json"])
+        check_outcome(result, out, (str(plan), str(model)))
+        if result.exit_code == 0 and command == "compare-b":
+            json.loads(result.stdout)  # --json is JSON only
+
+
+USUAL_TERMS = st.sampled_from(["fixed", "travel", "cost", "total", "areas", "staffing"])
+PARETO_OPTIONS = st.fixed_dictionaries({
+    "--x": st.one_of(USUAL_TERMS, USUAL_TERMS, st.sampled_from([*PARETO_TERMS, "bogus"])),
+    "--y": st.one_of(USUAL_TERMS, USUAL_TERMS, st.sampled_from([*PARETO_TERMS, "bogus"])),
+    "--points": st.one_of(st.sampled_from(["2", "3", "5", "100"]),
+                          st.sampled_from(["2", "3", "5", "100"]),
+                          st.sampled_from(["101", "0", "-1", "nan", "99999999999999999999999"]),
+                          OPTION_TEXT),
+    "--areas": st.one_of(st.none(), st.none(), st.sampled_from(["2", "2-3", "1-6", "7", "0",
+                                                                "max"])),
+    "-t": st.one_of(st.none(), st.none(), st.sampled_from(["20", "nan", "0", "1e400", "-5"])),
+})
+
+
+@fuzz_settings(8)
+@given(options=PARETO_OPTIONS, two_tier=st.booleans())
+def test_fuzzed_pareto(options, two_tier):
+    """Fronts of any two terms with odd counts and limits: exit 0/1/2, one error line; a
+    written front is non-dominated, one plan per point."""
+    with tempfile.TemporaryDirectory() as d:
+        tmp = Path(d)
+        model = write_case(tmp, two_tier_model() if two_tier else base_model())
+        out = tmp / "out"
+        args = ["pareto", model, "--out", out, "-q", "-b", "highs"]
+        if options["--x"] == options["--y"]:
+            options = {**options, "--y": "travel" if options["--x"] != "travel" else "fixed"}
+        for key, value in options.items():
+            if value is not None:
+                args += [key, value]
+        result = run(args)
+        check_outcome(result, out, (*tuple(options), "--x", "--y", str(model)))
+        if result.exit_code == 0:
+            rows = list(csv.DictReader((out / "pareto.csv").open(encoding="utf-8")))
+            x, y = options["--x"], options["--y"]
+            pts = [(float(r[x]), float(r[y])) for r in rows]
+            assert all(a[0] < b[0] and a[1] > b[1] for a, b in itertools.pairwise(pts)), pts
+            assert len(list((out / "plans").iterdir())) == len(rows)
+
+
+SWEEP_KEYS = st.sampled_from(["areas.count", "floors.labour_force", "objective.travel_weight",
+                              "description", "name", "caps.population", "solver.gap",
+                              "nosuch.key", "areas", ""])
+SWEEP_VALUES = st.one_of(st.sampled_from(["2", "3", "[2, 3]", "150", '"a b"', '"a_b"',
+                                          '"a/b"', '"../x"', '"<b>"', "true", '"true"']),
+                         st.sampled_from(['"max"', "1e9", "nan", "", ",", "[", "x" * 300]),
+                         st.text(max_size=8))
+SWEEP_KEYS = st.one_of(st.sampled_from(["areas.count", "description", "floors.labour_force"]),
+                       SWEEP_KEYS)
+
+
+GRIDS = st.lists(st.tuples(SWEEP_KEYS, st.lists(SWEEP_VALUES, min_size=1, max_size=3)),
+                 min_size=1, max_size=2)
+
+
+@fuzz_settings(5)
+@given(sets=GRIDS)
+def test_fuzzed_sweep_grids(sets):
+    """Grids of odd keys and values, sequential: exit 0/1/2, one error line; every scenario
+    in summary.csv, each in its own folder."""
+    sweep_grid(sets, ["--sequential", "-b", "heuristic", "-t", 10])
+
+
+@pytest.fixture(scope="module")
+def dask_scheduler(tmp_path_factory):
+    """A real `dask scheduler` and `dask worker` (two single-threaded workers) for the long
+    run's sweeps."""
+    import socket
+    import subprocess
+    import sys
+    import threading
+    import time
+
+    dask = Path(sys.executable).with_name("dask")
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    address = f"tcp://127.0.0.1:{port}"
+    sched = subprocess.Popen([str(dask), "scheduler", "--host", "127.0.0.1", "--port",
+                              str(port), "--no-dashboard"], stdout=subprocess.DEVNULL,
+                             stderr=subprocess.PIPE, text=True)
+    lines: list[str] = []
+    threading.Thread(target=lambda: lines.extend(sched.stderr), daemon=True).start()
+    worker = subprocess.Popen([str(dask), "worker", address, "--nthreads", "1", "--nworkers",
+                               "2", "--no-dashboard"], stdout=subprocess.DEVNULL,
+                              stderr=subprocess.DEVNULL)
+    end = time.monotonic() + 120
+    while sum("Register worker" in ln for ln in lines) < 2:
+        assert time.monotonic() < end, "the Dask workers did not start"
+        time.sleep(0.1)
+    try:
+        yield address
+    finally:
+        for p in (worker, sched):
+            p.terminate()
+            p.wait(timeout=60)
+
+
+@pytest.mark.skipif(not LONG, reason="make fuzz-long runs the sweeps on a real cluster")
+@fuzz_settings(3)
+@given(sets=GRIDS)
+def test_fuzzed_sweep_grids_on_a_real_cluster(dask_scheduler, sets):
+    """The same grids on a real `dask scheduler` with two `dask worker` processes."""
+    sweep_grid(sets, ["--scheduler", dask_scheduler, "-b", "highs", "-t", 10])
+
+
+def sweep_grid(sets, options: list) -> None:
+    with tempfile.TemporaryDirectory() as d:
+        tmp = Path(d)
+        model = write_case(tmp, base_model())
+        out = tmp / "out"
+        args = ["sweep", model, *options, "--out", out, "-q"]
+        for key, values in sets:
+            args += ["--set", f"{key}={','.join(values)}"]
+        result = run(args)
+        check_outcome(result, out, ("--set", str(model), *(k for k, _ in sets),
+                                    *(v for _, vs in sets for v in vs)))
+        if result.exit_code in (0, 1):
+            rows = list(csv.DictReader((out / "summary.csv").open(encoding="utf-8")))
+            folders = [p for p in out.iterdir() if p.is_dir()]
+            assert len({r["id"] for r in rows}) == len(rows) == len(folders)
+
+
+NAME_TEXT = st.one_of(
+    st.sampled_from(["<img src=x onerror=alert(1)>", "</script><script>alert(1)</script>",
+                     "a$b$c", "$\\frac{", "\" onmouseover=\"x", "O'Brien & <Sons>", "\u202e",
+                     "x" * 200, "ä" * 50]),
+    st.text(st.characters(exclude_categories=("Cc", "Cs", "Zl", "Zp")), min_size=1,
+            max_size=30),
+    st.text(min_size=1, max_size=30))
+
+
+@fuzz_settings(12)
+@given(names=st.lists(NAME_TEXT, min_size=len(CODES), max_size=len(CODES)),
+       region=NAME_TEXT)
+def test_fuzzed_hostile_names_through_check_and_report(names, region):
+    """Any municipality and region names: check and report end cleanly, and no name with
+    markup reaches report.html unescaped."""
+    instance = base_instance()
+    for node, name in zip(instance["nodes"], names, strict=True):
+        node["name"] = name
+    instance["graph"]["name"] = region
+    with tempfile.TemporaryDirectory() as d:
+        tmp = Path(d)
+        model = write_case(tmp, base_model(), instance)
+        plan = tmp / "plan.csv"
+        plan.write_text("code,area\n" + "".join(f"{c},{CODES[k // 3 * 3]}\n"
+                                                 for k, c in enumerate(CODES)), "utf-8")
+        out = tmp / "out"
+        result = run(["check", plan, "--model", model, "--areas", 2, "--out", out])
+        check_outcome(result, out, (str(tmp / "instance.json"), str(model)))
+        if result.exit_code == 2:
+            return
+        report = run(["report", out, "--quiet"])
+        assert report.exit_code == 0, report.output
+        text = (out / "report.html").read_text(encoding="utf-8")
+        for name in (*names, region):  # markup of a name's own (not "<" that any page has)
+            if re.search(r"<[A-Za-z/!?][^<>]*>", name) and len(name) >= 6:
+                assert name not in text, name

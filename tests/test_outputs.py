@@ -21,7 +21,7 @@ from conftest import BACKENDS, ROOT
 
 from optimizer.cli import cli
 from optimizer.output.write import OUTPUT_FILES
-from optimizer.staging import STAGE_PREFIX
+from optimizer.staging import MANIFEST, STAGE_PREFIX
 
 NO_MODEL = ROOT / "models" / "pohjois-pohjanmaa-4-5-areas.toml"
 PATH_MODEL = ROOT / "benchmarks" / "models" / "smoke" / "path5-floor.toml"
@@ -57,11 +57,11 @@ def test_stale_plan_files_do_not_stay_beside_an_infeasible_summary(tmp_path):
     first = invoke("solve", NO_MODEL, "--areas", "4", "--out", out, "--quiet")
     assert first.exit_code == 0, first.output
     assert {p.name for p in out.iterdir()} == set(OUTPUT_FILES) - {
-        "finance.csv", "finance_sources.csv", "report.html"}
+        "finance.csv", "finance_sources.csv", "report.html"} | {MANIFEST}
     (out / "notes.txt").write_text("the planner's own file\n")
     second = invoke("solve", infeasible_copy(tmp_path), "--areas", "4", "--out", out)
     assert second.exit_code == 1, second.output
-    assert {p.name for p in out.iterdir()} == {"summary.json", "notes.txt"}
+    assert {p.name for p in out.iterdir()} == {"summary.json", "notes.txt", MANIFEST}
     summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
     assert summary["status"] == "infeasible" and "labour_force" in summary["message"]
 
@@ -81,7 +81,7 @@ def test_a_killed_runs_staging_folder_is_removed_by_the_next_run(tmp_path):
     assert r.exit_code == 0, r.output
     assert not dead.exists() and alive.exists()
     assert sorted(p.name for p in out.iterdir()) == sorted(
-        [alive.name, "assignment.csv", "plan.csv", "summary.json"])
+        [alive.name, "assignment.csv", "plan.csv", "summary.json", MANIFEST])
     assert [p.name for p in tmp_path.iterdir()] == ["out"]  # nothing staged beside OUT
 
 
@@ -114,7 +114,8 @@ def test_a_read_only_parent_is_fine_when_out_is_writable(tmp_path):
     with read_only(parent):
         r = invoke("solve", PATH_MODEL, "--out", out, "--quiet")
     assert r.exit_code == 0, r.output
-    assert {p.name for p in out.iterdir()} == {"assignment.csv", "plan.csv", "summary.json"}
+    assert {p.name for p in out.iterdir()} == {"assignment.csv", "plan.csv", "summary.json",
+                                              MANIFEST}
     assert [p.name for p in parent.iterdir()] == ["out"]
 
 

@@ -33,6 +33,7 @@ from optimizer.output.report_html import report_html
 from optimizer.output.run_dir import load_run
 from optimizer.output.text import area_table, members_list, plan_title, status_words
 from optimizer.solve import solve
+from optimizer.staging import MANIFEST
 
 MODEL = ROOT / "models" / "pohjois-pohjanmaa-4-5-areas.toml"
 SEED = ROOT / "models" / "pohjois-pohjanmaa.toml"
@@ -392,7 +393,7 @@ def test_report_of_an_infeasible_model_says_so_and_exits_1(tmp_path, monkeypatch
     result = CliRunner().invoke(cli, ["report", "benchmarks/models/finland/lappi.toml",
                                       "-k", "4", "--out", str(out)])
     assert result.exit_code == 1, result.output
-    assert sorted(p.name for p in out.iterdir()) == ["report.html", "summary.json"]
+    assert sorted(p.name for p in out.iterdir()) == [MANIFEST, "report.html", "summary.json"]
     text = (out / "report.html").read_text(encoding="utf-8")
     assert "Lappi: infeasible" in text and "srcdoc" not in text
 

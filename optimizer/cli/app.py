@@ -15,6 +15,7 @@ import os
 import signal
 import sys
 import time
+import unicodedata
 
 import click
 
@@ -35,9 +36,19 @@ def started() -> float:
 
 
 def fail(message: str, code: int) -> None:
-    """One `error:` line on stderr and the exit code."""
+    """One `error:` line on stderr and the exit code (bad input, exit 2, is always one line:
+    a control character or line break from the input, in a path or a name, is shown
+    escaped)."""
+    if code == 2:
+        message = one_line(message)
     click.echo(f"error: {message}", err=True)
     sys.exit(code)
+
+
+def one_line(text: str) -> str:
+    """`text` with control characters and line or paragraph separators escaped (`\\x0c`)."""
+    return "".join(c.encode("unicode_escape").decode("ascii")
+                   if unicodedata.category(c) in ("Cc", "Zl", "Zp") else c for c in text)
 
 
 def handles_errors(fn):
@@ -59,7 +70,8 @@ def handles_errors(fn):
             with stop_on_signals(stop):
                 return fn(*args, **kwargs)
         except Interrupted as exc:
-            click.echo(f"{exc} before the run finished; no partial file was kept", err=True)
+            click.echo(f"{exc} before the run finished; "
+                       + (stop.kept or "no partial file was kept"), err=True)
             sys.exit(128 + exc.signum)
         except OptimizerError as exc:
             fail(str(exc), next(code for kind, code in EXIT_CODES if isinstance(exc, kind)))
@@ -86,7 +98,7 @@ class _OneLineErrors:
 
 class _UsageError(click.UsageError):
     def show(self, file=None) -> None:
-        click.echo(f"error: {self.message}", err=True)
+        click.echo(f"error: {one_line(self.message)}", err=True)
 
 
 class Command(_OneLineErrors, click.Command):

@@ -25,7 +25,7 @@ from ..data.router import router_matrix
 from ..data.travel import write_travel_file
 from ..errors import InputError
 from ..staging import write_text_atomically
-from ..values import number
+from ..values import MAX_MUNICIPALITIES, number
 from .app import Group, command
 from .options import FILE, FOLDER, NON_NEGATIVE, POSITIVE, Number
 from .progress import ProgressLine
@@ -44,7 +44,7 @@ def build_instances(raw, out, stop):
 
 
 @command("random")
-@click.option("--n", "n", type=click.IntRange(min=3), required=True,
+@click.option("--n", "n", type=click.IntRange(3, MAX_MUNICIPALITIES), required=True,
               help="Number of municipalities.")
 @click.option("--seed", type=click.IntRange(min=0), default=0, show_default=True)
 @click.option("--out", type=FILE, required=True,
@@ -108,6 +108,10 @@ def travel_times(instance, extract, router, router_kind, out, max_km, snap_km, s
     --max-km) with the minutes and km of the fastest route, its source in the header."""
     if (extract is None) == (router is None):
         raise InputError("give either --osm EXTRACT or --router URL")
+    if extract is not None and not extract.is_file():  # before any progress line
+        raise InputError(f"OpenStreetMap extract {extract} is not a regular file (a folder, "
+                         "device or FIFO)" if extract.exists() else
+                         f"OpenStreetMap extract not found: {extract}")
     inst = load_instance(instance)
     if not {"lon", "lat"} <= inst.attributes.keys():
         raise InputError(f"{instance}: the instance has no lon/lat to route between")

@@ -12,6 +12,7 @@ from pathlib import Path
 import click
 
 from ..backends import NAMES, describe_backends
+from ..cluster import CONNECT_SECONDS, LOST_SECONDS
 from ..errors import InputError
 from ..mip.formulation import STRATEGIES
 from ..model.parse import load_model
@@ -36,11 +37,22 @@ class Number(click.ParamType):
             self.fail(f"must be {describe(**self.limits)}, got {value!r}", param, ctx)
 
 
+class PathValue(click.Path):
+    """A path; an empty one (`--out ""`, which would mean the current folder) is refused."""
+
+    def convert(self, value, param, ctx):
+        if isinstance(value, str) and not value.strip():
+            self.fail("an empty path names no file or folder", param, ctx)
+        return super().convert(value, param, ctx)
+
+
 POSITIVE = Number(lo=0, lo_open=True)
 NON_NEGATIVE = Number(lo=0)
 GAP = Number(lo=0, hi=1, hi_open=True)
-FILE = click.Path(dir_okay=False, path_type=Path)
-FOLDER = click.Path(path_type=Path)
+FILE = PathValue(dir_okay=False, path_type=Path)
+FOLDER = PathValue(path_type=Path)
+MAX_WORKERS = 256
+"""Most workers of a local Dask cluster."""
 
 
 def model_argument(fn):
@@ -105,6 +117,28 @@ def money_input_options(fn):
                         "of population, labour_force, jobseekers, working_age_population, "
                         "foreign_language_share, long_term_unemployed; year, source) whose "
                         "figures replace the instance's.")(fn)
+
+
+def cluster_options(fn):
+    """--scheduler, --workers, --connect-timeout and --worker-wait (sweep, bench)."""
+    options = [
+        click.option("--scheduler", metavar="ADDRESS",
+                     help="An existing Dask cluster (tcp://host:8786); default: a local "
+                          "cluster."),
+        click.option("--workers", "-w", type=click.IntRange(1, MAX_WORKERS),
+                     help="Workers of a local Dask cluster (default: one per core)."),
+        click.option("--connect-timeout", type=Number(lo=0, lo_open=True, hi=3600),
+                     default=CONNECT_SECONDS, show_default=True,
+                     help="Seconds --scheduler may take to answer (an address that does not "
+                          "answer, or not as a Dask scheduler, is refused)."),
+        click.option("--worker-wait", type=Number(lo=0, lo_open=True, hi=86400),
+                     default=LOST_SECONDS, show_default=True,
+                     help="Seconds to wait while the cluster has no worker before stopping "
+                          "(finished results are kept; the same command resumes)."),
+    ]
+    for option in reversed(options):
+        fn = option(fn)
+    return fn
 
 
 def count(text: str, option: str) -> int:

@@ -146,6 +146,12 @@ def finance(plan, model, leads, out, as_json, statistics, subsidies):
         raise InputError(f"{model}: no [finance] table, so nothing says who pays what")
     problem = bind(planning)
     p = read_plan(plan, problem.instance)
+    left = [i for i in range(problem.n) if p.lead[i] == UNASSIGNED]
+    if left:
+        raise InputError(f"{plan}: the plan leaves {problem.instance.label(left[0])}"
+                         + (f" and {len(left) - 1} more" if len(left) > 1 else "")
+                         + " out of every area; who pays what needs every municipality in an "
+                         "area")
     fin = settle(problem, p)
     figs = evaluate(problem, p)
     v = verify(problem, p)

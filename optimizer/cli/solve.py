@@ -18,7 +18,7 @@ import click
 from ..data.planfile import read_plan
 from ..decisions.base import Decision, SolveOptions
 from ..decisions.exemptions import ExemptArea, exempted_areas
-from ..decisions.moves import is_proven, moves_curve
+from ..decisions.moves import MAX_STEPS, is_proven, moves_curve
 from ..decisions.question import solve_model
 from ..economics.settle import Finance, settle
 from ..economics.sources import money_sources
@@ -178,6 +178,8 @@ def _move_steps(text: str | None) -> list[int] | None:
     steps = [count(x, "--max-moves") for x in text.split(",") if x.strip()]
     if not steps:
         raise InputError(f"--max-moves: expected N or N1,N2,..., got {text!r}")
+    if len(set(steps)) > MAX_STEPS:
+        raise InputError(f"--max-moves: at most {MAX_STEPS} bounds, got {len(set(steps))}")
     return steps
 
 
@@ -274,11 +276,19 @@ def solve(model, backend, time_limit, gap, contiguity, areas, exemptions, hard_f
 def _moves_curve(problem: Problem, steps: list[int], out: Path | None, talk: bool,
                  as_json: bool, options: SolveOptions) -> None:
     """`--max-moves N1,N2,...`: one solve per bound (the time limit is each point's), the
-    curve as a table, CSV and PNG."""
+    curve as a table, CSV and PNG. A signal ends it after the point being solved: the
+    points so far are written (the stopped one not proven), exit 130 or 143."""
     out = out or Path("out") / f"{problem.model.name}-moves"
     OutputDir.open(out).discard()  # writable? before any work
-    with ProgressLine(talk, first=f"moves curve of {problem.model.name}") as progress:
+    prepare_outputs()  # the plotting libraries load while the points are solved
+    stop = options.stop
+    with ProgressLine(talk, first=f"moves curve of {problem.model.name}") as progress, \
+            stop.cooperating() if stop is not None else nullcontext():
         curve = moves_curve(problem, steps, replace(options, progress=progress))
+    if stop is not None and stop.signum is not None and not curve.points:
+        click.echo(f"{stop.reason} before the first point was solved; nothing written",
+                   err=True)
+        sys.exit(128 + stop.signum)
     title = (f"{problem.model.name}: cost against municipalities moved from "
              f"{problem.model.reference.path.name}")
     write_curve(curve, out, title)
@@ -290,6 +300,14 @@ def _moves_curve(problem: Problem, steps: list[int], out: Path | None, talk: boo
             click.echo("every point proven optimal" if is_proven(curve)
                        else "not every point proven optimal (see status)")
             click.echo(f"moves.csv and moves.png written to {out}/")
+    if stop is not None and stop.signum is not None:
+        cut = curve.points[-1].solution.interrupted is not None
+        click.echo(f"{stop.reason}: {len(curve.points)} of {len(set(steps))} points written to "
+                   f"{out}/" + (" (the last one stopped before its proof: not proven)"
+                                if cut else "")
+                   + "; the optimum without a limit was not found (its solve was stopped "
+                   "or not begun)", err=True)
+        sys.exit(128 + stop.signum)
     if not all(p.solution.status.has_solution for p in curve.points):
         sys.exit(1)
 

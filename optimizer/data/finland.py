@@ -330,7 +330,7 @@ def build_finland(raw: Path, out: Path) -> BuildReport:
         text_attributes=texts,
     )
     written = []
-    with staged_directory(out) as stage:
+    with staged_directory(out, "plain") as stage:
         regions = [("mainland", np.arange(mainland.n), {})]
         for code, rname in sorted(set(zip(table["region"], table["region_name"], strict=True))):
             keep = np.flatnonzero(table["region"].to_numpy() == code)

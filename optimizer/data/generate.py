@@ -15,6 +15,7 @@ import numpy as np
 from scipy.spatial import Delaunay
 
 from ..errors import InputError
+from ..values import MAX_MUNICIPALITIES
 from .instance import Instance
 
 LON_RANGE = (21.0, 31.0)
@@ -26,8 +27,9 @@ POPULATION_SIGMA = 1.1
 
 def random_planar(n: int, seed: int, *, name: str | None = None) -> Instance:
     """A random planar instance with `n` municipalities (n ≥ 3), reproducible from `seed`."""
-    if isinstance(n, bool) or not isinstance(n, int) or n < 3:
-        raise InputError(f"random instance: need n >= 3 municipalities, got {n!r}")
+    if isinstance(n, bool) or not isinstance(n, int) or not 3 <= n <= MAX_MUNICIPALITIES:
+        raise InputError(f"random instance: n must be 3 to {MAX_MUNICIPALITIES:,} "
+                         f"municipalities, got {n!r}")
     if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
         raise InputError(f"random instance: the seed must be an integer >= 0, got {seed!r}")
     rng = np.random.default_rng(seed)

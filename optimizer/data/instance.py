@@ -5,6 +5,7 @@ An `Instance` is immutable and validated on construction; arrays are read-only.
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from functools import cached_property
@@ -16,6 +17,7 @@ import scipy.sparse as sp
 from scipy.sparse.csgraph import connected_components
 
 from ..errors import InstanceError
+from ..values import MAX_MUNICIPALITIES, MAX_NAME, shown
 from ..words import did_you_mean
 
 if TYPE_CHECKING:
@@ -62,6 +64,34 @@ def geodesic_km(lon: np.ndarray, lat: np.ndarray) -> np.ndarray:
     return d
 
 
+def _check_names(name, codes, names) -> None:
+    """The instance's size and its names within the limits: at most `MAX_MUNICIPALITIES`,
+    names and codes of at most `MAX_NAME` characters, no control character or line break."""
+    if len(str(name)) > MAX_NAME:
+        raise InstanceError(f"instance name {shown(name)} is longer than {MAX_NAME} "
+                            "characters")
+    if not codes:
+        raise InstanceError(f"instance {name!r} has no municipalities")
+    if len(codes) > MAX_MUNICIPALITIES:
+        raise InstanceError(f"instance {name!r} has {len(codes):,} municipalities; at most "
+                            f"{MAX_MUNICIPALITIES:,} are accepted")
+    for k, (code, label) in enumerate(zip(codes, names, strict=False)):
+        if len(str(code)) > MAX_NAME or len(str(label)) > MAX_NAME:
+            raise InstanceError(f"instance {name!r}: municipality {k + 1} has a code or name "
+                                f"longer than {MAX_NAME} characters ({shown(code)}, "
+                                f"{shown(label)})")
+        if _control(str(code)) or _control(str(label)):
+            raise InstanceError(f"instance {name!r}: municipality {k + 1} has a code or name "
+                                f"with a control character or line break ({shown(code)}, "
+                                f"{shown(label)})")
+
+
+def _control(text: str) -> bool:
+    """Whether text holds a control character or a line or paragraph separator (a name
+    with one cannot be written to a CSV line and read back)."""
+    return any(unicodedata.category(c) in ("Cc", "Zl", "Zp") for c in text)
+
+
 def _readonly(a: np.ndarray) -> np.ndarray:
     a = np.array(a, copy=True)
     a.setflags(write=False)
@@ -99,8 +129,7 @@ class Instance:
 
     def __post_init__(self) -> None:
         n = len(self.codes)
-        if n == 0:
-            raise InstanceError(f"instance {self.name!r} has no municipalities")
+        _check_names(self.name, self.codes, self.names)
         if len(set(self.codes)) != n:
             dup = sorted({c for c in self.codes if self.codes.count(c) > 1})
             raise InstanceError(f"instance {self.name!r}: duplicate node ids {dup}")

@@ -26,6 +26,7 @@ from scipy.sparse.csgraph import shortest_path
 
 from ..errors import InstanceError
 from ..reading import read_text
+from ..values import MAX_MUNICIPALITIES
 from .instance import Instance
 
 ORLIB_FORMATS = ("orlib-pmed", "orlib-pmedcap")
@@ -74,6 +75,13 @@ def _node(i: int, n: int, source: str, line: int) -> int:
     return i - 1
 
 
+def _size(n: int, source: str, line: int) -> None:
+    """Refuse a node count above the limit before anything of its size is allocated."""
+    if n > MAX_MUNICIPALITIES:
+        raise InstanceError(f"{source}:{line}: {n:,} nodes; at most {MAX_MUNICIPALITIES:,} are "
+                            "accepted")
+
+
 def _codes(n: int) -> tuple[str, ...]:
     return tuple(str(i) for i in range(1, n + 1))
 
@@ -83,6 +91,7 @@ def parse_orlib_pmed(text: str, *, name: str = "pmed", source: str = "<pmed>") -
     lines = _lines(text, source)
     first, head = lines[0]
     n, m, p = _ints(head, 3, "'n m p'", source, first)
+    _size(n, source, first)
     if n < 1 or m < 0 or not 1 <= p <= n:
         raise InstanceError(f"{source}:{first}: need n >= 1, m >= 0 and 1 <= p <= n")
     rows = lines[1:]
@@ -135,6 +144,7 @@ def parse_orlib_pmedcap(text: str, *, name: str = "pmedcap", source: str = "<pme
     if len(values) != 3:
         raise InstanceError(f"{source}:{line}: expected 'n p Q'")
     n, p = _ints(values[:2], 2, "'n p'", source, line)
+    _size(n, source, line)
     capacity = values[2]
     if n < 1 or not 1 <= p <= n or capacity <= 0:
         raise InstanceError(f"{source}:{line}: need n >= 1, 1 <= p <= n and Q > 0")

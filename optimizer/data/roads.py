@@ -223,7 +223,9 @@ def read_roads(path: str | Path, speeds: Speeds | None = None,
     speeds = speeds or Speeds()
     path = Path(path)
     if not path.is_file():
-        raise InputError(f"OpenStreetMap extract not found: {path}")
+        raise InputError(f"OpenStreetMap extract {path} is not a regular file (a folder, "
+                         "device or FIFO)" if path.exists() else
+                         f"OpenStreetMap extract not found: {path}")
     refs: list[np.ndarray] = []
     lons: list[np.ndarray] = []
     lats: list[np.ndarray] = []

@@ -21,8 +21,6 @@ region). `TravelMatrix` is the file aligned to an instance, unreachable pairs as
 
 from __future__ import annotations
 
-import csv
-import io
 import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
@@ -31,6 +29,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from ..csvfile import cell_number, read_table
 from ..errors import InstanceError
 from ..staging import write_text_atomically
 from .planfile import normalise_code
@@ -58,11 +57,10 @@ class TravelFile:
     max_km: float | None
 
 
-def _number(text: str, what: str, path: Path, line: int) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise InstanceError(f"{path}, line {line}: {what} {text!r} is not a number") from None
+def _number(text: str, what: str, path: Path, line: int, delimiter: str = ",") -> float:
+    value = cell_number(text, delimiter)
+    if value is None:
+        raise InstanceError(f"{path}, line {line}: {what} {text!r} is not a number")
     if not math.isfinite(value) or value < 0:
         raise InstanceError(f"{path}, line {line}: {what} {text!r} must be a finite number "
                             "≥ 0")
@@ -70,21 +68,18 @@ def _number(text: str, what: str, path: Path, line: int) -> float:
 
 
 def read_travel_file(path: str | Path) -> TravelFile:
-    """Read a matrix file; a bad line is one error naming the file and line."""
+    """Read a matrix file (any encoding and delimiter a spreadsheet saves, as every CSV the
+    toolkit reads: `csvfile.read_table`); a bad line is one error naming the file and
+    line."""
     path = Path(path)
     try:
-        text = path.read_text(encoding="utf-8-sig")
-    except FileNotFoundError:
-        raise InstanceError(f"travel-time file not found: {path}") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise InstanceError(f"cannot read travel-time file {path}: {exc}") from None
-    header: list[str] = []
-    body: list[tuple[int, str]] = []
-    for number, line in enumerate(text.splitlines(), start=1):
-        if line.startswith("#"):
-            header.append(line[1:].strip())
-        elif line.strip():
-            body.append((number, line))
+        table = read_table(path, "travel-time file", InstanceError, key="from_code",
+                           comment="#")
+    except InstanceError as exc:
+        if "empty" not in str(exc):
+            raise
+        table = None
+    header = list(table.comments) if table is not None else []
     source = next((h.split(":", 1)[1].strip() for h in header
                    if h.lower().startswith("source:")), "")
     if not source:
@@ -94,18 +89,16 @@ def read_travel_file(path: str | Path) -> TravelFile:
     for h in header:
         if h.lower().startswith("max_km:"):
             max_km = _number(h.split(":", 1)[1].strip(), "max_km", path, 0)
-    if not body:
+    if table is None:
         raise InstanceError(f"{path}: no column line {','.join(COLUMNS)}")
-    first, columns = body[0]
-    names = [c.strip() for c in next(csv.reader([columns]))]
+    names = list(table.header)
     missing = [c for c in COLUMNS if c not in names]
     if missing:
-        raise InstanceError(f"{path}, line {first}: columns {', '.join(missing)} missing "
-                            f"(expected {','.join(COLUMNS)})")
+        raise InstanceError(f"{path}, line {table.header_line}: columns {', '.join(missing)} "
+                            f"missing (expected {','.join(COLUMNS)})")
     at = [names.index(c) for c in COLUMNS]
     pairs: dict[tuple[str, str], tuple[float, float]] = {}
-    reader = csv.reader(io.StringIO("\n".join(line for _, line in body[1:])))
-    for (number, _), row in zip(body[1:], reader, strict=True):
+    for number, row in table.rows:
         if len(row) < len(names):
             raise InstanceError(f"{path}, line {number}: {len(row)} fields, expected "
                                 f"{len(names)}")
@@ -113,8 +106,8 @@ def read_travel_file(path: str | Path) -> TravelFile:
         key = (a, b)
         if key in pairs:
             raise InstanceError(f"{path}, line {number}: the pair {a} → {b} is given twice")
-        pairs[key] = (_number(minutes, "minutes", path, number),
-                      _number(km, "km", path, number))
+        pairs[key] = (_number(minutes, "minutes", path, number, table.delimiter),
+                      _number(km, "km", path, number, table.delimiter))
     return TravelFile(path, pairs, source, tuple(header), max_km)
 
 

@@ -54,6 +54,8 @@ class MovesCurve:
     reference_cost: float | None
     optimum: Decision | None
     reference: ReferenceAreas | None = None
+    interrupted: str | None = None
+    """The signal that stopped the curve (its later points and the optimum not solved)."""
 
     @property
     def optimum_cost(self) -> float | None:
@@ -98,13 +100,22 @@ class MovesCurve:
 
 
 
+MAX_STEPS = 100
+"""Most points a curve may ask for (each is an exact solve)."""
+
+
 def moves_curve(problem: Problem, steps: list[int], options: SolveOptions | None = None, *,
                 optimum: bool = True) -> MovesCurve:
     """Solve for each bound in `steps` (ascending), each from the previous plan, and the
     optimum without a bound (from the last plan). `options.time_limit` applies to each
-    point."""
+    point. A stop request (a signal) ends the curve after the point being solved (kept,
+    not proven): no later point and no optimum is solved, so nothing stopped early is
+    taken for the optimum."""
     if problem.reference is None:
         raise ValueError("moves_curve needs a problem with a reference plan")
+    if not 1 <= len(set(steps)) <= MAX_STEPS:
+        raise ValueError(f"a curve needs 1 to {MAX_STEPS} bounds, got {len(set(steps))}")
+    stop = options.stop if options is not None else None
     options = options or SolveOptions()
     free_limits = {k: v for k, v in problem.limits.items() if k != "moves"}
     base = replace(problem, limits=free_limits)
@@ -113,6 +124,8 @@ def moves_curve(problem: Problem, steps: list[int], options: SolveOptions | None
     points = []
     start = reference_start(base)
     for n in sorted(set(steps)):
+        if stop is not None and stop.is_set():
+            break
         options.say(f"at most {n} moves")
         p = replace(problem, limits={**free_limits, "moves": float(n)})
         if start is not None and n:
@@ -122,13 +135,19 @@ def moves_curve(problem: Problem, steps: list[int], options: SolveOptions | None
         if d.solution.plan is not None:
             start = d.solution.plan
     best = None
+    interrupted = None
+    if stop is not None and stop.is_set():
+        interrupted = stop.reason.removeprefix("interrupted by ") if stop.signum else "stop"
+        optimum = False
     if optimum:
         options.say("no limit on moves")
         free = base
         if not base.objective_weights.get("moves"):  # moves cost nothing: drop rows (M)
             free = replace(base, reference=None)
         best = _solve_from(free, start, replace(options, started=time.perf_counter()))
-    return MovesCurve(tuple(points), reference_cost, best, problem.reference)
+        if best.solution.interrupted is not None:  # stopped: not the optimum, left out
+            interrupted, best = best.solution.interrupted, None
+    return MovesCurve(tuple(points), reference_cost, best, problem.reference, interrupted)
 
 
 def greedy_moves(problem: Problem, plan: Plan, moves: int) -> Plan:
@@ -198,11 +217,11 @@ def _better(problem: Problem, a: Plan, b: Plan) -> Plan:
 
 
 def is_proven(curve: MovesCurve) -> bool:
-    return all(p.decision.proven for p in curve.points) and (
+    return curve.interrupted is None and all(p.decision.proven for p in curve.points) and (
         curve.optimum is None or curve.optimum.proven)
 
 
-__all__ = ["MovePoint", "MovesCurve", "greedy_moves", "is_proven", "moves_curve"]
+__all__ = ["MAX_STEPS", "MovePoint", "MovesCurve", "greedy_moves", "is_proven", "moves_curve"]
 
 
 __getattr__ = getattr_for(__name__)  # names moved to optimizer.output in 0.2

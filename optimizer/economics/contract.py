@@ -16,6 +16,7 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
@@ -26,7 +27,7 @@ from ..errors import InstanceError, ModelError
 from ..values import number
 from ..words import did_you_mean
 from .benefit import BenefitShare, parse_benefit_share
-from .cents import allocate
+from .cents import allocate, round_fraction
 
 AREA = "area"
 """`finance.equalisation.unit` for equalising within each production area (the default)."""
@@ -86,9 +87,9 @@ class FinanceTerms:
     def percent_shares(self, subsidy: np.ndarray) -> np.ndarray:
         """Cents each municipality pays the organiser under the percentage method: its
         subsidy × percent, rounded to the cent per municipality."""
-        p = self.share_percent or 0.0
-        s = np.asarray(subsidy, dtype=np.int64)
-        return (np.floor(s * (p / 100.0) + 0.5)).astype(np.int64)
+        p = Fraction(self.share_percent or 0.0) / 100
+        return np.array([round_fraction(p * int(c)) for c in np.asarray(subsidy)],
+                        dtype=np.int64)
 
     def organiser_shares(self, subsidy: np.ndarray, common: int, key: np.ndarray | None,
                          inside: np.ndarray) -> np.ndarray:

@@ -29,6 +29,7 @@ from __future__ import annotations
 import csv
 import io
 from dataclasses import asdict, dataclass, replace
+from fractions import Fraction
 
 import numpy as np
 
@@ -37,7 +38,7 @@ from ..errors import FinanceError
 from ..model.groups import groups_of
 from ..model.problem import Problem
 from .benefit import BenefitMoney, settle_benefit
-from .cents import allocate, format_cents, money, to_cents
+from .cents import MAX_CENTS, allocate, format_cents, money, round_fraction, to_cents
 from .contract import AREA, FinanceTerms
 
 
@@ -290,6 +291,7 @@ def settle(problem: Problem, plan: Plan) -> Finance:
         raise FinanceError(f"the plan leaves {inst.label(int(missing[0]))} out of every "
                            "area; who pays what needs every municipality in an area")
     s = problem.subsidy.astype(np.int64)
+    _bounded(sum(int(c) for c in s), "the subsidies")
     equal = terms.key_values(terms.equalise_by, inst, s, "finance.equalisation.key",
                              problem.model.source)
     inside = problem.in_organiser_area
@@ -307,6 +309,7 @@ def settle(problem: Problem, plan: Plan) -> Finance:
         if terms.share_key is not None:
             share_key = terms.key_values(terms.share_key, inst, s,
                                          "finance.organiser_share.key", problem.model.source)
+    _bounded(common, "the organiser's common cost")
     to_org = terms.organiser_shares(s, common, share_key, inside) if org is not None \
         else np.zeros(inst.n, dtype=np.int64)
     to_area = s - to_org
@@ -325,6 +328,7 @@ def settle(problem: Problem, plan: Plan) -> Finance:
             equalisation[m] = allocate(money.equalised, equal[m])  # < 0: a surplus kept
         sanctions[m] = allocate(money.sanctions, equal[m])
         area_money.append(money)
+    _bounded(sum(a.production_cost for a in area_money), "the areas' production costs")
     units: tuple[UnitMoney, ...] = ()
     if by_unit:
         units, returned_by = _by_unit(problem, plan, area_money, to_area, equal, equalisation,
@@ -346,7 +350,7 @@ def settle(problem: Problem, plan: Plan) -> Finance:
         if terms.settle == "organiser":
             result_share[org] = result
         else:
-            weights = share_key if share_key is not None else s / 100.0
+            weights = share_key if share_key is not None else s
             result_share[inside] = allocate(result, weights[inside])
         organiser = OrganiserMoney(inst.codes[org], inst.names[org], int(inside.sum()), common,
                                    org_fte, shares, returned, fines, result, terms.settle, sold)
@@ -479,13 +483,20 @@ def _balance(terms: FinanceTerms, balance: int, label: str,
     a line for each surplus returned."""
     if balance < 0:
         return -balance, 0
-    kept = to_cents(terms.surplus_reward * balance / 100)
+    kept = round_fraction(Fraction(terms.surplus_reward) * balance)  # exact, half away
     returned = balance - kept
     if returned:
         lines.append(f"{label}: surplus {_money(balance)}, {100 * terms.surplus_reward:g} % "
                      f"kept as a reward ({_money(kept)}), {_money(returned)} returned to the "
                      "organiser")
     return -kept, returned
+
+
+def _bounded(cents: int, what: str) -> None:
+    """Refuse amounts beyond what a settlement keeps exact to the cent (`MAX_CENTS`)."""
+    if abs(cents) > MAX_CENTS:
+        raise FinanceError(f"{what}: {money(cents)} € in all, more than {money(MAX_CENTS)} €; "
+                           "amounts that large cannot be settled to the cent")
 
 
 def _area(problem: Problem, plan: Plan, key, m: np.ndarray, subsidy: int,

@@ -15,11 +15,11 @@ from pathlib import Path
 
 import numpy as np
 
-from ..csvfile import Once, read_table
+from ..csvfile import Once, cell_decimal, read_table
 from ..data.planfile import position
 from ..errors import FinanceError, InstanceError
 from ..values import LARGEST
-from .cents import allocate, to_cents
+from .cents import MAX_CENTS, allocate, exact_cents, money, to_cents
 from .contract import SubsidySource
 from .provenance import Source, row_source
 
@@ -27,7 +27,19 @@ FILE_COLUMNS = ("code", "subsidy_eur")
 
 
 def subsidies(source: SubsidySource, instance, model_source: str = "<model>") -> np.ndarray:
-    """Subsidy per municipality of `instance` in cents (int64)."""
+    """Subsidy per municipality of `instance` in cents (int64); their total is at most
+    `cents.MAX_CENTS` (1e15 €), so that a settlement stays exact to the cent."""
+    cents = _subsidies(source, instance, model_source)
+    total = sum(int(c) for c in cents)
+    if total > MAX_CENTS:
+        where = source.file or f"{model_source}: 'finance.subsidy.column'"
+        raise FinanceError(f"{where}: the subsidies add up to {money(total)} €, more than "
+                           f"{money(MAX_CENTS)} €; amounts that large cannot be settled to the "
+                           "cent")
+    return cents
+
+
+def _subsidies(source: SubsidySource, instance, model_source: str) -> np.ndarray:
     if source.column is not None:
         try:
             values = instance.attribute(source.column)
@@ -72,15 +84,13 @@ def read_subsidies(path: Path, instance) -> np.ndarray:
         if i is None:
             continue
         text = cell["subsidy_eur"]
-        try:
-            value = float(text)
-        except ValueError:
-            value = math.nan
+        exact = cell_decimal(text, table.delimiter)
+        value = math.nan if exact is None else float(exact)
         if not math.isfinite(value) or value < 0 or value > LARGEST:
             raise FinanceError(f"{path}:{line}: 'subsidy_eur' must be a number from 0 to "
                                f"{LARGEST:g}, got {text!r} for {instance.label(i)}")
         once(i, line, instance.label(i))
-        cents[i] = to_cents(value)
+        cents[i] = exact_cents(exact)  # as written, to the cent
     missing = [i for i in range(instance.n) if i not in once.first]
     if missing:
         more = f" and {len(missing) - 1} more" if len(missing) > 1 else ""

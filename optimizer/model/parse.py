@@ -19,7 +19,7 @@ from ..economics.provenance import parse_sources
 from ..economics.sales import parse_orders
 from ..errors import ModelError
 from ..reading import read_text
-from ..values import MAX_THREADS, count_range, integer, number
+from ..values import MAX_NAME, MAX_THREADS, count_range, integer, number
 from ..words import did_you_mean
 from .objective import LIMIT_TERMS
 from .schema import (
@@ -151,8 +151,11 @@ def parse_model(data: Mapping[str, Any], *, base: Path, source: str) -> Planning
     instance_options = _instance_options(data["instance"], base, source)
     max_minutes = model_number(areas, "areas.max_minutes", source, lo=0, lo_open=True)
     _travel_keys(instance_options, data.get("objective", {}), max_minutes, source)
+    name = data.get("name", Path(source).stem)
+    if isinstance(name, str) and len(name) > MAX_NAME:
+        raise ModelError(f"{source}: 'name' is longer than {MAX_NAME} characters")
     return PlanningModel(
-        name=data.get("name", Path(source).stem),
+        name=name,
         instance_path=(base / data["instance"]["path"]).resolve(),
         instance_options=instance_options,
         areas=_area_count(areas, organiser is not None, source),

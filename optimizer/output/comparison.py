@@ -12,6 +12,7 @@ from ..decisions.compare import PlanComparison
 from ..economics.cents import format_cents, money
 from ..staging import staged_directory
 from ..words import plural
+from .escape import plain_text
 from .geometry import municipalities
 from .map_html import PlanLayer, write_map_html
 from .map_png import LEGEND_UP_TO, draw_areas, label_plan, matched_colours, plan_colours
@@ -225,6 +226,7 @@ def write_comparison(c: PlanComparison, out: Path) -> list[Path]:
     return [Path(out) / x for x in names]
 
 
+@plain_text
 def _side_by_side(c: PlanComparison, path: Path, title: str) -> None:
     """Both plans' maps side by side: a continuing area keeps its colour across the panels,
     leads are starred and named, the municipalities that change lead are outlined in red,

@@ -9,6 +9,7 @@ from pathlib import Path
 
 from ..decisions.moves import MovesCurve
 from ..staging import staged_directory
+from .escape import plain_text
 
 
 def curve_csv(curve: MovesCurve) -> str:
@@ -48,6 +49,7 @@ def write_curve(curve: MovesCurve, out: Path, title: str) -> list[Path]:
     return [Path(out) / "moves.csv", Path(out) / "moves.png"]
 
 
+@plain_text
 def _plot(curve: MovesCurve, path: Path, title: str) -> None:
     import matplotlib
 

@@ -10,6 +10,7 @@ from pathlib import Path
 from ..decisions.pareto import ParetoFront
 from ..model.objective import LABELS, UNITS
 from ..staging import staged_directory
+from .escape import plain_text
 
 
 def front_csv(front: ParetoFront) -> str:
@@ -38,10 +39,17 @@ def front_table(front: ParetoFront) -> str:
     return "\n".join(lines)
 
 
-def write_front(front: ParetoFront, out: Path, title: str) -> list[Path]:
-    """pareto.csv, pareto.png and each point's plan (plans/point-NN.csv), as one set."""
+FRONT_SECONDS = 1.0
+"""Seconds of a time limit kept for writing the front (the plot, one plan per point)."""
+FOLDERS = ("plans",)
+"""The sub-folders a front's set holds (checked before the work: `OutputDir.open`)."""
 
-    with staged_directory(Path(out)) as stage:
+
+def write_front(front: ParetoFront, out: Path, title: str) -> list[Path]:
+    """pareto.csv, pareto.png and each point's plan (plans/point-NN.csv), as one set that
+    replaces an earlier front in `out` (nothing of it is left)."""
+
+    with staged_directory(Path(out), folders=FOLDERS) as stage:
         (stage / "pareto.csv").write_text(front_csv(front), encoding="utf-8")
         _plot(front, stage / "pareto.png", title)
         plans = stage / "plans"
@@ -52,6 +60,7 @@ def write_front(front: ParetoFront, out: Path, title: str) -> list[Path]:
     return [Path(out) / "pareto.csv", Path(out) / "pareto.png", Path(out) / "plans"]
 
 
+@plain_text
 def _plot(front: ParetoFront, path: Path, title: str) -> None:
     import matplotlib
 

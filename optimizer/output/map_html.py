@@ -9,8 +9,6 @@ needs a network).
 
 from __future__ import annotations
 
-import html
-import json
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -21,6 +19,7 @@ import numpy as np
 from ..data.plan import UNASSIGNED, Plan
 from ..model.evaluate import PlanFigures
 from ..words import plural
+from .escape import iframe, script_value, text
 from .geometry import municipalities
 from .leaflet import leaflet_css, leaflet_js
 from .map_png import plan_colours
@@ -78,16 +77,17 @@ def _lead_points(plan: Plan, geo) -> np.ndarray:
 
 
 def _features(layer: PlanLayer, geo, colour: Mapping[str, str]) -> dict:
-    """GeoJSON of the municipalities with display-ready properties."""
+    """GeoJSON of the municipalities with display-ready properties (escaped: folium's
+    tooltip inserts them as HTML)."""
     frame = municipality_frame(layer.plan, layer.figures)
     attrs = layer.figures.attributes
     feats = []
     for i, row in frame.iterrows():
         props = {
-            "municipality": f"{row['name']} ({row['code']})",
-            "area": (f"{row['lead_name']} ({row['lead_code']})" if row["lead_code"]
-                     else "not assigned") + (" — lead outside the instance"
-                                             if row["lead_outside"] else ""),
+            "municipality": text(f"{row['name']} ({row['code']})"),
+            "area": text((f"{row['lead_name']} ({row['lead_code']})" if row["lead_code"]
+                          else "not assigned") + (" — lead outside the instance"
+                                                  if row["lead_outside"] else "")),
             "km": "lead" if row["is_lead"] else _fmt(row["km_to_lead"], 1),
             "minutes": ("lead" if row["is_lead"] else _fmt(row["minutes_to_lead"], 0))
             if "minutes_to_lead" in frame.columns else "",
@@ -95,7 +95,7 @@ def _features(layer: PlanLayer, geo, colour: Mapping[str, str]) -> dict:
             "outside": bool(row["lead_outside"]),
         }
         for a in attrs:
-            props[a] = _fmt(row[a], 2 if a == "jobseekers" else 0)
+            props[text(a)] = _fmt(row[a], 2 if a == "jobseekers" else 0)
         feats.append({"type": "Feature", "properties": props,
                       "geometry": geo.geometry.iloc[i].__geo_interface__})
     return {"type": "FeatureCollection", "features": feats}
@@ -131,15 +131,16 @@ def build_map(layers: Sequence[PlanLayer], *, title: str, base_map: bool = True)
     for n, layer in enumerate(layers):
         plan, figs = layer.plan, layer.figures
         colour = area_palette(plan, figs)
-        group = folium.FeatureGroup(name=layer.name, overlay=False, show=n == 0)
+        # Leaflet's layer switch shows a layer's name as HTML
+        group = folium.FeatureGroup(name=text(layer.name), overlay=False, show=n == 0)
         by_road = plan.instance.minutes is not None
-        fields = ["municipality", "area", *figs.attributes, *(["minutes"] if by_road else []),
-                  "km"]
-        aliases = ["municipality", "area (lead)", *map(label, figs.attributes),
+        fields = ["municipality", "area", *map(text, figs.attributes),
+                  *(["minutes"] if by_road else []), "km"]
+        aliases = ["municipality", "area (lead)", *(text(label(a)) for a in figs.attributes),
                    *(["minutes to the lead (road)"] if by_road else []),
                    "km to the lead (road)" if by_road else "km to the lead (straight line)"]
         folium.GeoJson(
-            _features(layer, geo, colour), name=f"{layer.name}: municipalities",
+            _features(layer, geo, colour), name=text(f"{layer.name}: municipalities"),
             style_function=lambda f: {
                 "fillColor": f["properties"]["colour"], "fillOpacity": 0.75,
                 "color": "#ffffff", "weight": 0.8,
@@ -157,9 +158,9 @@ def build_map(layers: Sequence[PlanLayer], *, title: str, base_map: bool = True)
             if a.travel is None:  # the lead lies outside the instance: no marker
                 continue
             j = plan.instance.index[a.lead_code]
-            tip = "<br>".join([f"<b>{html.escape(a.lead_name)}</b> leads "
+            tip = "<br>".join([f"<b>{text(a.lead_name)}</b> leads "
                                f"{plural(len(a.members), 'municipality')}",
-                               *(f"{label(k)} {_fmt(v, 2 if k == 'jobseekers' else 0)}"
+                               *(f"{text(label(k))} {_fmt(v, 2 if k == 'jobseekers' else 0)}"
                                  for k, v in a.totals.items()),
                                f"cost {_fmt(a.cost, 0)} €/yr"])
             folium.CircleMarker(location=[float(points[j, 0]), float(points[j, 1])],
@@ -171,11 +172,11 @@ def build_map(layers: Sequence[PlanLayer], *, title: str, base_map: bool = True)
         if layer.moved:
             moved = folium.FeatureGroup(name=f"moved municipalities ({len(layer.moved)})",
                                         overlay=True, show=True)
-            for i, text in sorted(layer.moved.items()):
+            for i, line in sorted(layer.moved.items()):
                 folium.GeoJson(geo.geometry.iloc[i].__geo_interface__,
                                style_function=lambda f: {"fill": False, "color": "#d62728",
                                                          "weight": 3},
-                               tooltip=html.escape(text)).add_to(moved)
+                               tooltip=text(line)).add_to(moved)
             moved.add_to(m)
         legends.append((group.get_name(), layer.name, _legend_items(layer, colour)))
     if base_map:
@@ -193,19 +194,18 @@ def build_map(layers: Sequence[PlanLayer], *, title: str, base_map: bool = True)
 def _overlay_html(m, title: str, legends, credit: str) -> str:
     """Title, the data's credit line and one legend per plan; a legend shows while its
     plan is the chosen layer."""
-    parts = [f'<div class="optimizer-title">{html.escape(title)}</div>']
+    parts = [f'<div class="optimizer-title">{text(title)}</div>']
     for k, (group, name, items) in enumerate(legends):
-        rows = "".join(f'<div><span class="swatch" style="background:{c}"></span>'
-                       f"{html.escape(t)}</div>" for c, t in items)
+        rows = "".join(f'<div><span class="swatch" style="background:{text(c)}"></span>'
+                       f"{text(t)}</div>" for c, t in items)
         hidden = "" if k == 0 else ' style="display:none"'
-        parts.append(f'<div class="optimizer-legend" data-layer="{group}"{hidden}>'
-                     f"<b>{html.escape(name)}</b>{rows}</div>")
-    names = json.dumps([g for g, _, _ in legends])
+        parts.append(f'<div class="optimizer-legend" data-layer="{text(group)}"{hidden}>'
+                     f"<b>{text(name)}</b>{rows}</div>")
+    names = script_value([g for g, _, _ in legends])
     parts.append(
         "<script>document.addEventListener('DOMContentLoaded', function () {"
         f"var map = {m.get_name()}; var groups = {names};"
-        f"map.attributionControl.addAttribution("
-        f"{json.dumps(html.escape(credit)).replace('</', '<' + chr(92) + '/')});"
+        f"map.attributionControl.addAttribution({script_value(text(credit))});"
         "map.on('baselayerchange', function (e) {"
         "groups.forEach(function (g) {"
         "var el = document.querySelector('.optimizer-legend[data-layer=\"' + g + '\"]');"
@@ -236,19 +236,19 @@ def map_document(m, title: str = "") -> str:
     root = m.get_root()
     if title:
         root.header.add_child(folium.Element(
-            f"<title>{html.escape(title.splitlines()[0])}</title>"), name="title")
+            f"<title>{text(title.splitlines()[0])}</title>"), name="title")
     root.header.add_child(folium.Element(f"<style>{leaflet_css()}</style>"), name="leaflet_css")
     root.header.add_child(folium.Element(f"<script>{leaflet_js()}</script>"), name="leaflet")
     root.header.add_child(folium.Element(f"<style>{STYLE}</style>"), name="optimizer_style")
     return stable_ids(root.render())
 
 
-def stable_ids(html: str) -> str:
+def stable_ids(document: str) -> str:
     """folium names every element with 32 random hex digits (`map_3f…`): number them in
     order of appearance instead, so the same plan gives the same file."""
     ids: dict[str, str] = {}
     return re.sub(r"(?<=_)[0-9a-f]{32}(?![0-9a-f])",
-                  lambda m: ids.setdefault(m.group(0), f"{len(ids) + 1:04d}"), html)
+                  lambda m: ids.setdefault(m.group(0), f"{len(ids) + 1:04d}"), document)
 
 
 def map_html(layers: Sequence[PlanLayer], *, title: str, base_map: bool = True) -> str | None:
@@ -274,5 +274,5 @@ class Embedded:
     height: int = 560
 
     def _repr_html_(self) -> str:
-        return (f'<iframe srcdoc="{html.escape(self.document, quote=True)}" '
-                f'style="width:100%;height:{self.height}px;border:1px solid #ccc"></iframe>')
+        return iframe(self.document, f"width:100%;height:{int(self.height)}px;"
+                      "border:1px solid #ccc", "interactive map")

@@ -19,6 +19,7 @@ import numpy as np
 
 from ..data.plan import OUTSIDE, Plan
 from ..words import plural
+from .escape import plain_text
 from .geometry import context, municipalities
 
 MEMBER_NAMES_UP_TO = 120
@@ -246,6 +247,7 @@ def legend_handles(plan: Plan, areas, colour: Mapping[str, tuple]) -> list:
     return handles
 
 
+@plain_text
 def write_map(plan: Plan, areas, path: Path, title: str) -> None:
     """Areas in colours that differ between neighbours, the sea, leads as stars, names that
     do not collide, neighbouring regions in grey, a scale bar, and a legend (below the map,

@@ -9,12 +9,12 @@ purpose: the terminal and the report call these beside their own tables.
 
 from __future__ import annotations
 
-import html
 import textwrap
 from dataclasses import dataclass
 
 from ..economics.cents import money
 from ..economics.settle import Finance
+from . import escape
 
 WIDTH = 100
 
@@ -52,9 +52,9 @@ class MoneyTable:
         return "\n".join(out)
 
     def html(self) -> str:
-        lines = "".join(f"<li>{html.escape(x)}</li>" for x in self.lines)
-        return (f"<h3>{html.escape(self.title)}</h3>"
-                + (f'<p class="sub">{html.escape(self.note)}</p>' if self.note else "")
+        lines = "".join(f"<li>{escape.text(x)}</li>" for x in self.lines)
+        return (f"<h3>{escape.text(self.title)}</h3>"
+                + (f'<p class="sub">{escape.text(self.note)}</p>' if self.note else "")
                 + (f"<ul>{lines}</ul>" if lines else "")
                 + html_table(self.head, self.rows, self.numeric, self.total))
 
@@ -64,7 +64,7 @@ def html_table(head, rows, numeric, total=None) -> str:
     num = ' class="num"'
 
     def cells(row, tag="td"):
-        return "".join(f"<{tag}{num if numeric[k] else ''}>{html.escape(str(v))}</{tag}>"
+        return "".join(f"<{tag}{num if numeric[k] else ''}>{escape.text(v)}</{tag}>"
                        for k, v in enumerate(row))
 
     body = "".join(f"<tr>{cells(r)}</tr>" for r in rows)

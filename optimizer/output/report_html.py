@@ -9,7 +9,6 @@ its objective recomputed before anything is shown.
 from __future__ import annotations
 
 import datetime as dt
-import html
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -20,6 +19,7 @@ from ..economics.settle import settle
 from ..economics.sources import money_sources
 from ..staging import staged_directory
 from ..version import __version__
+from . import escape
 from .leaflet import LICENCE
 from .map_html import PlanLayer, area_palette, map_html
 from .money_tables import equalisation_line, money_tables
@@ -35,7 +35,7 @@ from .report_tables import (
     num,
     table,
 )
-from .run_dir import Run
+from .run_dir import Run, doubts
 from .sources import banner_html, sources_html
 from .text import organiser_name, plan_title, status_words
 
@@ -52,20 +52,39 @@ class Verdict:
 def money_extra(fin) -> Markup:
     """Where deficits are equalised, and the tables of the units, the law's incentive and
     the organiser's sales (output/money_tables.py)."""
-    return Markup(f'<p class="sub">{html.escape(equalisation_line(fin))}.</p>'
+    return Markup(f'<p class="sub">{escape.text(equalisation_line(fin))}.</p>'
                   + "".join(t.html() for t in money_tables(fin)))
 
 
 def verdict(run: Run) -> Verdict:
+    """The badge: what the re-verified plan and the checked certificate support, never more.
+    A certificate that does not hold (`run_dir.doubts`) or a plan that breaks a rule is
+    said so; only a verified plan with a consistent `optimal` certificate is "proven
+    optimal"."""
     s = run.summary
+    problems = doubts(run)
+    v = run.verification
+    broken = v is not None and not v.ok
     if run.is_check:
-        ok = run.verification is not None and run.verification.ok
-        return Verdict("checked plan: " + ("every rule holds" if ok else "breaks rules"),
-                       "ok" if ok else "bad",
-                       f"{s.get('plan_file', 'the plan')} was checked against the model; "
+        what = "checked plan" if run.kind == "check" else "settled plan"
+        if problems:
+            return Verdict(f"{what}: not accepted: {problems[0]}", "bad",
+                           "; ".join(problems) + ".")
+        return Verdict(f"{what}: " + ("breaks rules" if broken else "every rule holds"),
+                       "bad" if broken else "ok",
+                       f"{s.get('plan_file') or 'the plan'} was checked against the model; "
                        "no solver was run.")
+    if problems:
+        return Verdict(f"not accepted: {problems[0]}", "bad",
+                       "The certificate in summary.json does not hold: " + "; ".join(problems)
+                       + ". Every figure below is recomputed from the model and the plan.")
+    if broken:
+        n = len(v.violations)
+        return Verdict(f"the plan breaks {n} rule{'s' if n != 1 else ''}", "bad",
+                       "The plan was verified again against the model and breaks the rules "
+                       "listed below, whatever summary.json says.")
     status = str(s.get("status"))
-    words = status_words(status, s.get("gap"), str(s.get("backend", "")))
+    words = status_words(status, run.gap, str(s.get("backend") or ""))
     if status == "optimal":
         gap = s.get("gap_limit") or 0
         note = ("The bound equals the objective" + (f" within the accepted gap {gap:.2%}."
@@ -74,7 +93,7 @@ def verdict(run: Run) -> Verdict:
     if status == "feasible-at-limit":
         return Verdict(words, "warn", "A plan that satisfies every rule, but no proof that "
                        "none is cheaper: the bound shows how much cheaper one could be.")
-    return Verdict(words, "bad", str(s.get("message", "")))
+    return Verdict(words, "bad", str(s.get("message") or ""))
 
 
 def certificate(run: Run) -> list[tuple[str, str]]:
@@ -86,7 +105,7 @@ def certificate(run: Run) -> list[tuple[str, str]]:
     if run.is_check:
         return [*rows, ("plan file", str(s.get("plan_file", "–"))),
                 ("model file", str(s.get("model_file", "–")))]
-    gap = s.get("gap")
+    gap = run.gap if run.gap is not None else s.get("gap")
     rows += [
         ("status", str(s.get("status"))),
         ("lower bound", "–" if s.get("bound") is None else f"{s['bound']:,.2f} €/yr"),
@@ -145,7 +164,7 @@ def report_html(run: Run, comparison: Comparison | None = None) -> str:
     sub = (f"Model {problem.model.name} · instance {inst.name} · {inst.n} municipalities"
            f" · travel: {inst.distance_source}")
     per_count = run.summary.get("per_count")
-    per_count = per_count if isinstance(per_count, list) else []
+    per_count = per_count if isinstance(per_count, list) and not doubts(run) else []
     ref_money = None
     if comparison is not None and run.finance is not None:
         ref_money = settle(problem, comparison.reference)
@@ -178,7 +197,7 @@ def report_html(run: Run, comparison: Comparison | None = None) -> str:
         verification=run.verification,
         areas=areas_table(figs, problem, colours) if figs else None,
         counts=count_table(per_count, problem.organiser is not None),
-        map=map_doc, money=money_section,
+        map=map_doc, sandbox=escape.SANDBOX, money=money_section,
         comparison=None if comparison is None else {
             "name": comparison.name, "moves": moves_table(comparison) if comparison.moves
             else None, "verification": comparison.verification,
@@ -191,9 +210,10 @@ def report_html(run: Run, comparison: Comparison | None = None) -> str:
 
 
 def write_report(run: Run, out: Path, comparison: Comparison | None = None) -> Path:
-    """Write `out`/report.html atomically (nothing else in `out` is touched)."""
+    """Write `out`/report.html atomically, added to the folder's set (nothing else in `out`
+    is touched)."""
 
     text = report_html(run, comparison)
-    with staged_directory(Path(out)) as stage:
+    with staged_directory(Path(out), "add") as stage:
         (stage / "report.html").write_text(text, encoding="utf-8")
     return Path(out) / "report.html"

@@ -8,7 +8,6 @@ municipality beside the reference plan's, and who changes lead.
 
 from __future__ import annotations
 
-import html
 from collections.abc import Sequence
 
 from markupsafe import Markup
@@ -18,6 +17,7 @@ from ..economics.cents import money
 from ..economics.settle import Finance
 from ..model.evaluate import PlanFigures
 from ..model.problem import Problem
+from . import escape
 from .municipalities import label
 from .text import travel_unit
 
@@ -43,7 +43,7 @@ def table(head: Sequence[str], rows: Sequence[Sequence], numeric: Sequence[bool]
             if css and css[k]:
                 cls.append(css[k])
             attr = f' class="{" ".join(cls)}"' if cls else ""
-            text = v if isinstance(v, Markup) else html.escape(str(v))
+            text = v if isinstance(v, Markup) else escape.text(str(v))
             out.append(f"<{tag}{attr}>{text}</{tag}>")
         return "".join(out)
 
@@ -82,7 +82,7 @@ def areas_table(figs: PlanFigures, problem: Problem,
             swatch = f'<span class="swatch" style="background:{colours[a.lead_code]}"></span>'
         role = (" — the organiser's own area" if a.role == "organiser"
                 else " — lead outside the instance" if a.travel is None else "")
-        lead = Markup(swatch + html.escape(f"{a.lead_name} ({a.lead_code}){role}"))
+        lead = Markup(swatch + escape.text(f"{a.lead_name} ({a.lead_code}){role}"))
         row = [lead, len(a.members)]
         row += [num(a.totals[k], 2 if k == "jobseekers" else 0) for k in figs.attributes]
         row += ([fte(a.fte)] if has_fte else []) + [num(a.travel), num(a.cost),

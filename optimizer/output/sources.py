@@ -11,11 +11,11 @@ call these beside their own tables.
 from __future__ import annotations
 
 import csv
-import html
 import io
 import textwrap
 
 from ..economics.sources import MoneySources
+from . import escape
 from .money_tables import html_table
 
 WIDTH = 100
@@ -63,7 +63,7 @@ def banner_html(ms: MoneySources) -> str | None:
     """The banner as a block of the report (class `illustrative`), or None."""
     if ms.banner is None:
         return None
-    return f'<div class="illustrative" role="alert"><strong>{html.escape(ms.banner)}</strong></div>'
+    return f'<div class="illustrative" role="alert"><strong>{escape.text(ms.banner)}</strong></div>'
 
 
 def sources_html(ms: MoneySources) -> str:

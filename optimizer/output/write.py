@@ -54,8 +54,8 @@ FILES: tuple[OutputFile, ...] = (
 
 """Every file a run directory may hold, in the order help texts list them."""
 OUTPUT_FILES = tuple(f.name for f in FILES)
-"""Their names: a new run removes those of an earlier run it does not write, so the
-folder never mixes two runs."""
+"""Their names. A new run removes the files of an earlier run that it does not write (those
+the folder's manifest lists, `staging.MANIFEST`), so the folder never mixes two runs."""
 
 
 def files_help(skip: tuple[str, ...] = ("report.html",)) -> str:
@@ -117,7 +117,8 @@ def write_outputs(out: Path | OutputDir, plan: Plan | None, figs: PlanFigures | 
             areas = dissolved(plan, figs)
             if areas is not None:
                 write_geojson(areas, stage / "areas.geojson")
-                write_geopackage(plan, figs, areas, municipalities(plan), stage / "areas.gpkg")
+                write_geopackage(plan, figs, areas, municipalities(plan), stage / "areas.gpkg",
+                                 deterministic=bool(summary.get("deterministic")))
                 write_map(plan, areas, stage / "map.png", title)
                 write_map_html([PlanLayer("plan", plan, figs)], stage / "map.html", title=title)
             else:
@@ -126,4 +127,4 @@ def write_outputs(out: Path | OutputDir, plan: Plan | None, figs: PlanFigures | 
         (stage / "summary.json").write_text(
             json.dumps(summary, indent=2, ensure_ascii=False, allow_nan=False) + "\n",
             encoding="utf-8")
-        return target.commit(replaces=OUTPUT_FILES)
+        return target.commit()

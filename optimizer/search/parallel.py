@@ -24,8 +24,9 @@ T = TypeVar("T")
 
 POLL_SECONDS = 0.05
 GRACE_SECONDS = 3.0
-"""Seconds a child gets past the deadline (or after being told to stop) to hand back its
-best plan before it is killed."""
+"""Seconds a child gets past the deadline to hand back its best plan before it is killed."""
+STOP_GRACE_SECONDS = 1.0
+"""The same after a stop request (a signal): the command promises to end within 2 s."""
 
 
 def cores() -> int:
@@ -100,7 +101,8 @@ def run_all(tasks: Sequence[Callable[[], T]], *, workers: int,
                     for _, proc in running.values():
                         os.kill(proc.pid, signal.SIGTERM)
                 told = told or time.perf_counter()
-                if time.perf_counter() - told > GRACE_SECONDS:
+                grace = STOP_GRACE_SECONDS if deadline.stopped() else GRACE_SECONDS
+                if time.perf_counter() - told > grace:
                     return results  # the finally block kills the rest
             while waiting and len(running) < workers:
                 i = waiting.pop(0)
