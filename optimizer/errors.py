@@ -43,6 +43,11 @@ class BackendError(OptimizerError):
     """A solver back end is missing, failed, or cannot honour a request."""
 
 
+class MemoryBudgetError(OptimizerError):
+    """The model would need more memory than the run may use; the message says how much
+    and how to reduce it (CLI exit code 1)."""
+
+
 class Interrupted(OptimizerError):
     """A signal (SIGINT, SIGTERM) ended the run; the CLI exits with 128 + its number."""
 

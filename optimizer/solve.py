@@ -20,21 +20,26 @@ from contextlib import nullcontext
 from dataclasses import replace
 from functools import partial
 
+import numpy as np
+
 from .backends import PORTFOLIO as BACKEND_PORTFOLIO
 from .backends import get_backend
 from .backends.cbc import remove_stale_folders
 from .data.plan import Plan
 from .errors import BackendError, InfeasibleModelError
+from .memory import MemoryBudget
 from .mip.formulation import STRATEGIES, build
 from .model.evaluate import evaluate
 from .model.objective import expand
 from .model.precheck import diagnose
 from .model.problem import Problem
+from .model.verify import verify
 from .result import Solution
 from .rounds import Rounds, _proves, _signal
 from .search.heuristic import heuristic_plan
 from .search.levers import HEURISTIC_SECONDS, HEURISTIC_STARTS_ALONE, HEURISTIC_STEPS, Levers
 from .search.parallel import cores, run_all
+from .sparse import needs_sparse, sparse_one
 from .status import Status
 from .stopping import Deadline, StopRequest
 from .values import MAX_THREADS, integer, number
@@ -63,6 +68,7 @@ def solve(
     deterministic: bool | None = None,
     since: float | None = None,
     reserve: float = 0.0,
+    memory_limit: int | None = None,
 ) -> Solution:
     """Solve `problem` exactly (unless a limit stops it). Options default to the model's.
 
@@ -86,6 +92,11 @@ def solve(
     `workers` processes (default: one per core) solve the counts of a range side by
     side (one at a time under a node limit, which the counts share);
     `backend="portfolio"` races the `PORTFOLIO` entrants and keeps the first proof.
+
+    `memory_limit` (bytes; default a share of the machine's memory, optimizer.memory) is
+    the budget the model must fit: a count whose full model would not fit, or whose pairs
+    are too many for it to pay, is solved on the sparse model (optimizer/sparse.py); one
+    that cannot be raises MemoryBudgetError saying what it would need.
     """
     if (why := problem.needs_phases) is not None:
         raise BackendError(f"model {problem.model.name!r} asks for {why}: solve it with "
@@ -112,17 +123,19 @@ def solve(
     workers = cores() if workers is None else max(1, int(workers))
     if node_limit is not None:
         workers = 1
+    budget = MemoryBudget.default() if memory_limit is None else MemoryBudget(memory_limit)
     with stop.cooperating() if stop is not None else nullcontext():
         if name == "portfolio":
             return race(problem, PORTFOLIO, workers=workers, time_limit=limit, gap=gap,
                         warm_start=warm_start, heuristic=heuristic, levers=levers,
                         progress=progress, stop=stop, deterministic=deterministic,
-                        since=since, reserve=reserve)
+                        since=since, reserve=reserve, memory_limit=budget.share(
+                            min(workers, len(PORTFOLIO))).limit)
         if name == "heuristic":
             if warm_start is not None:
                 notes.append("the heuristic back end does not use a warm start")
             sol = heuristic_solution(problem, time_limit=limit, say=progress, stop=stop,
-                                     deterministic=deterministic, since=since)
+                                     deterministic=deterministic, since=since, budget=budget)
             return replace(sol, notes=tuple(notes))
         engine = get_backend(name)
         if warm_start is not None:
@@ -140,7 +153,7 @@ def solve(
         if reasons:
             raise InfeasibleModelError("the model cannot be satisfied: " + "; ".join(reasons))
         if problem.k_min == problem.k_max or expand(problem.objective_weights).get("areas"):
-            return run.one(problem, warm_start)  # one MIP when the count itself is weighed
+            return one_count(run, problem, warm_start, budget)  # the count itself weighed
         if warm_start is not None and \
                 not problem.k_min <= len(warm_start.areas()) <= problem.k_max:
             run.notes.append(f"the warm start has {len(warm_start.areas())} areas, outside "
@@ -157,8 +170,9 @@ def solve(
             run.say(f"{len(subs)} area counts in {workers} parallel processes")
             alone = replace(run, say=lambda _msg: None,
                             threads=1 if "threads" in engine.capabilities else run.threads)
-            parts = run_all([partial(alone.one, sub, start) for sub, start in subs],
-                            workers=workers, deadline=deadline)
+            each = budget.share(workers)
+            parts = run_all([partial(one_count, alone, sub, start, each)
+                             for sub, start in subs], workers=workers, deadline=deadline)
             sol = run.combine(problem, [p for p in parts if p is not None])
             lost = [sub.k_min for (sub, _), p in zip(subs, parts, strict=True) if p is None]
             if lost and sol.status is not Status.ERROR:  # no bound for those counts
@@ -173,8 +187,18 @@ def solve(
             k = sub.k_min
             run.say(f"{k - 1} regional leads:" if problem.organiser is not None
                     else f"{k} areas:")
-            parts.append(run.one(sub, start))
+            parts.append(one_count(run, sub, start, budget))
         return run.combine(problem, parts)
+
+
+def one_count(run: Rounds, problem: Problem, warm_start: Plan | None,
+              budget: MemoryBudget) -> Solution:
+    """One area count: the rounds on the full model, or on the sparse model when the full
+    one would not fit the memory budget or has too many pairs to pay (sparse.py)."""
+    size = needs_sparse(problem, run.strategy, budget)
+    if size is None:
+        return run.one(problem, warm_start)
+    return sparse_one(run, problem, warm_start, budget, size)
 
 
 def race(problem: Problem, entrants, *, workers: int, progress=None, **options) -> Solution:
@@ -209,8 +233,10 @@ def race(problem: Problem, entrants, *, workers: int, progress=None, **options) 
 def heuristic_solution(problem: Problem, *, time_limit: float | None = None,
                        say: Callable[[str], None] | None = None,
                        stop: StopRequest | None = None,
-                       deterministic: bool = False, since: float | None = None) -> Solution:
-    """The heuristic's plan as a solution: never optimal; bound from the LP relaxation.
+                       deterministic: bool = False, since: float | None = None,
+                       budget: MemoryBudget | None = None) -> Solution:
+    """The heuristic's plan as a solution: never optimal; bound from the LP relaxation
+    (from the Lagrangian relaxation when the model is too large for the budget).
 
     Within a time limit the heuristic takes 80 % of it and the LP bound the rest; in
     deterministic mode the heuristic counts steps instead."""
@@ -219,6 +245,10 @@ def heuristic_solution(problem: Problem, *, time_limit: float | None = None,
     reasons = diagnose(problem)
     if reasons:
         raise InfeasibleModelError("the model cannot be satisfied: " + "; ".join(reasons))
+    budget = budget or MemoryBudget.default()
+    if needs_sparse(problem, "cuts", budget) is not None:
+        return _heuristic_sparse(problem, deadline, start, time_limit, say, stop,
+                                 deterministic)
     if deterministic:
         plan = heuristic_plan(problem, time_limit=None, deadline=deadline,
                               steps=HEURISTIC_STEPS * 5, starts=HEURISTIC_STARTS_ALONE)
@@ -240,3 +270,34 @@ def heuristic_solution(problem: Problem, *, time_limit: float | None = None,
     return Solution(problem, status, plan, figs, figs.objective if figs else None, bound,
                     time.perf_counter() - start, "heuristic", "heuristic", "heuristic", 0, 0, None,
                     0.0, time_limit, message, (), None, deterministic, _signal(stop))
+
+
+def _heuristic_sparse(problem: Problem, deadline: Deadline, start: float,
+                      time_limit: float | None, say, stop, deterministic: bool) -> Solution:
+    """The heuristic on the kept pairs and the Lagrangian bound, for a model too large to
+    build."""
+    from .search.lagrange import Lagrangian, keep_pairs
+    from .sparse import kept_problem
+
+    pairs = keep_pairs(problem, halt=deadline.expired)
+    kept = kept_problem(problem, pairs)
+    left = deadline.remaining()
+    plan = heuristic_plan(kept, time_limit=None if left is None else 0.7 * left,
+                          deadline=deadline, starts=2,
+                          steps=HEURISTIC_STEPS * 5 if deterministic else None)
+    figs = evaluate(problem, plan) if plan is not None and verify(problem, plan).ok else None
+    lag = Lagrangian(problem, pairs)
+    lb = lag.run(upper=figs.objective if figs else None, halt=deadline.expired)
+    bound = lb.bound if np.isfinite(lb.bound) else None
+    if say is not None:
+        say(f"heuristic: {'a plan' if figs else 'no plan'} in {time.perf_counter() - start:.2f} s")
+    status = Status.FEASIBLE if figs is not None else Status.NO_SOLUTION
+    message = "heuristic plan on the sparse model; bound from the Lagrangian relaxation"
+    if deadline.stopped():
+        message = f"{stop.reason}; {message}"
+    return Solution(problem, status, plan if figs else None, figs,
+                    figs.objective if figs else None,
+                    bound if bound is None or figs is None else min(bound, figs.objective),
+                    time.perf_counter() - start, "heuristic", "heuristic",
+                    "heuristic", 0, 0, None, 0.0, time_limit, message, (), None,
+                    deterministic, _signal(stop))

@@ -62,6 +62,10 @@ def handles_errors(fn):
             _fail(str(exc), 1)
         except OptimizerError as exc:
             _fail(str(exc), 1)
+        except MemoryError:
+            _fail("out of memory: an allocation went past the memory limit (--memory-limit, "
+                  "default half the machine's memory); raise it, or allow fewer pairs "
+                  "(areas.max_distance_km, areas.candidate_leads)", 1)
 
     return wrapper
 

@@ -15,6 +15,7 @@ from ..backends import NAMES
 from ..data.planfile import read_plan
 from ..economics.settle import settle
 from ..errors import InfeasibleModelError, InputError
+from ..memory import MemoryGuard
 from ..mip.formulation import STRATEGIES
 from ..model.binding import bind
 from ..model.parse import load_model
@@ -36,7 +37,14 @@ from ..staging import OutputDir
 from ..status import Status
 from ..stopping import StopRequest
 from .app import _STARTED, _plain_console, cli, handles_errors
-from .options import _model_options, _move_steps, _Number, _regional_option
+from .options import (
+    _model_options,
+    _move_steps,
+    _Number,
+    _regional_option,
+    memory_budget,
+    memory_option,
+)
 from .progress import ProgressLine
 
 
@@ -81,10 +89,11 @@ from .progress import ProgressLine
 @click.option("--deterministic", is_flag=True, default=None,
               help="Budget the heuristic in steps, not seconds, for the same answer on a busy "
                    "and a quiet machine (default: the model's solver.deterministic).")
+@memory_option
 @handles_errors
 def solve(model, backend, time_limit, gap, contiguity, areas, leads, exemptions, hard_floor,
           exemption_mode, reference, max_moves, cost_per_move, warm_start, out, as_json, quiet,
-          log, node_limit, deterministic, stop):
+          log, node_limit, deterministic, memory_limit, stop):
     """Solve a planning MODEL (TOML) and print the areas and the solver's certificate.
 
     With [exemptions] (or --exemptions) the fewest areas needing an exemption are found
@@ -98,6 +107,7 @@ def solve(model, backend, time_limit, gap, contiguity, areas, leads, exemptions,
     from ..decisions.exemptions import exempted_areas, shortfall_summary
 
     begun = _STARTED or time.perf_counter()
+    budget = memory_budget(memory_limit)
     if out is not None:
         prepare_outputs()  # the map libraries load while the model is read and solved
     steps = _move_steps(max_moves)
@@ -115,13 +125,13 @@ def solve(model, backend, time_limit, gap, contiguity, areas, leads, exemptions,
     start = read_plan(warm_start, problem.instance) if warm_start else None
     talk = not (as_json or quiet)
     outdir = OutputDir.open(out) if out is not None else None  # writable? before any work
-    with outdir or nullcontext():
+    with outdir or nullcontext(), MemoryGuard(budget, lambda why: stop.set(why=why)):
         with ProgressLine(talk, first=f"solving {planning.name}",
                           console=None if not log else _plain_console()) as progress:
             options = SolveOptions(
                 backend=backend, strategy=contiguity, time_limit=time_limit, gap=gap, log=log,
                 progress=progress, started=begun, stop=stop, node_limit=node_limit,
-                deterministic=deterministic,
+                deterministic=deterministic, memory_limit=budget.limit,
                 reserve=output_seconds(problem.instance) if outdir else 0.0)
             try:
                 decision = solve_model(problem, options, warm_start=start)
