@@ -67,6 +67,9 @@ class Rounds:
     deterministic: bool = False
     nodes_used: int = 0
     levers: Levers = NO_LEVERS
+    cutoff: float | None = None
+    """The value of a plan known elsewhere (another area count of the same problem): a
+    count whose bound reaches it is settled without a plan of its own."""
 
     def nodes_left(self) -> int | None:
         return None if self.node_limit is None else max(self.node_limit - self.nodes_used, 0)
@@ -180,7 +183,7 @@ class Rounds:
                     self.notes.append("the warm start breaks a rule of the model and was not "
                                       f"used: {check.violations[0].message}")
                 warm_start = None
-        bound = -np.inf
+        bound = _box_bound(milp)
         rounds = cuts = nodes = 0
         root = None
         fixed = ""  # the share of pairs fixed, said in the message
@@ -234,6 +237,12 @@ class Rounds:
             return self.solution(problem, Status.OPTIMAL, incumbent, bound,
                                  (form.strategy, 0, 0, 0),
                                  "proven optimal: the root relaxation's bound meets the plan")
+        if self.cutoff is not None and (incumbent is None or incumbent[0] >= self.cutoff) \
+                and _proves(self.cutoff, bound, self.gap):
+            return self.solution(problem, Status.FEASIBLE if incumbent else Status.NO_SOLUTION,
+                                 incumbent, bound, (form.strategy, 0, 0, 0),
+                                 f"no plan below {self.cutoff:,.2f}, the value of a plan with "
+                                 "another area count: the root relaxation's bound reaches it")
         if root is not None:
             if self.levers.fixing and incumbent is not None:
                 fixing = reduced_cost_fixing(milp, root, incumbent[0], _extra_cost(milp))
@@ -322,6 +331,17 @@ class Rounds:
 
 def _signal(request: StopRequest | None) -> str | None:
     return signal_name(request.signum) if request is not None and request.signum else None
+
+
+def _box_bound(milp) -> float:
+    """The least the objective can be within the columns' bounds alone (−inf if unbounded):
+    0 for the largest deficit, whose column is at least 0."""
+    c = milp.c
+    lo = np.where(c > 0, milp.col_lo, milp.col_hi)
+    with np.errstate(invalid="ignore"):
+        terms = np.where(c == 0, 0.0, c * lo)
+    value = float(terms.sum()) + milp.offset
+    return value if np.isfinite(value) else -np.inf
 
 
 def _lead_weight(problem: Problem, form, root) -> np.ndarray | None:

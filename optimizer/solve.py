@@ -158,6 +158,9 @@ def solve(
                 not problem.k_min <= len(warm_start.areas()) <= problem.k_max:
             run.notes.append(f"the warm start has {len(warm_start.areas())} areas, outside "
                              f"{problem.k_min}–{problem.k_max}, and was not used")
+        if warm_start is not None and verify(problem, warm_start).ok:
+            # any count must beat the start's value to matter
+            run = replace(run, cutoff=evaluate(problem, warm_start).objective)
         subs = []
         for k in range(problem.k_min, problem.k_max + 1):
             sub = replace(problem, k_min=k, k_max=k, model=problem.model.with_areas(k))
@@ -171,10 +174,19 @@ def solve(
             alone = replace(run, say=lambda _msg: None,
                             threads=1 if "threads" in engine.capabilities else run.threads)
             each = budget.share(workers)
+            floor = least_value(problem)
             parts = run_all([partial(one_count, alone, sub, start, each)
-                             for sub, start in subs], workers=workers, deadline=deadline)
+                             for sub, start in subs], workers=workers, deadline=deadline,
+                            done=lambda _i, sol: sol.status is Status.OPTIMAL
+                            and floor is not None and _proves(sol.objective, floor, run.gap))
             sol = run.combine(problem, [p for p in parts if p is not None])
             lost = [sub.k_min for (sub, _), p in zip(subs, parts, strict=True) if p is None]
+            at_floor = floor is not None and sol.status is Status.OPTIMAL and \
+                _proves(sol.objective, floor, run.gap)
+            if lost and at_floor:  # the others were stopped: none can go below the floor
+                return replace(sol, message=f"{sol.message}; the count(s) "
+                               f"{', '.join(map(str, lost))} were stopped: no plan goes "
+                               f"below {floor:g}")
             if lost and sol.status is not Status.ERROR:  # no bound for those counts
                 sol = replace(sol, bound=None,
                               status=Status.FEASIBLE if sol.plan is not None
@@ -189,6 +201,17 @@ def solve(
                     else f"{k} areas:")
             parts.append(one_count(run, sub, start, budget))
         return run.combine(problem, parts)
+
+
+def least_value(problem: Problem) -> float | None:
+    """A value no plan can go below whatever its count, when the objective has one without
+    a solve: 0 for a weighted sum of terms that are never negative (the largest deficit,
+    exemptions, moves, travel), else None. A count proven optimal at it settles a range."""
+    weights = expand(problem.objective_weights)
+    if all(w >= 0 and (w == 0 or t in ("deficit", "exemptions", "moves", "travel"))
+           for t, w in weights.items()):
+        return 0.0
+    return None
 
 
 def one_count(run: Rounds, problem: Problem, warm_start: Plan | None,

@@ -62,6 +62,10 @@ marked implied integer).
     (D) Σ_i (v_i − t_i) x_ij + f'_j x_jj + p' FTE_j − D ≤ 0
                                                 the largest net deficit D ≥ 0 of an area
         (as (9) without an allowance), when the term is weighed or limited
+    (D') Σ_j (f'_j x_jj + p' FTE_j) − k_max D ≤ −Σ_i (v_i − t_i)
+                                                (D) summed over the leads (by (1) the
+        members' part is a constant): the largest deficit is at least the average, so the
+        LP bound of D is not 0 when the areas' deficits add up to more than 0
     (L) T_t ≤ L_t                               each limited term (limits, the most
                                                 exemptions, the most moves)
 """
@@ -480,6 +484,16 @@ def _deficit_rows(rows, problem: Problem, pair_i, pair_j, lead_col, leads, fte_c
         vv.append(np.full(len(leads), -scale))
     rows.add_many(np.concatenate(rr), np.concatenate(cc), np.concatenate(vv),
                   np.full(len(leads), -np.inf), 0.0)
+    if deficit_col >= 0:
+        # (D') the rows summed over the areas: every member is in one area (1), at most
+        # k_max areas are open and D ≥ 0, so Σ_j deficit_j ≤ k_max·D
+        cols = [lead_col[leads], [deficit_col]]
+        vals = [fixed, [-scale * problem.k_max]]
+        if price and fte_col.max() >= 0:
+            cols.append(fte_col[leads])
+            vals.append(np.full(len(leads), price))
+        rows.add(np.concatenate(cols), np.concatenate(vals), -np.inf,
+                 -float(coef.sum()))
 
 
 def _attribute_rows(rows, a, limit, pair_i, pair_j, lead_col, leads, lo, hi, soft=None):
