@@ -10,7 +10,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 
 .PHONY: demo test test-busy browser notebooks instances bench-finland bench-literature \
-	bench-limits bench-levers fuzz-long clean
+	bench-limits bench-levers bench-scale fuzz-long clean
 
 $(BIN)/optimizer: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -83,6 +83,19 @@ bench-levers: $(BIN)/optimizer
 		$(BIN)/optimizer bench finland --only mainland,pohjois-pohjanmaa-seed,pohjois-pohjanmaa-k5 \
 			--backends highs --contiguity cuts --time-limit 120 --levers-off $$off \
 			--out benchmarks/results/ablation-finland-$$(echo $$off | tr , -).csv || exit 1; \
+	done
+
+# Scale: random planar instances of 800 and 5,000 municipalities (the sparse model), the
+# suite's table, then each as a user runs it with a 4 GB memory limit (peak memory shown).
+SCALE := benchmarks/models/scale
+bench-scale: $(BIN)/optimizer
+	$(BIN)/optimizer instances random --n 800 --seed 1 --out $(SCALE)/random-800.json
+	$(BIN)/optimizer instances random --n 5000 --seed 7 --out $(SCALE)/random-5000.json
+	$(BIN)/optimizer bench scale --out benchmarks/results/scale.csv
+	for m in random-800:120 random-5000:300; do \
+		/usr/bin/time -f "$${m%%:*}: peak resident memory %M KB, wall %e s" \
+			$(BIN)/optimizer solve $(SCALE)/$${m%%:*}.toml -t $${m##*:} --memory-limit 4G \
+			--quiet || exit 1; \
 	done
 
 fuzz-long: $(BIN)/optimizer

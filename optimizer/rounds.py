@@ -40,6 +40,7 @@ from .search.levers import (
     Levers,
 )
 from .search.localsearch import search_plan
+from .search.parallel import SharedCutoff
 from .status import Status
 from .stopping import Deadline, StopRequest
 
@@ -67,9 +68,26 @@ class Rounds:
     deterministic: bool = False
     nodes_used: int = 0
     levers: Levers = NO_LEVERS
-    cutoff: float | None = None
-    """The value of a plan known elsewhere (another area count of the same problem): a
-    count whose bound reaches it is settled without a plan of its own."""
+    shared: SharedCutoff | None = None
+    """The least value of a plan found for another area count of the same problem (or the
+    warm start's): a count whose bound reaches it is settled without beating it."""
+
+    def offer(self, incumbent) -> None:
+        if self.shared is not None and incumbent is not None:
+            self.shared.offer(incumbent[0])
+
+    def settled(self, incumbent, bound: float) -> bool:
+        """Whether this count cannot beat the plan of another count (or the start)."""
+        if self.shared is None:
+            return False
+        best = self.shared()
+        return bool(np.isfinite(best)) and (incumbent is None or incumbent[0] > best) \
+            and _proves(best, bound, self.gap)
+
+    def cutoff(self):
+        """The live cutoff for the back end, when it can use one."""
+        return self.shared if self.shared is not None and \
+            "cutoff" in self.engine.capabilities else None
 
     def nodes_left(self) -> int | None:
         return None if self.node_limit is None else max(self.node_limit - self.nodes_used, 0)
@@ -237,12 +255,12 @@ class Rounds:
             return self.solution(problem, Status.OPTIMAL, incumbent, bound,
                                  (form.strategy, 0, 0, 0),
                                  "proven optimal: the root relaxation's bound meets the plan")
-        if self.cutoff is not None and (incumbent is None or incumbent[0] >= self.cutoff) \
-                and _proves(self.cutoff, bound, self.gap):
+        self.offer(incumbent)
+        if self.settled(incumbent, bound):
             return self.solution(problem, Status.FEASIBLE if incumbent else Status.NO_SOLUTION,
                                  incumbent, bound, (form.strategy, 0, 0, 0),
-                                 f"no plan below {self.cutoff:,.2f}, the value of a plan with "
-                                 "another area count: the root relaxation's bound reaches it")
+                                 f"no plan below {self.shared():,.2f} (a plan with another area "
+                                 "count): the root relaxation's bound reaches it")
         if root is not None:
             if self.levers.fixing and incumbent is not None:
                 fixing = reduced_cost_fixing(milp, root, incumbent[0], _extra_cost(milp))
@@ -271,7 +289,7 @@ class Rounds:
                      f"{milp.num_rows} rows ({time.perf_counter() - self.start:.1f} s)")
             res = engine.solve(milp, deadline=self.deadline, gap=self.gap, warm_start=start_vec,
                                threads=self.threads, log=self.log, node_limit=self.nodes_left(),
-                               deterministic=self.deterministic)
+                               deterministic=self.deterministic, cutoff=self.cutoff())
             if start_vec is not None and not _consistent(milp, res) \
                     and res.status.has_solution and not self.deadline.expired():
                 # HiGHS has been seen to report the objective of its presolved start with the
@@ -281,7 +299,7 @@ class Rounds:
                 res = engine.solve(milp, deadline=self.deadline, gap=self.gap,
                                    threads=self.threads, log=self.log,
                                    node_limit=self.nodes_left(),
-                                   deterministic=self.deterministic)
+                                   deterministic=self.deterministic, cutoff=self.cutoff())
             rounds += 1
             nodes += res.nodes or 0
             self.nodes_used += res.nodes or 0
@@ -293,6 +311,11 @@ class Rounds:
             if res.status is Status.INFEASIBLE:
                 return finish(Status.INFEASIBLE,
                               "the solver proved that no plan satisfies every rule")
+            if (res.objective is None or self.shared is None or res.objective >=
+                    self.shared()) and self.settled(incumbent, bound):
+                return finish(Status.FEASIBLE if incumbent else Status.NO_SOLUTION,
+                              f"no plan below {self.shared():,.2f}, the value of a plan with "
+                              "another area count")
             if res.status is Status.NO_SOLUTION:
                 return stopped(self.why(f"before the solver found a plan ({res.message})"))
             plan = form.plan(res.values)
@@ -307,6 +330,7 @@ class Rounds:
                     value = evaluate(problem, repaired).objective
                     if incumbent is None or value < incumbent[0] - 1e-9:
                         incumbent = (value, repaired)
+                        self.offer(incumbent)
                         x0 = form.start(repaired)
                         self.say(f"repaired plan: {value:,.2f}")
                 if res.status is not Status.OPTIMAL:
@@ -324,6 +348,7 @@ class Rounds:
                 return finish(Status.ERROR, problem_found)
             if incumbent is None or res.objective <= incumbent[0]:
                 incumbent = (res.objective, plan)
+                self.offer(incumbent)
             if res.status is Status.OPTIMAL:
                 return finish(Status.OPTIMAL, "proven optimal")
             return stopped(self.why(f"before proving optimality ({res.message})"))

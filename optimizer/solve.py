@@ -38,7 +38,7 @@ from .result import Solution
 from .rounds import Rounds, _proves, _signal
 from .search.heuristic import heuristic_plan
 from .search.levers import HEURISTIC_SECONDS, HEURISTIC_STARTS_ALONE, HEURISTIC_STEPS, Levers
-from .search.parallel import cores, run_all
+from .search.parallel import SharedCutoff, cores, run_all
 from .sparse import needs_sparse, sparse_one
 from .status import Status
 from .stopping import Deadline, StopRequest
@@ -158,9 +158,9 @@ def solve(
                 not problem.k_min <= len(warm_start.areas()) <= problem.k_max:
             run.notes.append(f"the warm start has {len(warm_start.areas())} areas, outside "
                              f"{problem.k_min}–{problem.k_max}, and was not used")
+        run = replace(run, shared=SharedCutoff())  # the counts prune against each other
         if warm_start is not None and verify(problem, warm_start).ok:
-            # any count must beat the start's value to matter
-            run = replace(run, cutoff=evaluate(problem, warm_start).objective)
+            run.shared.offer(evaluate(problem, warm_start).objective)
         subs = []
         for k in range(problem.k_min, problem.k_max + 1):
             sub = replace(problem, k_min=k, k_max=k, model=problem.model.with_areas(k))

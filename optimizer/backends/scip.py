@@ -75,7 +75,7 @@ class ScipBackend(Backend):
     def solve(self, milp: MILP, *, deadline: Deadline | None = None, gap: float = 0.0,
               warm_start: np.ndarray | None = None, threads: int | None = None,
               log: bool = False, node_limit: int | None = None,
-              deterministic: bool = False) -> SolverResult:
+              deterministic: bool = False, cutoff=None) -> SolverResult:
         if threads is not None and threads != 1:
             self.require("threads", f"use {threads} threads (SCIP here runs on one)")
         pywraplp = _pywraplp()

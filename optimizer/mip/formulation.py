@@ -47,6 +47,10 @@ marked implied integer).
     (S) caseload · FTE_j ≥ Σ_i (s_i + caseload · r_i) x_ij + caseload · r_0 x_jj
                                                 staff needed, when p_j > 0 (s: the
         staffing attribute; r_i, r_0: the catalogue services' staff per member and area)
+    (S') Σ_j FTE_j ≥ ⌈(Σ_i (s_i + caseload · r_i) + caseload · r_0 k_min) / caseload⌉
+                                                (S) summed over the areas (each member in
+        one, at least k_min areas), rounded up since FTE are whole: the LP bound then
+        prices the rounding the staff of the whole region cannot avoid
     (O) FTE_o ≥ r_c + r_a Σ_{j in the organiser's area} x_jj
                                                 the organiser's staff, when it depends on
         the number of areas (r_a > 0) and staff cost money
@@ -337,6 +341,9 @@ def build(problem: Problem, strategy: str = "cuts") -> Formulation:
                           np.concatenate([np.arange(P), fte_col[leads]]),
                           np.concatenate([-s[pair_i], np.full(len(leads), st.caseload)]),
                           np.zeros(len(leads)), np.inf)
+        # (S') the staff of all areas: (S) summed, then rounded up (the FTE are whole)
+        need = (float(s.sum()) + r0 * problem.k_min) / st.caseload
+        rows.add(fte_col[leads], 1.0, float(np.ceil(need - 1e-7 * max(1.0, need))), np.inf)
     # (O) the organiser's staff
     if org_col >= 0:
         rows.add(np.concatenate([[org_col], lead_col[inside_leads]]),
