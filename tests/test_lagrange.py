@@ -49,6 +49,33 @@ def test_lagrangian_bound_is_below_the_optimum(case, fixed, cap, k_range, few, s
 
 
 @settings_for(30)
+@given(case=cases(max_n=BRUTE_MAX_N), contiguity=st.booleans(),
+       slack=st.sampled_from([0.0, 0.01, 0.2]), steps=st.sampled_from([1, 40]))
+def test_capacitated_knapsacks_by_dynamic_programming_stay_exact(case, contiguity, slack,
+                                                                steps):
+    """A cap alone on whole numbers (the capacitated p-median): the knapsacks are solved
+    exactly by dynamic programming; the bound stays below the optimum and the survivors
+    hold every plan better than the incumbent."""
+    cap = max(case.lf) + case.total // (case.k + 1)
+    model = model_for(case.k, caps={"lf": cap}, contiguity=contiguity)
+    problem = bind(model, case.instance)
+    every = plans(problem)
+    lag = Lagrangian(problem, keep_pairs(problem, keep_all=True))
+    assert lag.dp
+    if not every:
+        return
+    optimum = min(v for _, v in every)
+    incumbent = optimum * (1 + slack) + 1e-9
+    lb = lag.run(upper=incumbent, iterations=steps)
+    assert lb.bound <= optimum + 1e-6 * max(1.0, abs(optimum))
+    alive = survivors(lag, lb, incumbent)
+    ok = {(int(i), int(j)) for i, j in zip(alive.member, alive.lead, strict=True)}
+    for plan, value in every:
+        if value <= incumbent:
+            assert {(i, int(plan.lead[i])) for i in range(problem.n)} <= ok
+
+
+@settings_for(30)
 @given(case=cases(max_n=BRUTE_MAX_N), fixed=st.booleans(), cap=st.booleans(),
        few=st.booleans(), slack=st.sampled_from([0.0, 0.01, 0.2]))
 def test_survivors_hold_every_better_plan(case, fixed, cap, few, slack):

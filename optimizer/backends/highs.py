@@ -47,6 +47,11 @@ def highs_lp(milp: MILP):
     return lp
 
 
+PRESOLVE_RULE_OFF = 1 << 16
+"""HiGHS 1.16 presolve rules switched off (`presolve_rule_off`): with rule 16 on, the
+4-area North Ostrobothnia model with the pairs fixed by reduced cost and by the
+Lagrangian bound was "solved optimal" at 1,749,404 although a plan of 1,604,959 is feasible
+in it (with presolve off, or this one rule off, HiGHS finds the right answer)."""
 CUTOFF_SLACK = 1e-9
 """Relative slack above a start's value for HiGHS's cutoff (`objective_bound`)."""
 WARM_START_OPTIONS = {
@@ -106,6 +111,7 @@ class HighsBackend(Backend):
             h.cbLogging += lambda e: print(e.message, end="", file=sys.stderr, flush=True)
         h.setOptionValue("output_flag", bool(log))
         h.setOptionValue("mip_rel_gap", float(gap))
+        h.setOptionValue("presolve_rule_off", PRESOLVE_RULE_OFF)
         if time_limit is not None and not deterministic:  # else the callbacks keep it
             h.setOptionValue("time_limit", max(float(time_limit), 1e-3))
         if threads is not None:

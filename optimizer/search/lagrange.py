@@ -57,6 +57,8 @@ CHUNK_CELLS = 2_000_000
 FIX_MARGIN = 1e-6
 """Relative margin above the incumbent before a pair or lead is fixed."""
 KEEP_ALL_UNDER = 400
+DP_CELLS = 4000
+"""Largest capacity (in whole units) whose knapsacks are solved by dynamic programming."""
 """Fewer municipalities than this: every pair is kept (nothing left out)."""
 
 
@@ -230,6 +232,15 @@ class Lagrangian:
         self.pos = self.item_a > 0
         self.a_max = float(self.a.max(initial=0.0))
         self.reach = pairs.reach
+        # a cap alone on whole numbers (the capacitated p-median): each knapsack is solved
+        # exactly by dynamic programming over the capacity, which the LP does not see
+        caps = np.where(self.can_lead, np.floor(self.hi + 1e-9), 0)
+        self.dp = bool(np.all(self.lo <= 0) and np.isfinite(self.hi[self.can_lead]).all()
+                       and self.can_lead.any() and np.allclose(self.a, np.round(self.a))
+                       and 0 < caps.max() <= DP_CELLS)
+        if self.dp:
+            self.capacity = caps.astype(np.int64)
+            self.size = np.round(self.item_a).astype(np.int64)
 
     def evaluate(self, lam: np.ndarray):
         """(L(λ), subgradient, g, chosen, x̂ over the items, marginal ratio per lead)."""
@@ -273,11 +284,70 @@ class Lagrangian:
         ok = gap & np.isfinite(self.pairs.tail)
         g[ok] += rho_out[ok] * short[ok]
         marg[ok] = np.maximum(marg[ok], rho_out[ok])
+        up = np.where(x >= 1.0 - 1e-12, 0.0,
+                      np.maximum(0.0, r - marg[self.lead] * self.item_a) * (1.0 - x))
+        if self.dp:
+            g, x, up = self._cap_dp(lam, r, x)
         chosen = self._choose(g)
         value = float(lam.sum() + g[chosen].sum() + self.offset)
         served = np.bincount(self.member, np.where(chosen[self.lead], x, 0.0), minlength=n)
         served += chosen
-        return value, 1.0 - served, g, chosen, x, r, marg
+        return value, 1.0 - served, g, chosen, x, r, marg, up
+
+    def _cap_dp(self, lam: np.ndarray, r: np.ndarray, x_lp: np.ndarray):
+        """Each lead's knapsack under the cap solved exactly (0-1, whole sizes): g, x̂ and,
+        per item, the least rise of g_j when it is forced in (its reduced cost plus the
+        profit the capacity it takes would have earned: V_j(C_j) − V_j(C_j − a_i))."""
+        n = self.p.n
+        x = np.zeros(len(r))
+        zero = ~self.pos
+        x[zero & (r < 0)] = 1.0
+        g = np.where(self.can_lead, self.pairs.lead_cost - lam, np.inf)
+        g += np.bincount(self.lead[zero], np.minimum(r[zero], 0.0), minlength=n)
+        sel = np.flatnonzero((r < 0) & self.pos & self.can_lead[self.lead])
+        sel = sel[np.lexsort((r[sel], self.lead[sel]))]
+        lead = self.lead[sel]
+        leads, row = np.unique(lead, return_inverse=True)
+        width = int(self.capacity.max()) + 1
+        table = np.zeros((max(len(leads), 1), width))
+        if len(sel):
+            slot = np.arange(len(sel)) - np.searchsorted(lead, lead)
+            depth = int(slot.max()) + 1
+            size = np.zeros((len(leads), depth), dtype=np.int64)
+            gain = np.zeros((len(leads), depth))
+            size[row, slot] = self.size[sel]
+            gain[row, slot] = -r[sel]
+            w = np.arange(width)
+            rows = np.arange(len(leads))[:, None]
+            took = np.zeros((depth, len(leads), width), dtype=bool)
+            for t in range(depth):
+                src = w[None, :] - size[:, t][:, None]
+                cand = np.where(src >= 0, table[rows, np.maximum(src, 0)] + gain[:, t][:, None],
+                                -np.inf)
+                better = cand > table + 1e-12
+                took[t] = better
+                table = np.where(better, cand, table)
+            cap = self.capacity[leads]
+            g[leads] -= table[np.arange(len(leads)), cap]
+            left = cap.copy()
+            take = np.zeros((len(leads), depth), dtype=bool)
+            for t in range(depth - 1, -1, -1):
+                take[:, t] = took[t][np.arange(len(leads)), left]
+                left = left - np.where(take[:, t], size[:, t], 0)
+            x[sel] = take[row, slot]
+        # forced-in rise per item: r_i + V_j(C_j) − V_j(C_j − a_i) (inf past the capacity)
+        at = np.full(n, -1, dtype=np.int64)
+        at[leads] = np.arange(len(leads))
+        k = at[self.lead]
+        cap = self.capacity[self.lead]
+        rest = cap - self.size
+        full = np.where(k >= 0, table[np.maximum(k, 0), np.minimum(cap, width - 1)], 0.0)
+        part = np.where((k >= 0) & (rest >= 0),
+                        table[np.maximum(k, 0), np.clip(rest, 0, width - 1)], 0.0)
+        up = np.where(rest < 0, np.inf, np.maximum(0.0, r + full - part))
+        up = np.where(x >= 1.0, 0.0, up)
+        up[zero] = np.where(x[zero] >= 1.0, 0.0, np.maximum(r[zero], 0.0))
+        return g, x, up
 
     def _choose(self, g: np.ndarray) -> np.ndarray:
         """The leads of the cheapest selection: the fixed ones, then by g up to k_min, then
@@ -320,11 +390,11 @@ class Lagrangian:
         done = 0
         for step_no in range(1, iterations + 1):
             done = step_no
-            value, s, g, chosen, x, r, marg = self.evaluate(lam)
+            value, s, g, chosen, _x, _r, marg, up = self.evaluate(lam)
             if best is None or value > best[0]:
                 if best is not None and value > best[0] + 1e-9 * max(1.0, abs(value)):
                     since = 0
-                best = (value, lam.copy(), g, chosen, x, r, marg)
+                best = (value, lam.copy(), g, chosen, up, marg)
             else:
                 since += 1
             if since >= STALL:
@@ -338,13 +408,11 @@ class Lagrangian:
                 break
             step = theta * max(goal - value, 1e-6 * max(1.0, abs(value))) / norm
             lam = np.minimum(lam + step * s, self.reach)
-        value, lam_b, g, chosen, x, r, marg = best
-        return self._result(value, lam_b, done, g, chosen, x, r, marg)
+        value, lam_b, g, chosen, up, marg = best
+        return self._result(value, lam_b, done, g, chosen, up, marg)
 
-    def _result(self, value, lam, done, g, chosen, x, r, marg) -> LagrangeBound:
+    def _result(self, value, lam, done, g, chosen, up, marg) -> LagrangeBound:
         n = self.p.n
-        up = np.where(x >= 1.0 - 1e-12, 0.0,
-                      np.maximum(0.0, r - marg[self.lead] * self.item_a) * (1.0 - x))
         lam_max = float(lam.max(initial=0.0))
         out = np.full(n, np.inf)
         finite = np.isfinite(self.pairs.tail)
