@@ -23,7 +23,7 @@ from functools import partial
 import numpy as np
 
 from .backends import PORTFOLIO as BACKEND_PORTFOLIO
-from .backends import get_backend
+from .backends import available, get_backend
 from .backends.cbc import remove_stale_folders
 from .data.plan import Plan
 from .errors import BackendError, InfeasibleModelError
@@ -118,6 +118,8 @@ def solve(
     notes = [*problem.notes, *(f"warm start: {note}" for note in
                                (warm_start.notes if warm_start is not None else ()))]
     name = backend or opts.backend
+    if name == "auto":
+        name = auto_backend(problem, workers)
     remove_stale_folders()
     levers = Levers() if levers is None else levers
     workers = cores() if workers is None else max(1, int(workers))
@@ -222,6 +224,18 @@ def one_count(run: Rounds, problem: Problem, warm_start: Plan | None,
     if size is None:
         return run.one(problem, warm_start)
     return sparse_one(run, problem, warm_start, budget, size)
+
+
+def auto_backend(problem: Problem, workers: int | None = None) -> str:
+    """The default back end for the problem's class, from the measurements in
+    benchmarks/README.md ("Which back end"): HiGHS, except for contiguous areas within a
+    balance band (the districting models), where scipopt proves the infeasible and the
+    tightest cases several times faster and HiGHS the others, so both are raced when
+    there are two cores for them."""
+    band = problem.model.balance is not None and problem.contiguity
+    if band and (cores() if workers is None else workers) >= 2 and available("portfolio"):
+        return "portfolio"
+    return "highs"
 
 
 def race(problem: Problem, entrants, *, workers: int, progress=None, **options) -> Solution:

@@ -17,14 +17,15 @@ REGISTRY: dict[str, type[Backend]] = {
 
 PORTFOLIO = ("highs", "scipopt")
 """The back ends `portfolio` races (solve.py), one process each."""
-NAMES = (*REGISTRY, "heuristic", "portfolio")
+NAMES = (*REGISTRY, "heuristic", "portfolio", "auto")
 """Every name a model, the command line or a suite may give as back end: the solvers, the
-heuristic alone, and the portfolio."""
+heuristic alone, the portfolio, and `auto` (the default: a rule per instance class,
+`optimizer.solve.auto_backend`)."""
 
 
 def available(name: str) -> bool:
     """Whether the back end (or every entrant of the portfolio) is installed here."""
-    if name == "heuristic":
+    if name in ("heuristic", "auto"):
         return True
     if name == "portfolio":
         return all(REGISTRY[b].available() for b in PORTFOLIO)
@@ -35,6 +36,8 @@ def version(name: str) -> str:
     """The back end's solver and version, as results record it."""
     if name == "heuristic":
         return "heuristic"
+    if name == "auto":
+        return "auto: HiGHS, or the portfolio for balance bands"
     if name == "portfolio":
         return "portfolio: " + " / ".join(REGISTRY[b].version() for b in PORTFOLIO)
     return REGISTRY[name].version()

@@ -133,7 +133,7 @@ LIMIT_TERMS = ("fixed", "travel", "staffing", "cost", "total")
 
 @dataclass(frozen=True)
 class SolverOptions:
-    backend: str = "highs"
+    backend: str = "auto"
     time_limit: float | None = None
     gap: float = 0.0
     contiguity: str = "cuts"
