@@ -10,7 +10,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 
 .PHONY: demo test test-busy browser docs notebooks instances bench-finland bench-literature \
-	bench-limits bench-levers fuzz-long clean
+	bench-limits bench-levers bench-scale fuzz-long clean
 
 $(BIN)/optimizer: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -72,19 +72,35 @@ bench-finland: $(BIN)/optimizer
 bench-literature: $(BIN)/optimizer
 	$(BIN)/optimizer bench literature --out benchmarks/results/literature.csv
 
-# The speed-ups: the US states and the Finnish suite with every lever on, then each off.
+# The speed-ups: the US states (portfolio, the default for their class) and the Finnish
+# suite with every lever on, then the ablation cases with each lever off in turn.
+LEVERS_OFF := none root fixing incumbent lagrange root,fixing,incumbent,lagrange
 bench-levers: $(BIN)/optimizer
-	$(BIN)/optimizer bench literature --only '[A-Z][A-Z]' --backends highs,scipopt \
-		--contiguity cuts --time-limit 120 --out benchmarks/results/literature-levers.csv
+	$(BIN)/optimizer bench literature --only '[A-Z][A-Z]' --backends portfolio \
+		--contiguity cuts --time-limit 120 --out benchmarks/results/literature-portfolio.csv
 	$(BIN)/optimizer bench finland --backends highs --contiguity cuts --time-limit 300 \
 		--out benchmarks/results/finland-levers.csv
-	for off in root fixing incumbent root,fixing,incumbent; do \
-		$(BIN)/optimizer bench literature --only LA,AR,IA,NE --backends highs \
-			--contiguity cuts --time-limit 120 --levers-off $$off \
-			--out benchmarks/results/ablation-literature-$$(echo $$off | tr , -).csv || exit 1; \
-		$(BIN)/optimizer bench finland --only mainland,pohjois-pohjanmaa-seed,pohjois-pohjanmaa-k5 \
-			--backends highs --contiguity cuts --time-limit 120 --levers-off $$off \
-			--out benchmarks/results/ablation-finland-$$(echo $$off | tr , -).csv || exit 1; \
+	for off in $(LEVERS_OFF); do \
+		tag=$$(echo $$off | tr , -); arg=""; [ $$off = none ] || arg="--levers-off $$off"; \
+		$(BIN)/optimizer bench literature --only LA,AR,IA,NE,pmedcap1_11 --backends highs \
+			--contiguity cuts --time-limit 120 $$arg \
+			--out benchmarks/results/ablation-literature-$$tag.csv || exit 1; \
+		$(BIN)/optimizer bench finland --backends highs --contiguity cuts --time-limit 120 \
+			--only mainland,pohjois-pohjanmaa-seed,pohjois-pohjanmaa-k5,pohjois-pohjanmaa-4-5-fte \
+			$$arg --out benchmarks/results/ablation-finland-$$tag.csv || exit 1; \
+	done
+
+# Scale: random planar instances of 800 and 5,000 municipalities (the sparse model), the
+# suite's table, then each as a user runs it with a 4 GB memory limit (peak memory shown).
+SCALE := benchmarks/models/scale
+bench-scale: $(BIN)/optimizer
+	$(BIN)/optimizer instances random --n 800 --seed 1 --out $(SCALE)/random-800.json
+	$(BIN)/optimizer instances random --n 5000 --seed 7 --out $(SCALE)/random-5000.json
+	$(BIN)/optimizer bench scale --out benchmarks/results/scale.csv
+	for m in random-800:120 random-5000:300; do \
+		/usr/bin/time -f "$${m%%:*}: peak resident memory %M KB, wall %e s" \
+			$(BIN)/optimizer solve $(SCALE)/$${m%%:*}.toml -t $${m##*:} --memory-limit 4G \
+			--quiet || exit 1; \
 	done
 
 # Ten times the fuzz cases with fresh seeds (report, compare, finance, pareto and sweep too,

@@ -52,6 +52,11 @@ class ClusterError(OptimizerError):
     message says what was kept and how to resume."""
 
 
+class MemoryBudgetError(OptimizerError):
+    """The model would need more memory than the run may use; the message says how much
+    and how to reduce it (CLI exit code 1)."""
+
+
 class Interrupted(OptimizerError):
     """A signal (SIGINT, SIGTERM) ended the run; the CLI exits with 128 + its number."""
 

@@ -15,6 +15,7 @@ import numpy as np
 from .data.plan import Plan
 from .errors import InfeasibleModelError, signal_name
 from .mip.formulation import build
+from .mip.pairs import pairs_only
 from .model.evaluate import evaluate
 from .model.problem import Problem
 from .model.verify import Verification, verify
@@ -22,6 +23,7 @@ from .result import CountResult, Solution
 from .search.fixing import reduced_cost_fixing, root_relaxation
 from .search.heuristic import heuristic_plan, repair_plan
 from .search.incumbent import descend
+from .search.lagrange import Lagrangian, keep_pairs, survivors
 from .search.levers import (
     DESCENT_GAP,
     HEURISTIC_SECONDS,
@@ -30,6 +32,10 @@ from .search.levers import (
     HEURISTIC_STEPS,
     INCUMBENT_SECONDS,
     INCUMBENT_SHARE,
+    LAGRANGE_ITERATIONS,
+    LAGRANGE_SECONDS,
+    LAGRANGE_SHARE,
+    LAGRANGE_UNLESS_FIXED,
     LOCAL_SECONDS,
     LOCAL_SHARE,
     NO_LEVERS,
@@ -40,6 +46,7 @@ from .search.levers import (
     Levers,
 )
 from .search.localsearch import search_plan
+from .search.parallel import SharedCutoff
 from .status import Status
 from .stopping import Deadline, StopRequest
 
@@ -67,6 +74,26 @@ class Rounds:
     deterministic: bool = False
     nodes_used: int = 0
     levers: Levers = NO_LEVERS
+    shared: SharedCutoff | None = None
+    """The least value of a plan found for another area count of the same problem (or the
+    warm start's): a count whose bound reaches it is settled without beating it."""
+
+    def offer(self, incumbent) -> None:
+        if self.shared is not None and incumbent is not None:
+            self.shared.offer(incumbent[0])
+
+    def settled(self, incumbent, bound: float) -> bool:
+        """Whether this count cannot beat the plan of another count (or the start)."""
+        if self.shared is None:
+            return False
+        best = self.shared()
+        return bool(np.isfinite(best)) and (incumbent is None or incumbent[0] > best) \
+            and _proves(best, bound, self.gap)
+
+    def cutoff(self):
+        """The live cutoff for the back end, when it can use one."""
+        return self.shared if self.shared is not None and \
+            "cutoff" in self.engine.capabilities else None
 
     def nodes_left(self) -> int | None:
         return None if self.node_limit is None else max(self.node_limit - self.nodes_used, 0)
@@ -137,6 +164,32 @@ class Rounds:
         return self.solution(problem, status, incumbent, bound, counts,
                              self.why(f"({per_k})"))
 
+    def lagrangian(self, problem: Problem, root, value: float | None, again=None):
+        """(relaxation, bound) of the Lagrangian over every pair against the incumbent's
+        `value` (None: no plan yet), from the root LP's duals of the assignment rows (1), or
+        continued from an earlier (relaxation, bound) `again`; None if it has nothing."""
+        left = self.deadline.remaining()
+        seconds = None if self.deterministic else (
+            LAGRANGE_SECONDS if left is None else min(LAGRANGE_SECONDS, LAGRANGE_SHARE * left))
+        lam = None if root is None or root.duals is None else root.duals[: problem.n]
+        end = None if seconds is None else time.perf_counter() + seconds
+
+        def halt() -> bool:
+            return self.deadline.expired() or (end is not None and time.perf_counter() > end)
+
+        if again is not None:
+            lag, lam = again[0], again[1].lam
+        else:
+            try:
+                lag = Lagrangian(problem, keep_pairs(problem, halt=halt))
+            except TimeoutError:
+                return None
+        lb = lag.run(upper=value, lam=lam, halt=halt, target_gap=self.gap,
+                     iterations=LAGRANGE_ITERATIONS if again is None else LAGRANGE_ITERATIONS // 3)
+        if again is not None and again[1].bound > lb.bound:
+            lb = again[1]
+        return (lag, lb) if np.isfinite(lb.bound) else None
+
     def local_search(self, problem: Problem, form, root) -> Plan | None:
         """A first plan by the tabu search of search/localsearch.py, verified, or None."""
         left = self.deadline.remaining()
@@ -148,14 +201,19 @@ class Rounds:
         plan = Plan.from_leads(problem.instance, lead)
         return plan if verify(problem, plan).ok else None
 
-    def descent(self, problem: Problem, form, root, start: Plan | None) -> Plan | None:
+    def descent(self, problem: Problem, form, root, start: Plan | None,
+                lagrangian=None) -> Plan | None:
         """A better incumbent from the lead-set descent (search/incumbent.py), each restricted
-        problem solved exactly by the same back end without the levers."""
+        problem solved exactly by the same back end without the levers. The leads open in
+        the Lagrangian relaxation (a `LagrangeBound`) are its second lead set, after the
+        root LP's."""
         left = self.deadline.remaining()
         budget = INCUMBENT_SECONDS if left is None else min(INCUMBENT_SECONDS,
                                                              INCUMBENT_SHARE * left)
         weight = _lead_weight(problem, form, root)
-
+        also = ()
+        if lagrangian is not None:
+            also = (tuple(int(j) for j in np.flatnonzero(lagrangian.chosen)),)
         def solve_for_leads(sub: Problem, seconds: float) -> Plan | None:
             if self.deadline.expired():
                 return None
@@ -169,7 +227,7 @@ class Rounds:
             return sol.plan
 
         return descend(problem, solve_for_leads, start, weight, time_limit=budget,
-                       bound=root.bound if root is not None else -np.inf)
+                       bound=root.bound if root is not None else -np.inf, also=also)
 
     def one(self, problem: Problem, warm_start: Plan | None) -> Solution:
         """Solve a problem with one area count (the cut loop lives here).
@@ -191,17 +249,23 @@ class Rounds:
                     self.notes.append("the warm start breaks a rule of the model and was not "
                                       f"used: {check.violations[0].message}")
                 warm_start = None
-        bound = -np.inf
+        bound = _box_bound(milp)
         rounds = cuts = nodes = 0
         root = None
         fixed = ""  # the share of pairs fixed, said in the message
+        # The Lagrangian (on a problem of pairs alone) starts from the root LP's duals: tried
+        # first without the LP, it converged to a weaker bound (capacitated p-median: 993.9
+        # against 1,000.3 after 300 steps) and its leads alone made a poorer descent
+        # (Louisiana: no plan in 8 s against one in 4.5 s), which cost more than the LP
+        # saved (2.1 s on Nebraska).
+        lagrange = self.levers.lagrange and problem.k_max > 1 and pairs_only(problem) is None
         if self.levers.root and problem.k_max > 1 and not self.deadline.expired():
             left = self.deadline.remaining()
             root = root_relaxation(
                 milp, time_limit=None if left is None or self.deterministic else ROOT_SHARE * left,
                 threads=self.threads, deadline=self.deadline)
             if root is not None:
-                bound = root.bound
+                bound = max(bound, root.bound)
                 self.say(f"root LP bound {root.bound:,.2f} after {root.rounds} rounds, "
                          f"{len(root.rows)} separator rows "
                          f"({time.perf_counter() - self.start:.1f} s)")
@@ -226,6 +290,25 @@ class Rounds:
                          f"({time.perf_counter() - self.start:.1f} s)")
         if self.levers.root and root is None:
             descent = False  # the LP is infeasible (so is the model) or out of time
+        lagrangian = None
+        if lagrange and incumbent is None and not self.deadline.expired():
+            # without a plan, the relaxation's leads start the descent (capacitated p-median:
+            # the optimum at once); with one, the bound waits for the descent's plan
+            lagrangian = self.lagrangian(problem, root, None)
+            if lagrangian is not None:
+                bound = max(bound, lagrangian[1].bound)
+                self.say(f"Lagrangian bound {lagrangian[1].bound:,.2f} "
+                         f"({time.perf_counter() - self.start:.1f} s)")
+        before = incumbent[0] if incumbent else None
+        if descent and (incumbent is None or not _proves(incumbent[0], bound, DESCENT_GAP)):
+            better = self.descent(problem, form, root, warm_start,
+                                  lagrangian[1] if lagrangian else None)
+            if better is not None and (incumbent is None
+                                       or evaluate(problem, better).objective < incumbent[0]):
+                warm_start = better
+                incumbent = (evaluate(problem, better).objective, better)
+                self.say(f"lead-set descent: {incumbent[0]:,.2f} "
+                         f"({time.perf_counter() - self.start:.1f} s)")
         if incumbent is None and descent and (problem.floors or problem.caps):
             found = self.local_search(problem, form, root)
             if found is not None:
@@ -233,26 +316,43 @@ class Rounds:
                 incumbent = (evaluate(problem, found).objective, found)
                 self.say(f"local search plan: {incumbent[0]:,.2f} "
                          f"({time.perf_counter() - self.start:.1f} s)")
-        if descent and (incumbent is None or not _proves(incumbent[0], bound, DESCENT_GAP)):
-            better = self.descent(problem, form, root, warm_start)
-            if better is not None and (incumbent is None
-                                       or evaluate(problem, better).objective < incumbent[0]):
-                warm_start = better
-                incumbent = (evaluate(problem, better).objective, better)
-                self.say(f"lead-set descent: {incumbent[0]:,.2f} "
-                         f"({time.perf_counter() - self.start:.1f} s)")
         if incumbent is not None and _proves(incumbent[0], bound, self.gap):
             return self.solution(problem, Status.OPTIMAL, incumbent, bound,
                                  (form.strategy, 0, 0, 0),
                                  "proven optimal: the root relaxation's bound meets the plan")
+        self.offer(incumbent)
+        if self.settled(incumbent, bound):
+            return self.solution(problem, Status.FEASIBLE if incumbent else Status.NO_SOLUTION,
+                                 incumbent, bound, (form.strategy, 0, 0, 0),
+                                 f"no plan below {self.shared():,.2f} (a plan with another area "
+                                 "count): the root relaxation's bound reaches it")
+        rc_share = 0.0
         if root is not None:
             if self.levers.fixing and incumbent is not None:
                 fixing = reduced_cost_fixing(milp, root, incumbent[0], _extra_cost(milp))
                 milp = fixing.apply(milp)
-                share = fixing.share(np.arange(form.num_pairs))
-                fixed = f"{100 * share:.0f} % of the assignment pairs fixed"
+                share = rc_share = fixing.share(np.arange(form.num_pairs))
+                fixed = (f"{fixed}; " if fixed else "") + \
+                    f"{100 * share:.0f} % of the assignment pairs fixed by reduced cost"
                 self.say(f"fixed {100 * share:.1f} % of {form.num_pairs} pairs")
             milp = milp.with_rows(root.rows)
+        if lagrange and incumbent is not None and not self.deadline.expired() \
+                and rc_share < LAGRANGE_UNLESS_FIXED:
+            if lagrangian is None or before is None or incumbent[0] < before:
+                lagrangian = self.lagrangian(problem, root, incumbent[0], lagrangian)
+            if lagrangian is not None:
+                bound = max(bound, lagrangian[1].bound)
+                self.say(f"Lagrangian bound against the plan {lagrangian[1].bound:,.2f} "
+                         f"({time.perf_counter() - self.start:.1f} s)")
+                if _proves(incumbent[0], bound, self.gap):
+                    return self.solution(problem, Status.OPTIMAL, incumbent, bound,
+                                         (form.strategy, 0, 0, 0), "proven optimal: the "
+                                         "Lagrangian bound meets the plan")
+                milp, share = _lagrange_fix(form, milp, *lagrangian, incumbent)
+                if share is not None:
+                    fixed = (f"{fixed}; " if fixed else "") + \
+                        f"{100 * share:.0f} % of the pairs excluded by the Lagrangian bound"
+                    self.say(f"Lagrangian fixing: {100 * share:.1f} % of the pairs excluded")
         x0 = form.start(warm_start) if warm_start is not None else None
 
         def finish(status: Status, message: str) -> Solution:
@@ -273,7 +373,7 @@ class Rounds:
                      f"{milp.num_rows} rows ({time.perf_counter() - self.start:.1f} s)")
             res = engine.solve(milp, deadline=self.deadline, gap=self.gap, warm_start=start_vec,
                                threads=self.threads, log=self.log, node_limit=self.nodes_left(),
-                               deterministic=self.deterministic)
+                               deterministic=self.deterministic, cutoff=self.cutoff())
             if start_vec is not None and not _consistent(milp, res) \
                     and res.status.has_solution and not self.deadline.expired():
                 # HiGHS has been seen to report the objective of its presolved start with the
@@ -283,7 +383,7 @@ class Rounds:
                 res = engine.solve(milp, deadline=self.deadline, gap=self.gap,
                                    threads=self.threads, log=self.log,
                                    node_limit=self.nodes_left(),
-                                   deterministic=self.deterministic)
+                                   deterministic=self.deterministic, cutoff=self.cutoff())
             rounds += 1
             nodes += res.nodes or 0
             self.nodes_used += res.nodes or 0
@@ -295,6 +395,11 @@ class Rounds:
             if res.status is Status.INFEASIBLE:
                 return finish(Status.INFEASIBLE,
                               "the solver proved that no plan satisfies every rule")
+            if (res.objective is None or self.shared is None or res.objective >=
+                    self.shared()) and self.settled(incumbent, bound):
+                return finish(Status.FEASIBLE if incumbent else Status.NO_SOLUTION,
+                              f"no plan below {self.shared():,.2f}, the value of a plan with "
+                              "another area count")
             if res.status is Status.NO_SOLUTION:
                 return stopped(self.why(f"before the solver found a plan ({res.message})"))
             plan = form.plan(res.values)
@@ -309,8 +414,11 @@ class Rounds:
                     value = evaluate(problem, repaired).objective
                     if incumbent is None or value < incumbent[0] - 1e-9:
                         incumbent = (value, repaired)
+                        self.offer(incumbent)
                         x0 = form.start(repaired)
                         self.say(f"repaired plan: {value:,.2f}")
+                        if lagrangian is not None:  # a better plan excludes more pairs
+                            milp, _ = _lagrange_fix(form, milp, *lagrangian, incumbent)
                 if res.status is not Status.OPTIMAL:
                     return stopped(self.why("before a contiguous plan was proven optimal "
                                             f"({res.message})"))
@@ -326,6 +434,7 @@ class Rounds:
                 return finish(Status.ERROR, problem_found)
             if incumbent is None or res.objective <= incumbent[0]:
                 incumbent = (res.objective, plan)
+                self.offer(incumbent)
             if res.status is Status.OPTIMAL:
                 return finish(Status.OPTIMAL, "proven optimal")
             return stopped(self.why(f"before proving optimality ({res.message})"))
@@ -333,6 +442,38 @@ class Rounds:
 
 def _signal(request: StopRequest | None) -> str | None:
     return signal_name(request.signum) if request is not None and request.signum else None
+
+
+def _lagrange_fix(form, milp, lag, lb, incumbent):
+    """The MILP with the pairs the Lagrangian bound excludes against the incumbent fixed to
+    0 and the leads it keeps open fixed to 1, and the share of pairs excluded (None, and
+    the MILP as it was, when there is nothing to fix or the incumbent would be cut)."""
+    alive = survivors(lag, lb, incumbent[0])
+    if alive is None:
+        return milp, None
+    n = form.problem.n
+    keep = np.isin(form.pair_i.astype(np.int64) * n + form.pair_j,
+                   alive.member.astype(np.int64) * n + alive.lead)
+    hi = milp.col_hi.copy()
+    lo = milp.col_lo.copy()
+    hi[: form.num_pairs][~keep] = 0.0
+    opened = form.lead_col[alive.opened]
+    lo[opened[opened >= 0]] = 1.0
+    x0 = form.start(incumbent[1])
+    if x0 is None or np.any(x0 > hi + 1e-9) or np.any(x0 < lo - 1e-9):
+        return milp, None  # never cut the incumbent (numerical safety)
+    return replace(milp, col_lo=lo, col_hi=hi), float((~keep).mean())
+
+
+def _box_bound(milp) -> float:
+    """The least the objective can be within the columns' bounds alone (−inf if unbounded):
+    0 for the largest deficit, whose column is at least 0."""
+    c = milp.c
+    lo = np.where(c > 0, milp.col_lo, milp.col_hi)
+    with np.errstate(invalid="ignore"):
+        terms = np.where(c == 0, 0.0, c * lo)
+    value = float(terms.sum()) + milp.offset
+    return value if np.isfinite(value) else -np.inf
 
 
 def _lead_weight(problem: Problem, form, root) -> np.ndarray | None:

@@ -20,21 +20,27 @@ from contextlib import nullcontext
 from dataclasses import replace
 from functools import partial
 
+import numpy as np
+
 from .backends import PORTFOLIO as BACKEND_PORTFOLIO
-from .backends import get_backend
+from .backends import available, get_backend
 from .backends.cbc import remove_stale_folders
 from .data.plan import Plan
 from .errors import BackendError, InfeasibleModelError
+from .memory import MemoryBudget
 from .mip.formulation import STRATEGIES, build
 from .model.evaluate import evaluate
 from .model.objective import expand
 from .model.precheck import diagnose
 from .model.problem import Problem
+from .model.verify import verify
 from .result import Solution
 from .rounds import Rounds, _proves, _signal
 from .search.heuristic import heuristic_plan
+from .search.lagrange import Lagrangian, keep_pairs
 from .search.levers import HEURISTIC_SECONDS, HEURISTIC_STARTS_ALONE, HEURISTIC_STEPS, Levers
-from .search.parallel import cores, run_all
+from .search.parallel import SharedCutoff, cores, run_all
+from .sparse import kept_problem, needs_sparse, sparse_one
 from .status import Status
 from .stopping import Deadline, StopRequest
 from .values import MAX_THREADS, integer, number
@@ -63,6 +69,7 @@ def solve(
     deterministic: bool | None = None,
     since: float | None = None,
     reserve: float = 0.0,
+    memory_limit: int | None = None,
 ) -> Solution:
     """Solve `problem` exactly (unless a limit stops it). Options default to the model's.
 
@@ -87,8 +94,13 @@ def solve(
     side (one at a time under a node limit, which the counts share);
     `backend="portfolio"` races the `PORTFOLIO` entrants and keeps the first proof.
 
-    (long: the options' defaults, the two back ends that are not solvers and the area-count
-    range in the one entry point)
+    `memory_limit` (bytes; default a share of the machine's memory, optimizer.memory) is
+    the budget the model must fit: a count whose full model would not fit, or whose pairs
+    are too many for it to pay, is solved on the sparse model (optimizer/sparse.py); one
+    that cannot be raises MemoryBudgetError saying what it would need.
+
+    (long: the options' defaults, the memory budget, the back ends that are not solvers
+    and the area-count range in the one entry point)
     """
     if (why := problem.needs_phases) is not None:
         raise BackendError(f"model {problem.model.name!r} asks for {why}: solve it with "
@@ -110,22 +122,26 @@ def solve(
     notes = [*problem.notes, *(f"warm start: {note}" for note in
                                (warm_start.notes if warm_start is not None else ()))]
     name = backend or opts.backend
+    if name == "auto":
+        name = auto_backend(problem, workers)
     remove_stale_folders()
     levers = Levers() if levers is None else levers
     workers = cores() if workers is None else max(1, int(workers))
     if node_limit is not None:
         workers = 1
+    budget = MemoryBudget.default() if memory_limit is None else MemoryBudget(memory_limit)
     with stop.cooperating() if stop is not None else nullcontext():
         if name == "portfolio":
             return race(problem, PORTFOLIO, workers=workers, time_limit=limit, gap=gap,
                         warm_start=warm_start, heuristic=heuristic, levers=levers,
                         progress=progress, stop=stop, deterministic=deterministic,
-                        since=since, reserve=reserve)
+                        since=since, reserve=reserve, memory_limit=budget.share(
+                            min(workers, len(PORTFOLIO))).limit)
         if name == "heuristic":
             if warm_start is not None:
                 notes.append("the heuristic back end does not use a warm start")
             sol = heuristic_solution(problem, time_limit=limit, say=progress, stop=stop,
-                                     deterministic=deterministic, since=since)
+                                     deterministic=deterministic, since=since, budget=budget)
             return replace(sol, notes=tuple(notes))
         engine = get_backend(name)
         if warm_start is not None:
@@ -143,11 +159,14 @@ def solve(
         if reasons:
             raise InfeasibleModelError("the model cannot be satisfied: " + "; ".join(reasons))
         if problem.k_min == problem.k_max or expand(problem.objective_weights).get("areas"):
-            return run.one(problem, warm_start)  # one MIP when the count itself is weighed
+            return one_count(run, problem, warm_start, budget)  # the count itself weighed
         if warm_start is not None and \
                 not problem.k_min <= len(warm_start.areas()) <= problem.k_max:
             run.notes.append(f"the warm start has {len(warm_start.areas())} areas, outside "
                              f"{problem.k_min}–{problem.k_max}, and was not used")
+        run = replace(run, shared=SharedCutoff())  # the counts prune against each other
+        if warm_start is not None and verify(problem, warm_start).ok:
+            run.shared.offer(evaluate(problem, warm_start).objective)
         subs = []
         for k in range(problem.k_min, problem.k_max + 1):
             sub = replace(problem, k_min=k, k_max=k, model=problem.model.with_areas(k))
@@ -160,10 +179,20 @@ def solve(
             run.say(f"{len(subs)} area counts in {workers} parallel processes")
             alone = replace(run, say=lambda _msg: None,
                             threads=1 if "threads" in engine.capabilities else run.threads)
-            parts = run_all([partial(alone.one, sub, start) for sub, start in subs],
-                            workers=workers, deadline=deadline)
+            each = budget.share(workers)
+            floor = least_value(problem)
+            parts = run_all([partial(one_count, alone, sub, start, each)
+                             for sub, start in subs], workers=workers, deadline=deadline,
+                            done=lambda _i, sol: sol.status is Status.OPTIMAL
+                            and floor is not None and _proves(sol.objective, floor, run.gap))
             sol = run.combine(problem, [p for p in parts if p is not None])
             lost = [sub.k_min for (sub, _), p in zip(subs, parts, strict=True) if p is None]
+            at_floor = floor is not None and sol.status is Status.OPTIMAL and \
+                _proves(sol.objective, floor, run.gap)
+            if lost and at_floor:  # the others were stopped: none can go below the floor
+                return replace(sol, message=f"{sol.message}; the count(s) "
+                               f"{', '.join(map(str, lost))} were stopped: no plan goes "
+                               f"below {floor:g}")
             if lost and sol.status is not Status.ERROR:  # no bound for those counts
                 sol = replace(sol, bound=None,
                               status=Status.FEASIBLE if sol.plan is not None
@@ -176,8 +205,41 @@ def solve(
             k = sub.k_min
             run.say(f"{k - 1} regional leads:" if problem.organiser is not None
                     else f"{k} areas:")
-            parts.append(run.one(sub, start))
+            parts.append(one_count(run, sub, start, budget))
         return run.combine(problem, parts)
+
+
+def least_value(problem: Problem) -> float | None:
+    """A value no plan can go below whatever its count, when the objective has one without
+    a solve: 0 for a weighted sum of terms that are never negative (the largest deficit,
+    exemptions, moves, travel), else None. A count proven optimal at it settles a range."""
+    weights = expand(problem.objective_weights)
+    if all(w >= 0 and (w == 0 or t in ("deficit", "exemptions", "moves", "travel"))
+           for t, w in weights.items()):
+        return 0.0
+    return None
+
+
+def one_count(run: Rounds, problem: Problem, warm_start: Plan | None,
+              budget: MemoryBudget) -> Solution:
+    """One area count: the rounds on the full model, or on the sparse model when the full
+    one would not fit the memory budget or has too many pairs to pay (sparse.py)."""
+    size = needs_sparse(problem, run.strategy, budget)
+    if size is None:
+        return run.one(problem, warm_start)
+    return sparse_one(run, problem, warm_start, budget, size)
+
+
+def auto_backend(problem: Problem, workers: int | None = None) -> str:
+    """The default back end for the problem's class, from the measurements in
+    benchmarks/README.md ("Which back end"): HiGHS, except for contiguous areas within a
+    balance band (the districting models), where scipopt proves the infeasible and the
+    tightest cases several times faster and HiGHS the others, so both are raced when
+    there are two cores for them."""
+    band = problem.model.balance is not None and problem.contiguity
+    if band and (cores() if workers is None else workers) >= 2 and available("portfolio"):
+        return "portfolio"
+    return "highs"
 
 
 def race(problem: Problem, entrants, *, workers: int, progress=None, **options) -> Solution:
@@ -230,8 +292,10 @@ def race(problem: Problem, entrants, *, workers: int, progress=None, **options) 
 def heuristic_solution(problem: Problem, *, time_limit: float | None = None,
                        say: Callable[[str], None] | None = None,
                        stop: StopRequest | None = None,
-                       deterministic: bool = False, since: float | None = None) -> Solution:
-    """The heuristic's plan as a solution: never optimal; bound from the LP relaxation.
+                       deterministic: bool = False, since: float | None = None,
+                       budget: MemoryBudget | None = None) -> Solution:
+    """The heuristic's plan as a solution: never optimal; bound from the LP relaxation
+    (from the Lagrangian relaxation when the model is too large for the budget).
 
     Within a time limit the heuristic takes 80 % of it and the LP bound the rest; in
     deterministic mode the heuristic counts steps instead."""
@@ -240,6 +304,10 @@ def heuristic_solution(problem: Problem, *, time_limit: float | None = None,
     reasons = diagnose(problem)
     if reasons:
         raise InfeasibleModelError("the model cannot be satisfied: " + "; ".join(reasons))
+    budget = budget or MemoryBudget.default()
+    if needs_sparse(problem, "cuts", budget) is not None:
+        return _heuristic_sparse(problem, deadline, start, time_limit, say, stop,
+                                 deterministic)
     if deterministic:
         plan = heuristic_plan(problem, time_limit=None, deadline=deadline,
                               steps=HEURISTIC_STEPS * 5, starts=HEURISTIC_STARTS_ALONE)
@@ -261,3 +329,31 @@ def heuristic_solution(problem: Problem, *, time_limit: float | None = None,
     return Solution(problem, status, plan, figs, figs.objective if figs else None, bound,
                     time.perf_counter() - start, "heuristic", "heuristic", "heuristic", 0, 0, None,
                     0.0, time_limit, message, (), None, deterministic, _signal(stop))
+
+
+def _heuristic_sparse(problem: Problem, deadline: Deadline, start: float,
+                      time_limit: float | None, say, stop, deterministic: bool) -> Solution:
+    """The heuristic on the kept pairs and the Lagrangian bound, for a model too large to
+    build."""
+    pairs = keep_pairs(problem, halt=deadline.expired)
+    kept = kept_problem(problem, pairs)
+    left = deadline.remaining()
+    plan = heuristic_plan(kept, time_limit=None if left is None else 0.7 * left,
+                          deadline=deadline, starts=2,
+                          steps=HEURISTIC_STEPS * 5 if deterministic else None)
+    figs = evaluate(problem, plan) if plan is not None and verify(problem, plan).ok else None
+    lag = Lagrangian(problem, pairs)
+    lb = lag.run(upper=figs.objective if figs else None, halt=deadline.expired)
+    bound = lb.bound if np.isfinite(lb.bound) else None
+    if say is not None:
+        say(f"heuristic: {'a plan' if figs else 'no plan'} in {time.perf_counter() - start:.2f} s")
+    status = Status.FEASIBLE if figs is not None else Status.NO_SOLUTION
+    message = "heuristic plan on the sparse model; bound from the Lagrangian relaxation"
+    if deadline.stopped():
+        message = f"{stop.reason}; {message}"
+    return Solution(problem, status, plan if figs else None, figs,
+                    figs.objective if figs else None,
+                    bound if bound is None or figs is None else min(bound, figs.objective),
+                    time.perf_counter() - start, "heuristic", "heuristic",
+                    "heuristic", 0, 0, None, 0.0, time_limit, message, (), None,
+                    deterministic, _signal(stop))

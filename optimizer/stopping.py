@@ -38,10 +38,14 @@ class StopRequest:
         self.kept: str | None = None
         """What a command stopped at once keeps (finished scenario folders, rows of a
         results file), for its last line; None: nothing, no partial file."""
+        self.why: str | None = None
+        """Why the stop was asked for without a signal (the memory limit), if it was."""
 
-    def set(self, signum: int | None = None) -> None:
+    def set(self, signum: int | None = None, why: str | None = None) -> None:
         if self.signum is None:
             self.signum = signum
+        if why is not None and self.why is None and not self._event.is_set():
+            self.why = why
         self._event.set()
 
     def is_set(self) -> bool:
@@ -53,7 +57,9 @@ class StopRequest:
 
     @property
     def reason(self) -> str:
-        return f"interrupted by {signal_name(self.signum)}" if self.signum else "stopped on request"
+        if self.signum:
+            return f"interrupted by {signal_name(self.signum)}"
+        return self.why or "stopped on request"
 
     def signal_handler(self, signum: int, _frame) -> None:
         first = not self.is_set()

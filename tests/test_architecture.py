@@ -20,7 +20,7 @@ PACKAGE = Path(__file__).resolve().parents[1] / "optimizer"
 
 LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("base", ("errors", "values", "stopping", "status", "reading", "csvfile", "staging",
-              "cluster", "version", "imports", "words", "_moved", "backends.names")),
+              "cluster", "version", "imports", "words", "memory", "_moved", "backends.names")),
     ("data", ("data",)),
     ("money inputs", ("economics.catalogue", "economics.cents", "economics.costs",
                       "economics.contract", "economics.subsidy", "economics")),
@@ -30,7 +30,7 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("back ends", ("backends",)),
     ("result", ("result",)),
     ("search", ("search",)),
-    ("solve", ("rounds", "solve")),
+    ("solve", ("rounds", "sparse", "solve")),
     ("decisions", ("decisions",)),
     ("outputs", ("output",)),
     ("benchmarks", ("bench",)),

@@ -153,6 +153,24 @@ def test_warm_start_is_never_lost(name, harder, harder_optimum):
     assert_truthful(res, milp, harder_optimum)
 
 
+@pytest.mark.parametrize("name", [b for b in BACKENDS if "cutoff" in REGISTRY[b].capabilities])
+@pytest.mark.parametrize("start", [False, True])
+def test_a_cutoff_prunes_but_never_claims_infeasible(name, harder, harder_optimum, start):
+    """With a cutoff below the optimum (a plan of another count) the answer is "nothing
+    below it": a bound at least the cutoff; the start, a plan above the cutoff or none;
+    never infeasible."""
+    milp, x0 = harder
+    where = -0.02
+    value = harder_optimum * (1 + where)
+    res = get_backend(name).solve(milp, cutoff=lambda: value,
+                                  warm_start=x0 if start else None)
+    assert res.status is not Status.INFEASIBLE, res.message
+    assert_truthful(res, milp, harder_optimum)
+    assert res.bound is not None and res.bound >= value - REL * abs(value)
+    assert res.status is (Status.FEASIBLE if start else res.status)
+    assert res.status in (Status.FEASIBLE, Status.NO_SOLUTION)  # a plan above it at most
+
+
 @pytest.mark.parametrize("name", BACKENDS)
 def test_a_stopped_run_never_claims_a_bound_above_a_known_point(name, harder):
     # Negated costs: the optimum is far below 0, so a default bound of 0 would be wrong

@@ -129,7 +129,7 @@ def test_levers_change_speed_not_answers(backend):
     problem = bind(model, inst)
     values = set()
     for levers in (NO_LEVERS, Levers(), Levers(fixing=False), Levers(incumbent=False),
-                   Levers(root=False)):
+                   Levers(root=False), Levers(lagrange=False)):
         sol = solve(problem, backend=backend, levers=levers)
         assert sol.status.value == "optimal"
         assert verify(problem, sol.plan).ok

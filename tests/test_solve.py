@@ -189,3 +189,18 @@ def test_a_node_limit_is_a_work_limit(north_ostrobothnia):
         assert runs[0].status == runs[1].status
         assert runs[0].objective == runs[1].objective
         assert runs[0].plan.lead.tolist() == runs[1].plan.lead.tolist()
+
+
+def test_auto_picks_the_portfolio_for_balance_bands_only():
+    """The default back end: HiGHS, or the portfolio for contiguous areas within a band
+    when two processes can run (optimizer.solve.auto_backend)."""
+    from optimizer.model.schema import Balance
+    from optimizer.solve import auto_backend
+
+    inst = line_instance([0, 1, 2, 3], {"lf": [1, 1, 1, 1]})
+    plain = bind(model_for(2, floors={"lf": 1}), inst)
+    band = bind(model_for(2, balance=Balance("lf", 0.5)), inst)
+    assert plain.model.solver.backend == "auto"
+    assert auto_backend(plain, 2) == "highs"
+    assert auto_backend(band, 1) == "highs"
+    assert auto_backend(band, 2) in ("portfolio", "highs")  # the portfolio when installed

@@ -22,7 +22,7 @@ if set(REGISTRY) != set(SOLVERS):  # the two lists of solvers must agree
 
 def available(name: str) -> bool:
     """Whether the back end (or every entrant of the portfolio) is installed here."""
-    if name == "heuristic":
+    if name in ("heuristic", "auto"):
         return True
     if name == "portfolio":
         return all(REGISTRY[b].available() for b in PORTFOLIO)
@@ -33,6 +33,8 @@ def version(name: str) -> str:
     """The back end's solver and version, as results record it."""
     if name == "heuristic":
         return "heuristic"
+    if name == "auto":
+        return "auto: HiGHS, or the portfolio for balance bands"
     if name == "portfolio":
         return "portfolio: " + " / ".join(REGISTRY[b].version() for b in PORTFOLIO)
     return REGISTRY[name].version()

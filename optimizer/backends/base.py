@@ -70,10 +70,10 @@ class SolverResult:
 
 
 CAPABILITIES = frozenset({"warm_start", "fractional_objective", "threads", "node_limit",
-                          "lazy_rows"})
+                          "lazy_rows", "cutoff"})
 """What a back end may declare: accept a start solution, non-integer objective
 coefficients, a thread count, a limit on branch-and-bound nodes, enforce `MILP.lazy`
-inside its own search."""
+inside its own search, prune against a cutoff given by the caller (and watched live)."""
 
 
 class Backend(ABC):
@@ -105,8 +105,15 @@ class Backend(ABC):
         log: bool = False,
         node_limit: int | None = None,
         deterministic: bool = False,
+        cutoff: Callable[[], float] | None = None,
     ) -> SolverResult:
         """Minimise `milp` and return what was proven.
+
+        `cutoff()` (with the `cutoff` capability; others ignore it) is the value of a plan
+        known elsewhere, which may fall while the solve runs: only plans below it are of
+        interest, so the search prunes against it and stops once its bound reaches it.
+        A solve that finds nothing below it returns no plan (or the start) with that
+        bound, never "infeasible".
 
         `deadline` (the caller's one clock and stop request; None: no limit) is kept
         to within `GRACE_SECONDS` however the solver checks its clock; a stop

@@ -225,7 +225,7 @@ class CbcBackend(Backend):
         return f"CBC {m.group(1) if m else 'unknown'}"
 
     def solve(self, milp, *, deadline=None, gap=0.0, warm_start=None, threads=None, log=False,
-              node_limit=None, deterministic=False):
+              node_limit=None, deterministic=False, cutoff=None):
         exe = cbc_path()
         if exe is None:
             raise BackendError("CBC binary not found (it ships with the 'pulp' package)")

@@ -310,7 +310,7 @@ class CpSatBackend(Backend):
     def solve(self, milp: MILP, *, deadline: Deadline | None = None, gap: float = 0.0,
               warm_start: np.ndarray | None = None, threads: int | None = None,
               log: bool = False, node_limit: int | None = None,
-              deterministic: bool = False) -> SolverResult:
+              deterministic: bool = False, cutoff=None) -> SolverResult:
         """Minimise `milp` with CP-SAT (see `Backend.solve`).
 
         (long: one solver call read top to bottom: options, the translated model, the hint,

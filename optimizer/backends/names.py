@@ -8,7 +8,7 @@ solvers named here.
 from __future__ import annotations
 
 SOLVERS: dict[str, str] = {
-    "highs": "the default: HiGHS in cut rounds, the incumbent as a cutoff",
+    "highs": "HiGHS in cut rounds, the incumbent as a cutoff",
     "cbc": "CBC through PuLP's binary, cut rounds",
     "cpsat": "OR-Tools CP-SAT, integer coefficients",
     "scip": "SCIP through OR-Tools, cut rounds",
@@ -20,7 +20,9 @@ PORTFOLIO = ("highs", "scipopt")
 DESCRIPTIONS: dict[str, str] = {
     **SOLVERS,
     "portfolio": f"{' and '.join(PORTFOLIO)} raced in parallel, the first proof wins",
-    "heuristic": "a quick verified plan with the LP bound, never called optimal",
+    "heuristic": "a quick verified plan with the LP or Lagrangian bound, never called optimal",
+    "auto": "the default: HiGHS, or the portfolio for contiguous areas within a balance "
+            "band on two or more cores (optimizer.solve.auto_backend)",
 }
 """Every name a model, the command line or a suite may give as back end, with what it is."""
 NAMES = tuple(DESCRIPTIONS)

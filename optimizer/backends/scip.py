@@ -75,7 +75,7 @@ class ScipBackend(Backend):
     def solve(self, milp: MILP, *, deadline: Deadline | None = None, gap: float = 0.0,
               warm_start: np.ndarray | None = None, threads: int | None = None,
               log: bool = False, node_limit: int | None = None,
-              deterministic: bool = False) -> SolverResult:
+              deterministic: bool = False, cutoff=None) -> SolverResult:
         self.one_thread(threads)
         pywraplp = _pywraplp()
         start = time.perf_counter()

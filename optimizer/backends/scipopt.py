@@ -59,9 +59,10 @@ def _module():
     return pyscipopt
 
 
-def _watch(pyscipopt, deadline: Deadline):
+def _watch(pyscipopt, deadline: Deadline, cutoff=None, offset: float = 0.0, reached=None):
     """An event handler that interrupts SCIP once `deadline` passes or a stop is requested
-    (checked at every solved node and LP, where Python also runs the signal handlers)."""
+    (checked at every solved node and LP, where Python also runs the signal handlers), or
+    once its dual bound reaches `cutoff()` (a plan known elsewhere; `reached` is set)."""
     E = pyscipopt.SCIP_EVENTTYPE
 
     class Watch(pyscipopt.Eventhdlr):
@@ -76,6 +77,12 @@ def _watch(pyscipopt, deadline: Deadline):
         def eventexec(self, event):
             if deadline.expired():
                 self.model.interruptSolve()
+            elif cutoff is not None:
+                best = float(cutoff())
+                if np.isfinite(best) and self.model.getDualbound() + offset >= \
+                        best - 1e-9 * max(1.0, abs(best)):
+                    reached.append(best)
+                    self.model.interruptSolve()
 
     return Watch()
 
@@ -158,7 +165,8 @@ class ScipOptBackend(Backend):
 
     name = "scipopt"
     module = "pyscipopt"
-    capabilities = frozenset({"warm_start", "fractional_objective", "lazy_rows", "node_limit"})
+    capabilities = frozenset({"warm_start", "fractional_objective", "lazy_rows", "node_limit",
+                              "cutoff"})
 
     @classmethod
     @cache
@@ -169,7 +177,12 @@ class ScipOptBackend(Backend):
     def solve(self, milp: MILP, *, deadline: Deadline | None = None, gap: float = 0.0,
               warm_start: np.ndarray | None = None, threads: int | None = None,
               log: bool = False, node_limit: int | None = None,
-              deterministic: bool = False) -> SolverResult:
+              deterministic: bool = False, cutoff=None) -> SolverResult:
+        """Minimise `milp` with SCIP, contiguity separated in its tree (see `Backend.solve`).
+
+        (long: one solver call read top to bottom: options, the model, the handler, the
+        start, the live cutoff's watch, the call, the answer mapped to the shared result)
+        """
         self.one_thread(threads)
         pyscipopt = _module()
         start = time.perf_counter()
@@ -182,8 +195,15 @@ class ScipOptBackend(Backend):
             m.setParam("limits/totalnodes", int(node_limit))
         deadline = deadline or Deadline()
         time_limit = deadline.remaining()
-        m.includeEventhdlr(_watch(pyscipopt, deadline), "deadline",
-                           "interrupts the solve at the deadline or on a stop request")
+        reached: list[float] = []
+        m.includeEventhdlr(_watch(pyscipopt, deadline, cutoff, milp.offset, reached),
+                           "deadline", "interrupts the solve at the deadline, on a stop "
+                           "request or when the bound reaches the cutoff")
+        outside = None if cutoff is None else float(cutoff())
+        if outside is not None and np.isfinite(outside):
+            m.setObjlimit(outside - milp.offset)  # only plans below it are of interest
+        else:
+            outside = None
         try:
             xs = _load(m, milp, pyscipopt, deadline)
         except StoppedEarly:
@@ -229,6 +249,10 @@ class ScipOptBackend(Backend):
             message = f"{deadline.request.reason}{extra}"
         if code in ("optimal", "gaplimit") and values is not None:
             status = Status.OPTIMAL
+        elif code == "infeasible" and outside is not None:
+            # nothing below the cutoff (a plan known elsewhere), which is not infeasibility
+            status, bound = Status.NO_SOLUTION, outside
+            message = f"{message}: no plan below the cutoff"
         elif code == "infeasible":
             status = Status.INFEASIBLE
         elif code in ("timelimit", "nodelimit", "userinterrupt", "totalnodelimit",
@@ -239,6 +263,11 @@ class ScipOptBackend(Backend):
                                 message=message)
         if not status.has_solution:
             values = obj = None
+        if outside is not None and status is not Status.OPTIMAL and code != "infeasible":
+            if reached:
+                message = f"{message}: the bound reached the cutoff"
+            if bound is not None:  # pruned nodes hold nothing below the cutoff
+                bound = min(bound, outside)
         return keep_start(SolverResult(status, self.name, self.version(), wall, obj, bound,
                                        nodes, values, message=message), milp, warm_start)
 

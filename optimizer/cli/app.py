@@ -75,6 +75,10 @@ def handles_errors(fn):
             sys.exit(128 + exc.signum)
         except OptimizerError as exc:
             fail(str(exc), next(code for kind, code in EXIT_CODES if isinstance(exc, kind)))
+        except MemoryError:
+            fail("out of memory: an allocation went past the memory limit (--memory-limit, "
+                 "default half the machine's memory); raise it, or allow fewer pairs "
+                 "(areas.max_distance_km, areas.candidate_leads)", 1)
 
     return wrapper
 

@@ -14,6 +14,7 @@ import click
 from ..backends import NAMES, describe_backends
 from ..cluster import CONNECT_SECONDS, LOST_SECONDS
 from ..errors import InputError
+from ..memory import MemoryBudget, parse_size
 from ..mip.formulation import STRATEGIES
 from ..model.parse import load_model
 from ..model.schema import PlanningModel
@@ -236,3 +237,17 @@ def plan_names(a: Path, b: Path) -> tuple[str, str]:
     if na == nb:
         na, nb = a.resolve().parent.name or na, b.resolve().parent.name or nb
     return (na, nb) if na != nb else ("A", "B")
+
+
+def memory_option(f):
+    """--memory-limit SIZE: the memory the run may use (optimizer.memory)."""
+    return click.option(
+        "--memory-limit", "memory_limit", metavar="SIZE",
+        help="Memory the run may use, e.g. 4G (default: half the machine's memory). A model "
+             "that would not fit is solved on the sparse model or refused with what it "
+             "would need; past the limit the solve stops and keeps its best plan.")(f)
+
+
+def memory_budget(text: str | None) -> MemoryBudget:
+    """The budget of --memory-limit (the default share when not given)."""
+    return MemoryBudget.default() if text is None else MemoryBudget(parse_size(text))

@@ -23,6 +23,7 @@ from ..decisions.question import solve_model
 from ..economics.settle import Finance, settle
 from ..economics.sources import money_sources
 from ..errors import InfeasibleModelError, InputError
+from ..memory import MemoryGuard
 from ..model.binding import bind
 from ..model.parse import load_model
 from ..model.problem import Problem
@@ -63,6 +64,8 @@ from .options import (
     count,
     json_option,
     load_with_overrides,
+    memory_budget,
+    memory_option,
     model_argument,
     money_input_options,
     out_option,
@@ -219,9 +222,11 @@ def _move_steps(text: str | None) -> list[int] | None:
               help="Budget the heuristic in steps, not seconds, for the same answer on a busy "
                    "and a quiet machine (default: the model's solver.deterministic).")
 @money_input_options
+@memory_option
 def solve(model, backend, time_limit, gap, contiguity, areas, exemptions, hard_floor,
           exemption_mode, reference, max_moves, cost_per_move, leads, warm_start, out,
-          as_json, quiet, log, node_limit, deterministic, statistics, subsidies, stop):
+          as_json, quiet, log, node_limit, deterministic, statistics, subsidies, memory_limit,
+          stop):
     """Solve a planning MODEL (TOML) and print the areas and the solver's certificate.
 
     With [exemptions] (or --exemptions) the fewest areas needing an exemption are found
@@ -232,6 +237,7 @@ def solve(model, backend, time_limit, gap, contiguity, areas, exemptions, hard_f
     written (as feasible-at-limit) and the exit code is 130 or 143.
     """
     begun = started()
+    budget = memory_budget(memory_limit)
     if out is not None:
         prepare_outputs()  # the map libraries load while the model is read and solved
     steps = _move_steps(max_moves)
@@ -249,14 +255,15 @@ def solve(model, backend, time_limit, gap, contiguity, areas, exemptions, hard_f
     if steps is not None and len(steps) > 1:
         return _moves_curve(problem, steps, out, talk, as_json, SolveOptions(
             backend=backend, strategy=contiguity, time_limit=time_limit, gap=gap, log=log,
-            stop=stop))
+            stop=stop, memory_limit=budget.limit))
     start = read_plan(warm_start, problem.instance) if warm_start else None
-    with ProgressLine(talk, first=f"solving {planning.name}",
-                      console=None if not log else plain_console()) as progress:
+    with MemoryGuard(budget, lambda why: stop.set(why=why)), \
+            ProgressLine(talk, first=f"solving {planning.name}",
+                         console=None if not log else plain_console()) as progress:
         options = SolveOptions(
             backend=backend, strategy=contiguity, time_limit=time_limit, gap=gap, log=log,
             progress=progress, started=begun, stop=stop, node_limit=node_limit,
-            deterministic=deterministic,
+            deterministic=deterministic, memory_limit=budget.limit,
             reserve=output_seconds(problem.instance) if out is not None else 0.0)
         run = solve_run(problem, model, options, out=out, warm_start=start)
     if as_json:

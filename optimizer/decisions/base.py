@@ -35,6 +35,8 @@ class SolveOptions:
     node_limit: int | None = None
     deterministic: bool | None = None
     reserve: float = 0.0
+    memory_limit: int | None = None
+    """Bytes the model may use (optimizer.memory; None: the default share)."""
 
     def deadline(self, problem: Problem) -> Deadline:
         """The command's deadline (for the work between the solves, such as starts)."""
@@ -53,7 +55,7 @@ class SolveOptions:
                      time_limit=self.time_limit, since=self.started, reserve=self.reserve,
                      gap=self.gap, warm_start=warm_start, threads=self.threads, log=self.log,
                      progress=self.progress, stop=self.stop, node_limit=self.node_limit,
-                     deterministic=self.deterministic)
+                     deterministic=self.deterministic, memory_limit=self.memory_limit)
 
 
 @dataclass(frozen=True, eq=False)

@@ -142,7 +142,7 @@ def pareto_front(problem: Problem, x: str, y: str, points: int = 5,
     if deadline.expired():
         return front(True)
     options.say(f"the end with the least {y}")
-    right, ok_right, n = _lex(problem, y, x, base, options)
+    right, ok_right, n = _lex(problem, y, x, base, options, start=left.plan)
     solves += n
     if right is not None:
         found.append(ParetoPoint(_term(right, x), _term(right, y), right, ok_right, None))

@@ -47,6 +47,10 @@ on the arcs of the graph (continuous, marked implied integer).
     (S) caseload · FTE_j ≥ Σ_i (s_i + caseload · r_i) x_ij + caseload · r_0 x_jj
                                                 staff needed, when p_j > 0 (s: the
         staffing attribute; r_i, r_0: the catalogue services' staff per member and area)
+    (S') Σ_j FTE_j ≥ ⌈(Σ_i (s_i + caseload · r_i) + caseload · r_0 k_min) / caseload⌉
+                                                (S) summed over the areas (each member in
+        one, at least k_min areas), rounded up since FTE are whole: the LP bound then
+        prices the rounding the staff of the whole region cannot avoid
     (O) FTE_o ≥ r_c + r_a Σ_{j in the organiser's area} x_jj
                                                 the organiser's staff, when it depends on
         the number of areas (r_a > 0) and staff cost money
@@ -58,6 +62,10 @@ on the arcs of the graph (continuous, marked implied integer).
     (D) Σ_i (v_i − t_i) x_ij + f'_j x_jj + p' FTE_j − D ≤ 0
                                                 the largest net deficit D ≥ 0 of an area
         (as (9) without an allowance), when the term is weighed or limited
+    (D') Σ_j (f'_j x_jj + p' FTE_j) − k_max D ≤ −Σ_i (v_i − t_i)
+                                                (D) summed over the leads (by (1) the
+        members' part is a constant): the largest deficit is at least the average, so the
+        LP bound of D is not 0 when the areas' deficits add up to more than 0
     (L) T_t ≤ L_t                               each limited term (limits, the most
                                                 exemptions, the most moves)
     (G) x_ij − x_rj = 0                         a group kept whole (areas.keep_whole): every
@@ -325,6 +333,9 @@ def build(problem: Problem, strategy: str = "cuts") -> Formulation:
                           np.concatenate([np.arange(P), fte_col[leads]]),
                           np.concatenate([-s[pair_i], np.full(len(leads), st.caseload)]),
                           np.zeros(len(leads)), np.inf)
+        # (S') the staff of all areas: (S) summed, then rounded up (the FTE are whole)
+        need = (float(s.sum()) + r0 * problem.k_min) / st.caseload
+        rows.add(fte_col[leads], 1.0, float(np.ceil(need - 1e-7 * max(1.0, need))), np.inf)
     # (O) the organiser's staff
     if org_col >= 0:
         rows.add(np.concatenate([[org_col], lead_col[inside_leads]]),
@@ -465,6 +476,16 @@ def _deficit_rows(rows, problem: Problem, pair_i, pair_j, lead_col, leads, fte_c
         vv.append(np.full(len(leads), -scale))
     rows.add_many(np.concatenate(rr), np.concatenate(cc), np.concatenate(vv),
                   np.full(len(leads), -np.inf), 0.0)
+    if deficit_col >= 0:
+        # (D') the rows summed over the areas: every member is in one area (1), at most
+        # k_max areas are open and D ≥ 0, so Σ_j deficit_j ≤ k_max·D
+        cols = [lead_col[leads], [deficit_col]]
+        vals = [fixed, [-scale * problem.k_max]]
+        if price and fte_col.max() >= 0:
+            cols.append(fte_col[leads])
+            vals.append(np.full(len(leads), price))
+        rows.add(np.concatenate(cols), np.concatenate(vals), -np.inf,
+                 -float(coef.sum()))
 
 
 def _attribute_rows(rows, a, limit, pair_i, pair_j, lead_col, leads, lo, hi, soft=None):

@@ -275,7 +275,7 @@ def _objective(obj: Mapping[str, Any], has_finance: bool, source: str) -> Object
 def _solver(sv: Mapping[str, Any], source: str) -> SolverOptions:
     threads = sv.get("threads")
     solver = SolverOptions(
-        backend=sv.get("backend", "highs"),
+        backend=sv.get("backend", "auto"),
         time_limit=model_number(sv, "solver.time_limit", source, lo=0, lo_open=True),
         gap=model_number(sv, "solver.gap", source, 0.0, lo=0, hi=1, hi_open=True),
         contiguity=sv.get("contiguity", "cuts"),

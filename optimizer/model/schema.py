@@ -140,7 +140,7 @@ class ReferencePlan:
 
 @dataclass(frozen=True)
 class SolverOptions:
-    backend: str = "highs"
+    backend: str = "auto"
     time_limit: float | None = None
     gap: float = 0.0
     contiguity: str = "cuts"

@@ -46,6 +46,8 @@ class Root:
     reduced: np.ndarray
     rows: RowBlock
     rounds: int
+    duals: np.ndarray | None = None
+    """The row duals y of the last LP (the MILP's rows, then the added ones)."""
 
 
 def root_relaxation(milp: MILP, *, rounds: int = ROOT_ROUNDS, time_limit: float | None = None,
@@ -84,7 +86,7 @@ def root_relaxation(milp: MILP, *, rounds: int = ROOT_ROUNDS, time_limit: float 
         done += 1
     full = milp.with_rows(added)
     bound, d = dual_bound(full, y)
-    return Root(bound, x, d, added, done)
+    return Root(bound, x, d, added, done, np.asarray(y, dtype=float))
 
 
 def dual_bound(milp: MILP, y: np.ndarray) -> tuple[float, np.ndarray]:

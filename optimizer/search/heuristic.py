@@ -154,11 +154,18 @@ def _partners(problem: Problem) -> dict[int, tuple[int, ...]]:
     return {k: tuple(v) for k, v in out.items()}
 
 
+SPARSE_LEADS = 4_000_000
+"""More pairs than this (n × candidates): the greedy leads are picked over the allowed
+pairs only (the sparse model of large instances), not over the dense cost matrix."""
+
+
 def _pick_leads(problem: Problem, ok: np.ndarray, k: int, rng) -> list[int] | None:
     leads = list(dict.fromkeys([*problem.fixed, *problem.locks.values()]))
     if len(leads) > k:
         return None
     unit = problem.unit_of()
+    if problem.n * int(np.diag(ok).sum()) > SPARSE_LEADS:
+        return _pick_leads_sparse(problem, ok, k, rng, leads, unit)
     cost = np.where(ok, problem.cost, np.inf)
     can = np.flatnonzero(np.diag(ok))
     sub = cost[:, can]
@@ -176,13 +183,45 @@ def _pick_leads(problem: Problem, ok: np.ndarray, k: int, rng) -> list[int] | No
     return leads
 
 
+def _pick_leads_sparse(problem: Problem, ok: np.ndarray, k: int, rng, leads: list[int],
+                       unit: list[tuple[int, ...]]) -> list[int] | None:
+    """`_pick_leads` over the allowed pairs alone: memory and time grow with the pairs."""
+    pi, pj = np.nonzero(ok)
+    c = problem.cost[pi, pj]
+    can = np.diag(ok).copy()
+    big = float(c.max(initial=0.0)) * 2 + 1
+    cur = np.full(problem.n, big)
+    for j in leads:
+        here = pj == j
+        np.minimum.at(cur, pi[here], c[here])
+    chosen = np.zeros(problem.n, dtype=bool)  # a lead, or in a lead's group: one lead a group
+    chosen[[u for j in leads for u in unit[j]]] = True
+    while len(leads) < k:
+        gain = np.bincount(pj, np.maximum(cur[pi] - c, 0.0), minlength=problem.n)
+        gain[~can | chosen] = -1.0
+        if gain.max(initial=-1.0) < 0:
+            return None
+        top = np.argsort(-gain)[: 1 if rng is None else 3]
+        top = top[gain[top] >= 0]
+        j = int(top[0] if rng is None else rng.choice(top))
+        leads.append(j)
+        chosen[list(unit[j])] = True
+        here = pj == j
+        np.minimum.at(cur, pi[here], c[here])
+    return leads
+
+
 def _grow(problem: Problem, ok: np.ndarray, leads: list[int],
           start: np.ndarray | None = None) -> np.ndarray | None:
     """Assign everyone to a lead along graph edges, so areas are contiguous.
 
     `start` may hold a partial assignment (-1 = open) whose areas are grown.
     While some area is below a floor, the neediest area takes its cheapest
-    frontier municipality; after that, the cheapest frontier pair goes first.
+    frontier municipality; after that, the cheapest frontier pair goes first. A
+    municipality of a group kept whole brings its group.
+
+    (long: the two phases share the frontier heaps and the lazy heap of needs, kept in
+    closures over one state)
     """
     adj = problem.instance.adjacency
     n = problem.n
@@ -195,10 +234,13 @@ def _grow(problem: Problem, ok: np.ndarray, leads: list[int],
     heaps: dict[int, list[tuple[float, int]]] = {j: [] for j in leads}
     apart = _partners(problem)
 
-    def push(u: int, j: int) -> None:
+    def push(u: int, j: int) -> list[tuple[float, int]]:
+        added = []
         for v in adj.indices[adj.indptr[u]: adj.indptr[u + 1]]:
             if lead[v] < 0 and ok[v, j] and problem.locks.get(int(v), j) == j:
-                heapq.heappush(heaps[j], (problem.cost[v, j], int(v)))
+                added.append((problem.cost[v, j], int(v)))
+                heapq.heappush(heaps[j], added[-1])
+        return added
 
     def fits(u: int, j: int) -> bool:
         """u's unit is free and may join j whole."""
@@ -214,26 +256,55 @@ def _grow(problem: Problem, ok: np.ndarray, leads: list[int],
             heapq.heappop(h)
         return h[0] if h else None
 
+    # the neediest area first (ties: the earlier lead), by a lazy heap: an area's need
+    # only falls, and only when it takes a member; an area whose frontier is empty never
+    # gets a new one (it only grows by taking a member)
+    rank = {j: r for r, j in enumerate(leads)}
+    needy = [(-need(j), rank[j], j) for j in leads] if floors else []
+    heapq.heapify(needy)
+    cheapest: list[tuple[float, int, int]] = []  # (cost, lead, municipality) for phase two
+
+    def neediest() -> int | None:
+        while needy:
+            value, _, j = needy[0]
+            now = need(j)
+            if now <= 0 or -value != now or top(j) is None:
+                heapq.heappop(needy)
+                continue
+            return j
+        return None
+
+    def add(u: int, j: int) -> None:
+        for cost, v in push(u, j):
+            heapq.heappush(cheapest, (cost, j, v))
+
     for u in np.flatnonzero(lead >= 0):
         push(int(u), int(lead[u]))
-    while (lead < 0).any():
-        needy = [j for j in leads if floors and need(j) > 0 and top(j) is not None]
-        if needy:
-            j = max(needy, key=need)
+    for j in leads:
+        for cost, v in heaps[j]:
+            heapq.heappush(cheapest, (cost, j, v))
+    open_left = int((lead < 0).sum())
+    while open_left:
+        j = neediest()
+        if j is not None:
+            _, u = heapq.heappop(heaps[j])
         else:
-            options = [(t[0], j) for j in leads if (t := top(j)) is not None]
-            if not options:
+            while cheapest and lead[cheapest[0][2]] >= 0:
+                heapq.heappop(cheapest)
+            if not cheapest:
                 return None
-            j = min(options)[1]
-        _, u = heapq.heappop(heaps[j])
+            _, j, u = heapq.heappop(cheapest)
         if not fits(u, j):
             continue
         for w in unit[u]:
             lead[w] = j
+            open_left -= 1
             for k, (v, _) in enumerate(floors):
                 have[j][k] += float(v[w])
+        if floors and need(j) > 0:
+            heapq.heappush(needy, (-need(j), rank[j], j))
         for w in unit[u]:
-            push(w, j)
+            add(w, j)
     return lead
 
 

@@ -65,9 +65,11 @@ def recentred(problem: Problem, plan: Plan, ok: np.ndarray) -> tuple[int, ...]:
 
 
 def lead_sets(problem: Problem, k: int, plan: Plan | None, weight: np.ndarray | None,
-              rng: np.random.Generator) -> Iterator[tuple[int, ...]]:
+              rng: np.random.Generator, also: tuple[tuple[int, ...], ...] = ()
+              ) -> Iterator[tuple[int, ...]]:
     """Lead sets to try: the k heaviest by `weight` (the root LP's x_jj over the
-    municipalities that may lead), the plan's, then samples in proportion to the weight."""
+    municipalities that may lead), the sets in `also` (the Lagrangian relaxation's leads),
+    the plan's, then samples in proportion to the weight."""
     must = sorted(set(problem.fixed))
     need = k - len(must)
     free = np.zeros(0, dtype=np.int64)
@@ -77,6 +79,9 @@ def lead_sets(problem: Problem, k: int, plan: Plan | None, weight: np.ndarray | 
         if len(free) >= need:
             order = free[np.argsort(-weight[free], kind="stable")]
             yield tuple(sorted(must + order[:need].tolist()))
+    for leads in also:
+        if len(leads) == k and set(must) <= set(leads):
+            yield tuple(sorted(leads))
     if plan is not None:
         yield tuple(sorted(int(j) for j in np.unique(plan.lead)))
     if weight is None or need < 0 or len(free) < need:
@@ -89,7 +94,8 @@ def lead_sets(problem: Problem, k: int, plan: Plan | None, weight: np.ndarray | 
 
 def descend(problem: Problem, solve_for_leads: Callable[[Problem, float], Plan | None],
             start: Plan | None, weight: np.ndarray | None, *, time_limit: float,
-            bound: float = -np.inf, seed: int = 0, tries: int = 2) -> Plan | None:
+            bound: float = -np.inf, seed: int = 0, tries: int = 2,
+            also: tuple[tuple[int, ...], ...] = ()) -> Plan | None:
     """The best plan found from lead sets: a few starts (`lead_sets`), each improved by
     re-centring while it gets cheaper, then the best improved by swapping one lead for a
     municipality of or next to its area (first improvement, until none improves).
@@ -122,7 +128,7 @@ def descend(problem: Problem, solve_for_leads: Callable[[Problem, float], Plan |
             misses[0] += 1
         return value, plan
 
-    sets = lead_sets(problem, problem.k_min, start, weight, rng)
+    sets = lead_sets(problem, problem.k_min, start, weight, rng, also)
     for _ in range(tries):
         leads = next(sets, None)
         if leads is None or time.perf_counter() > deadline:

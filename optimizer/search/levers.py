@@ -66,12 +66,15 @@ class Levers:
     `root`: solve the LP relaxation first, with separator rows at fractional points
     (search/fixing.py), and hand the rows to the solver; `fixing`: fix columns by reduced cost
     against the incumbent; `incumbent`: improve the incumbent by the lead-set descent
-    (search/incumbent.py) before the full solve.
+    (search/incumbent.py) before the full solve; `lagrange`: the Lagrangian bound
+    (search/lagrange.py, from the root LP's duals) and the pairs and leads it fixes against
+    the incumbent, again after every better incumbent.
     """
 
     root: bool = True
     fixing: bool = True
     incumbent: bool = True
+    lagrange: bool = True
 
     @classmethod
     def parse(cls, off: str | None) -> Levers:
@@ -88,7 +91,19 @@ class Levers:
         return tuple(n for n in self.__dataclass_fields__ if not getattr(self, n))
 
 
-NO_LEVERS = Levers(root=False, fixing=False, incumbent=False)
+NO_LEVERS = Levers(root=False, fixing=False, incumbent=False, lagrange=False)
+
+
+LAGRANGE_SECONDS = 2.0
+"""Most time the Lagrangian bound may take before the search (its subgradient steps)."""
+LAGRANGE_SHARE = 0.1
+"""Share of a time limit the Lagrangian bound may take."""
+LAGRANGE_UNLESS_FIXED = 0.9
+"""The Lagrangian bound against the plan is left out when the root LP's reduced costs have
+already fixed this share of the pairs (the mainland: 93 % fixed, and the Lagrangian's
+2-3 s then bought nothing)."""
+LAGRANGE_ITERATIONS = 300
+"""Most subgradient steps of the Lagrangian bound before the search."""
 
 
 HEURISTIC_STEPS = 1000

@@ -29,6 +29,30 @@ STOP_GRACE_SECONDS = 1.0
 """The same after a stop request (a signal): the command promises to end within 2 s."""
 
 
+class SharedCutoff:
+    """The least value of a plan found by any of the processes that solve the counts of one
+    range (shared memory, inherited through the fork): each offers its plans, and each
+    prunes against the least (a count that cannot beat it is settled)."""
+
+    def __init__(self) -> None:
+        try:
+            self._value = mp.get_context("fork").Value("d", float("inf"), lock=True)
+        except ValueError:  # no fork here: one process, a plain holder
+            self._value = None
+            self._plain = float("inf")
+
+    def __call__(self) -> float:
+        return self._plain if self._value is None else float(self._value.value)
+
+    def offer(self, value: float) -> None:
+        if self._value is None:
+            self._plain = min(self._plain, float(value))
+            return
+        with self._value.get_lock():
+            if value < self._value.value:
+                self._value.value = float(value)
+
+
 def cores() -> int:
     """Cores this process may run on."""
     try:
