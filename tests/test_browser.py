@@ -113,23 +113,27 @@ def _problems(driver) -> list[str]:
     return errors
 
 
-def _hover_tooltip(driver, selector: str, wanted: str) -> str:
-    """Move the mouse onto the elements of `selector` in turn until a tooltip holding
-    `wanted` shows (a moved municipality's red outline, drawn on top, may be what lies
-    under the mouse at a neighbour's centre); its text, or the last tooltip seen."""
+TOPMOST = """
+return Array.from(document.querySelectorAll(arguments[0])).find(function (el) {
+  var r = el.getBoundingClientRect();
+  return r.width > 0 && document.elementFromPoint(r.x + r.width / 2, r.y + r.height / 2) === el;
+});
+"""
+"""The first element of a selector that is itself what lies under its centre (a moved
+municipality's red outline is drawn on top of its neighbours)."""
+
+
+def _hover_tooltip(driver, selector: str) -> str:
     from selenium.webdriver.common.action_chains import ActionChains
     from selenium.webdriver.common.by import By
     from selenium.webdriver.support.ui import WebDriverWait
 
-    tip = ""
-    for target in driver.find_elements(By.CSS_SELECTOR, selector)[:10]:
-        ActionChains(driver).move_to_element(target).perform()
-        WebDriverWait(driver, 10).until(
-            lambda d: d.find_elements(By.CSS_SELECTOR, ".leaflet-tooltip"))
-        tip = driver.find_element(By.CSS_SELECTOR, ".leaflet-tooltip").text
-        if wanted in tip:
-            break
-    return tip
+    target = driver.execute_script(TOPMOST, selector)
+    assert target is not None, f"no {selector} lies on top at its centre"
+    ActionChains(driver).move_to_element(target).perform()
+    WebDriverWait(driver, 10).until(
+        lambda d: d.find_elements(By.CSS_SELECTOR, ".leaflet-tooltip"))
+    return driver.find_element(By.CSS_SELECTOR, ".leaflet-tooltip").text
 
 
 def _screenshot(driver, name: str) -> Path:
@@ -165,7 +169,7 @@ def test_report_renders_map_tables_and_comparison_offline(browser, runs):
     assert len(paths) == 30 + len(leads) + n_moved
     radios = browser.find_elements(By.CSS_SELECTOR, ".leaflet-control-layers-base input")
     assert len(radios) == 2  # the plan and the reference
-    tip = _hover_tooltip(browser, "path.leaflet-interactive:not(.lead-marker)", "area (lead)")
+    tip = _hover_tooltip(browser, "path.leaflet-interactive:not(.lead-marker)")
     assert "labour force" in tip and "area (lead)" in tip
     browser.switch_to.default_content()
     assert _problems(browser) == []
