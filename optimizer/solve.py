@@ -70,6 +70,7 @@ def solve(
     since: float | None = None,
     reserve: float = 0.0,
     memory_limit: int | None = None,
+    prune_counts: bool = False,
 ) -> Solution:
     """Solve `problem` exactly (unless a limit stops it). Options default to the model's.
 
@@ -93,6 +94,10 @@ def solve(
     `workers` processes (default: one per core) solve the counts of a range side by
     side (one at a time under a node limit, which the counts share);
     `backend="portfolio"` races the `PORTFOLIO` entrants and keeps the first proof.
+    With `prune_counts` the counts prune against each other (the least value any of them,
+    or the warm start, has reached is a live cutoff for the others): faster, but a pruned
+    count's own cost is then only bounded; without it every count is solved to its end,
+    so that `per_count` says exactly what each count would cost (why this count).
 
     `memory_limit` (bytes; default a share of the machine's memory, optimizer.memory) is
     the budget the model must fit: a count whose full model would not fit, or whose pairs
@@ -164,9 +169,10 @@ def solve(
                 not problem.k_min <= len(warm_start.areas()) <= problem.k_max:
             run.notes.append(f"the warm start has {len(warm_start.areas())} areas, outside "
                              f"{problem.k_min}–{problem.k_max}, and was not used")
-        run = replace(run, shared=SharedCutoff())  # the counts prune against each other
-        if warm_start is not None and verify(problem, warm_start).ok:
-            run.shared.offer(evaluate(problem, warm_start).objective)
+        if prune_counts:  # the counts prune against each other
+            run = replace(run, shared=SharedCutoff())
+            if warm_start is not None and verify(problem, warm_start).ok:
+                run.shared.offer(evaluate(problem, warm_start).objective)
         subs = []
         for k in range(problem.k_min, problem.k_max + 1):
             sub = replace(problem, k_min=k, k_max=k, model=problem.model.with_areas(k))

@@ -204,3 +204,29 @@ def test_auto_picks_the_portfolio_for_balance_bands_only():
     assert auto_backend(plain, 2) == "highs"
     assert auto_backend(band, 1) == "highs"
     assert auto_backend(band, 2) in ("portfolio", "highs")  # the portfolio when installed
+
+
+@pytest.mark.parametrize("prune", [False, True])
+def test_each_count_of_a_range_is_its_own_optimum_unless_pruned(prune):
+    """Without pruning every count of a range is solved to its end, so per_count is each
+    count's own optimum (what a report says of 'why this count'); with it the best plan is
+    the same and a pruned count only claims a bound no lower than that plan's value."""
+    from optimizer.model.schema import Objective
+
+    inst = grid_instance(2, 3, {"lf": [3, 1, 2, 2, 1, 3]})
+    objective = Objective(travel_weight="", fixed_cost_per_area=2.0)
+    problem = bind(model_for((2, 4), floors={"lf": 3}, objective=objective), inst)
+    sol = solve(problem, backend="highs", workers=1, prune_counts=prune)
+    assert sol.status is Status.OPTIMAL
+    assert sol.objective == pytest.approx(brute_force(problem))
+    assert {c.areas for c in sol.per_count} <= {2, 3, 4}
+    for c in sol.per_count:
+        alone = brute_force(bind(model_for(c.areas, floors={"lf": 3}, objective=objective),
+                                 inst))
+        if c.status is Status.OPTIMAL:
+            assert c.objective == pytest.approx(alone)
+        else:
+            assert prune and c.bound >= sol.objective - 1e-6
+            assert alone is None or alone >= sol.objective - 1e-6
+    if not prune:
+        assert all(c.status in (Status.OPTIMAL, Status.INFEASIBLE) for c in sol.per_count)

@@ -37,6 +37,9 @@ class SolveOptions:
     reserve: float = 0.0
     memory_limit: int | None = None
     """Bytes the model may use (optimizer.memory; None: the default share)."""
+    prune_counts: bool = False
+    """The counts of a range prune against each other (optimizer.solve): for questions
+    that need the best plan only, not each count's own cost."""
 
     def deadline(self, problem: Problem) -> Deadline:
         """The command's deadline (for the work between the solves, such as starts)."""
@@ -55,7 +58,8 @@ class SolveOptions:
                      time_limit=self.time_limit, since=self.started, reserve=self.reserve,
                      gap=self.gap, warm_start=warm_start, threads=self.threads, log=self.log,
                      progress=self.progress, stop=self.stop, node_limit=self.node_limit,
-                     deterministic=self.deterministic, memory_limit=self.memory_limit)
+                     deterministic=self.deterministic, memory_limit=self.memory_limit,
+                     prune_counts=self.prune_counts)
 
 
 @dataclass(frozen=True, eq=False)

@@ -116,7 +116,8 @@ def moves_curve(problem: Problem, steps: list[int], options: SolveOptions | None
     if not 1 <= len(set(steps)) <= MAX_STEPS:
         raise ValueError(f"a curve needs 1 to {MAX_STEPS} bounds, got {len(set(steps))}")
     stop = options.stop if options is not None else None
-    options = options or SolveOptions()
+    # each point needs its best plan only, not the cost of every count
+    options = replace(options or SolveOptions(), prune_counts=True)
     free_limits = {k: v for k, v in problem.limits.items() if k != "moves"}
     base = replace(problem, limits=free_limits)
     ref_figs = evaluate(base, problem.reference.plan)

@@ -120,7 +120,8 @@ def pareto_front(problem: Problem, x: str, y: str, points: int = 5,
     x, y = _check_term(x, problem), _check_term(y, problem)
     if not 2 <= points <= MAX_POINTS:
         raise ValueError(f"a front needs 2 to {MAX_POINTS} points, got {points}")
-    options = options or SolveOptions()
+    # each point needs its best plan only, not the cost of every count
+    options = replace(options or SolveOptions(), prune_counts=True)
     deadline = options.deadline(problem)
     base = dict(problem.limits)
     solves = 0

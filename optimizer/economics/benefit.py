@@ -29,7 +29,7 @@ from typing import Any
 
 import numpy as np
 
-from ..csvfile import Once, read_table
+from ..csvfile import Once, Table, cell_number, read_table
 from ..data.planfile import position
 from ..errors import FinanceError, InstanceError, ModelError
 from ..values import LARGEST, number
@@ -217,10 +217,10 @@ def _read_file(terms: BenefitShare, instance) -> tuple[np.ndarray, np.ndarray | 
         once(i, line, instance.label(i))
         for b, (first, _) in enumerate(terms.bands):
             kind, k = cols[first]
-            v = _cell(cells, k, f"{path}:{line}", f"{kind}_{first}", instance.label(i))
+            v = _cell(table, cells, k, f"{path}:{line}", f"{kind}_{first}", instance.label(i))
             days[i, b] = v if kind == "days" else v / max(terms.daily_eur, 1e-12)
         if comp is not None:
-            comp[i] = _cell(cells, comp_col, f"{path}:{line}", "compensation_eur",
+            comp[i] = _cell(table, cells, comp_col, f"{path}:{line}", "compensation_eur",
                             instance.label(i))
     missing = np.flatnonzero(np.isnan(days).any(axis=1))
     if len(missing):
@@ -229,11 +229,12 @@ def _read_file(terms: BenefitShare, instance) -> tuple[np.ndarray, np.ndarray | 
     return days, comp, row_source(table)
 
 
-def _cell(cells, k: int, where: str, column: str, label: str) -> float:
+def _cell(table: Table, cells, k: int, where: str, column: str, label: str) -> float:
+    """A number of the file as written (decimal commas where the delimiter is not a comma,
+    as the subsidy file reads them), from 0 to LARGEST."""
     text = cells[k].strip() if k < len(cells) else ""
-    try:
-        value = float(text)
-    except ValueError:
+    value = cell_number(text, table.delimiter)
+    if value is None:
         value = math.nan
     if not math.isfinite(value) or value < 0 or value > LARGEST:
         raise FinanceError(f"{where}: '{column}' must be a number from 0 to {LARGEST:g}, "

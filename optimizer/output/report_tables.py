@@ -105,21 +105,38 @@ def areas_table(figs: PlanFigures, problem: Problem,
 
 
 def count_table(per_count: Sequence[dict], organiser: bool) -> Markup | None:
-    """The cost of each area count a range tried (why this count): None for one count."""
+    """The cost of each area count a range tried (why this count): None for one count. A
+    count not solved to its end shows what is proven of it: its bound against the cheapest."""
     counts = [c for c in per_count if isinstance(c, dict) and isinstance(c.get("areas"), int)]
     if len(counts) < 2:
         return None
-    values = [c.get("objective") for c in counts if isinstance(c.get("objective"), int | float)]
+    values = [c.get("objective") for c in counts if _number(c.get("objective"))]
     best = min(values) if values else None
     rows = []
     for c in counts:
-        value = c.get("objective") if isinstance(c.get("objective"), int | float) else None
+        value = c.get("objective") if _number(c.get("objective")) else None
         k = c["areas"] - 1 if organiser else c["areas"]
         rows.append([k, str(c.get("status", "–")), num(value),
                      "the cheapest" if value is not None and value == best else
-                     num(None if value is None or best is None else value - best)])
+                     _more(c, best, num)])
     return table(["regional leads" if organiser else "areas", "status", "cost (€/yr)",
                   "more than the cheapest (€/yr)"], rows, [True, False, True, True])
+
+
+def _number(value) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+def _more(count: dict, best: float | None, show) -> str:
+    """What is proven of a count's cost above the cheapest: exact when the count was solved
+    to its end, else at least its bound's excess ("not settled" when that is below 0)."""
+    if best is None:
+        return "–"
+    if count.get("status") == "optimal" and _number(count.get("objective")):
+        return show(count["objective"] - best)
+    if _number(count.get("bound")) and count["bound"] >= best - 1e-6:
+        return f"at least {show(max(count['bound'] - best, 0.0))}"
+    return "not settled"
 
 
 def money_rows(fin: Finance, ref: Finance | None, ref_name: str) -> tuple[list, list, list]:
@@ -221,13 +238,17 @@ def headline(problem: Problem, figs: PlanFigures, fin: Finance | None,
                                           if m.code in nets else "") for m in payers)
         against = f"; in brackets the change against {cmp.name}" if nets and cmp else ""
         lines.append(f"The {len(payers)} largest net payers (€/yr; − pays{against}): {text}.")
-    counts = [c for c in per_count if isinstance(c, dict)
-              and isinstance(c.get("objective"), int | float) and isinstance(c.get("areas"), int)]
+    counts = [c for c in per_count if isinstance(c, dict) and isinstance(c.get("areas"), int)
+              and c.get("status") != "infeasible"]
     if len(counts) > 1 and figs.objective is not None:
-        k = len(figs.areas) - (problem.organiser is not None)
-        word = "regional leads" if problem.organiser is not None else "areas"
-        others = "; ".join(f"{c['areas'] - (problem.organiser is not None)} {word} "
-                           f"{c['objective'] - figs.objective:+,.0f} €/yr" for c in counts
-                           if abs(c["objective"] - figs.objective) > 1e-6)
-        lines.append(f"Why {k} {word}: the cheapest count the rules allow ({others}).")
+        organiser = problem.organiser is not None
+        k = len(figs.areas) - organiser
+        word = "regional leads" if organiser else "areas"
+        others = [(c["areas"] - organiser, _more(c, figs.objective, lambda v: f"{v:+,.0f} €/yr"))
+                  for c in counts if c["areas"] - organiser != k]
+        why = ("the cheapest count the rules allow"
+               if all(more != "not settled" for _, more in others)
+               else "the cheapest plan found; not every count is settled")
+        lines.append(f"Why {k} {word}: {why} ("
+                     + "; ".join(f"{n} {word} {more}" for n, more in others) + ").")
     return lines
