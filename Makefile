@@ -89,6 +89,7 @@ bench-levers: $(BIN)/optimizer
 			--only mainland,pohjois-pohjanmaa-seed,pohjois-pohjanmaa-k5,pohjois-pohjanmaa-4-5-fte \
 			$$arg --out benchmarks/results/ablation-finland-$$tag.csv || exit 1; \
 	done
+	$(BIN)/python benchmarks/render_ablation.py benchmarks/results/ablation-*.csv
 
 # Scale: random planar instances of 800 and 5,000 municipalities (the sparse model), the
 # suite's table, then each as a user runs it with a 4 GB memory limit (peak memory shown).

@@ -9,10 +9,8 @@ One line per instance, one column per set of levers switched off (the CSV's
 import csv
 import sys
 
-ORDER = ("none", "root", "fixing", "incumbent", "lagrange",
-         "fixing,incumbent,lagrange,root", "fixing,incumbent,root")
-LABEL = {"none": "all on", "fixing,incumbent,lagrange,root": "all off",
-         "fixing,incumbent,root": "all off (old three)"}
+ORDER = ("none", "root", "fixing", "incumbent", "lagrange", "fixing,incumbent,lagrange,root")
+LABEL = {"none": "all on", "fixing,incumbent,lagrange,root": "all off"}
 
 
 def main(paths: list[str]) -> None:

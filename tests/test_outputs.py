@@ -15,6 +15,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 from click.testing import CliRunner, Result
 from conftest import BACKENDS, ROOT
@@ -175,3 +176,17 @@ def test_no_command_prints_a_traceback_on_stderr(tmp_path):
         assert done.returncode in (0, 1), (args[0], done.stderr)
         for bad in ("Traceback", "Exception ignored", "Error:"):
             assert bad not in done.stderr, (args[0], done.stderr)
+
+
+def test_the_bundled_land_mask_is_the_globe_cut_around_finland():
+    """The printed map's sea comes from a cut of the GLOBE mask (loading the globe takes
+    seconds): inside the cut it answers exactly as the whole globe does, outside it the
+    globe answers."""
+    globe = pytest.importorskip("global_land_mask.globe")
+    from optimizer.output.land import is_land
+
+    rng = np.random.default_rng(3)
+    lat, lon = rng.uniform(57.0, 72.0, 50_000), rng.uniform(10.0, 38.0, 50_000)
+    assert np.array_equal(is_land(lat, lon), globe.is_land(lat.copy(), lon.copy()))
+    assert 0.3 < is_land(lat, lon).mean() < 0.9  # land and sea both there
+    assert is_land(np.array([65.0, 0.0]), np.array([25.5, -30.0])).tolist() == [True, False]

@@ -221,12 +221,16 @@ def _move_steps(text: str | None) -> list[int] | None:
 @click.option("--deterministic", is_flag=True, default=None,
               help="Budget the heuristic in steps, not seconds, for the same answer on a busy "
                    "and a quiet machine (default: the model's solver.deterministic).")
+@click.option("--best-only", is_flag=True,
+              help="With a range of area counts, let the counts prune against each other: "
+                   "faster, but the other counts' costs are then only bounded (the report's "
+                   "'why this count' says 'at least').")
 @money_input_options
 @memory_option
 def solve(model, backend, time_limit, gap, contiguity, areas, exemptions, hard_floor,
           exemption_mode, reference, max_moves, cost_per_move, leads, warm_start, out,
-          as_json, quiet, log, node_limit, deterministic, statistics, subsidies, memory_limit,
-          stop):
+          as_json, quiet, log, node_limit, deterministic, best_only, statistics, subsidies,
+          memory_limit, stop):
     """Solve a planning MODEL (TOML) and print the areas and the solver's certificate.
 
     With [exemptions] (or --exemptions) the fewest areas needing an exemption are found
@@ -263,7 +267,7 @@ def solve(model, backend, time_limit, gap, contiguity, areas, exemptions, hard_f
         options = SolveOptions(
             backend=backend, strategy=contiguity, time_limit=time_limit, gap=gap, log=log,
             progress=progress, started=begun, stop=stop, node_limit=node_limit,
-            deterministic=deterministic, memory_limit=budget.limit,
+            deterministic=deterministic, memory_limit=budget.limit, prune_counts=best_only,
             reserve=output_seconds(problem.instance) if out is not None else 0.0)
         run = solve_run(problem, model, options, out=out, warm_start=start)
     if as_json:

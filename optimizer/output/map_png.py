@@ -21,6 +21,7 @@ from ..data.plan import OUTSIDE, Plan
 from ..words import plural
 from .escape import plain_text
 from .geometry import context, municipalities
+from .land import is_land
 
 MEMBER_NAMES_UP_TO = 120
 """Member municipalities are named on maps of at most this many municipalities; leads always."""
@@ -120,7 +121,6 @@ def draw_sea(ax, crs) -> bool:
     """Paint the sea over the axes' extent (above the polygons, below outlines and names);
     False when the CRS or the land mask is not available."""
     try:
-        from global_land_mask import globe
         from pyproj import Transformer
     except ImportError:
         return False
@@ -133,8 +133,11 @@ def draw_sea(ax, crs) -> bool:
     gx, gy = np.meshgrid(xs, ys)
     lon, lat = Transformer.from_crs(crs, "EPSG:4326", always_xy=True).transform(gx, gy)
     inside = (np.abs(lat) <= 90) & (np.abs(lon) <= 180)
+    land = is_land(lat[inside], lon[inside])
+    if land is None:
+        return False
     sea = np.zeros(gx.shape, dtype=bool)
-    sea[inside] = ~globe.is_land(lat[inside], lon[inside])
+    sea[inside] = ~land
     image = np.zeros((*sea.shape, 4))
     image[sea] = SEA
     ax.imshow(image, extent=(x0, x1, y0, y1), origin="lower", zorder=2,
