@@ -425,3 +425,29 @@ def test_map_html_has_a_title(tmp_path):
     sol = solve(inst_problem)
     text = map_html([PlanLayer("plan", sol.plan, sol.figures)], title="A <plan>\nsecond line")
     assert "<title>A &lt;plan&gt;</title>" in text
+
+
+def test_a_count_not_solved_to_its_end_is_stated_as_what_is_proven():
+    """'Why this count' gives a count's own cost only when that count was proven; a count
+    pruned against a cheaper plan is 'at least' its bound's excess, and one whose bound
+    lies below the chosen plan is 'not settled' (and the choice is then not called the
+    cheapest the rules allow)."""
+    from optimizer.output.report_tables import count_table, headline
+
+    problem = bind(load_model(ROOT / "models" / "pohjois-pohjanmaa-4-5-areas.toml"))
+    figs = evaluate(problem, Plan.from_leads(problem.instance, np.arange(problem.n)))
+    k, best = len(figs.areas), figs.objective
+    proven = {"areas": k + 1, "status": "optimal", "objective": best + 1000.0,
+              "bound": best + 1000.0}
+    pruned = {"areas": k + 2, "status": "feasible", "objective": best + 9000.0,
+              "bound": best + 250.0}
+    open_ = {"areas": k + 3, "status": "feasible", "objective": best + 50.0,
+             "bound": best - 500.0}
+    mine = {"areas": k, "status": "optimal", "objective": best, "bound": best}
+    line = headline(problem, figs, None, None, None, [mine, proven, pruned])[-1]
+    assert f"{k + 1} areas +1,000 €/yr" in line and f"{k + 2} areas at least +250 €/yr" in line
+    assert "the cheapest count the rules allow" in line and "9,000" not in line
+    line = headline(problem, figs, None, None, None, [mine, proven, open_])[-1]
+    assert f"{k + 3} areas not settled" in line and "not every count is settled" in line
+    cells = re.findall(r"<td[^>]*>(.*?)</td>", str(count_table([mine, proven, pruned], False)))
+    assert "the cheapest" in cells and "at least 250" in cells and "1,000" in cells
