@@ -34,6 +34,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from .errors import ClusterError, InputError
+from .staging import STAGE_PREFIX
 from .stopping import StopRequest
 
 CONNECT_SECONDS = 5.0
@@ -43,7 +44,7 @@ LOST_SECONDS = 60.0
 POLL_SECONDS = 0.2
 HANDSHAKE_LIMIT = 1 << 20
 """A Dask handshake is a few hundred bytes; a first frame claiming more is not Dask."""
-SCRATCH_PREFIX = ".optimizer-staging-"
+SCRATCH_PREFIX = STAGE_PREFIX
 """Scratch folders are named like staging folders (`<prefix><pid>-dask-*`), so the next run
 into the same folder removes those of a killed run (`staging.remove_stale`)."""
 

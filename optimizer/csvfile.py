@@ -14,7 +14,7 @@ import codecs
 import csv
 import io
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
@@ -50,7 +50,7 @@ class Table:
     def renamed(self, names: dict[int, str]) -> Table:
         """The same table with some columns (by position) under another name."""
         header = tuple(names.get(k, h) for k, h in enumerate(self.header))
-        return Table(self.source, header, self.rows, self.encoding, self.delimiter, self.error)
+        return replace(self, header=header)
 
     def column(self, name: str) -> int | None:
         """Position of a column (names compared without case), None if absent."""

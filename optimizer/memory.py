@@ -91,11 +91,6 @@ def family_resident() -> int:
     return total + sum(resident(k) for k in kids)
 
 
-def peak_resident() -> int:
-    """The largest resident size this process has had (bytes)."""
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
-
-
 @dataclass(frozen=True)
 class MemoryBudget:
     """How many bytes a run may use."""
@@ -108,10 +103,6 @@ class MemoryBudget:
 
     def fits(self, size: int) -> bool:
         return size <= self.limit
-
-    def left(self) -> int:
-        """Bytes still free under the limit, given what this process holds now."""
-        return max(0, self.limit - family_resident())
 
     def share(self, workers: int) -> MemoryBudget:
         """The budget of each of `workers` processes that run side by side."""

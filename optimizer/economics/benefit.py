@@ -64,14 +64,6 @@ class BenefitShare:
     compensation_key: str | None = None
     days_saved_per_fte: float = 0.0
 
-    def band_names(self) -> list[str]:
-        """'days 101–200', ..., 'days 301–' for tables."""
-        out = []
-        for k, (first, _) in enumerate(self.bands):
-            last = self.bands[k + 1][0] - 1 if k + 1 < len(self.bands) else None
-            out.append(f"days {first}–{'' if last is None else last}")
-        return out
-
 
 def parse_benefit_share(table: Mapping[str, Any], *, base: Path, source: str) -> BenefitShare:
     """Validate `[finance.benefit_share]`; errors name the key."""

@@ -116,7 +116,3 @@ def model_groups(problem) -> tuple[Group, ...]:
                        org.own_area == "alone", inside=problem.organiser_area,
                        source=model.source)
 
-
-def split_groups(groups, plan) -> list[Group]:
-    """The groups a plan splits."""
-    return [g for g in groups if g.split(plan)]

@@ -231,9 +231,6 @@ def _side_by_side(c: PlanComparison, path: Path, title: str) -> None:
     """Both plans' maps side by side: a continuing area keeps its colour across the panels,
     leads are starred and named, the municipalities that change lead are outlined in red,
     and each panel has its legend (a short one beyond `LEGEND_UP_TO` areas)."""
-    import matplotlib
-
-    matplotlib.use("Agg")
     import matplotlib.pyplot as plt
     from matplotlib.patches import Patch
 

@@ -52,8 +52,6 @@ def write_curve(curve: MovesCurve, out: Path, title: str) -> list[Path]:
 @plain_text
 def _plot(curve: MovesCurve, path: Path, title: str) -> None:
     import matplotlib
-
-    matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
     pts = [p for p in curve.points if p.cost is not None]

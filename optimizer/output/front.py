@@ -63,8 +63,6 @@ def write_front(front: ParetoFront, out: Path, title: str) -> list[Path]:
 @plain_text
 def _plot(front: ParetoFront, path: Path, title: str) -> None:
     import matplotlib
-
-    matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
     fig, ax = plt.subplots(figsize=(6.5, 4.5), dpi=130)

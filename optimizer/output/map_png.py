@@ -255,9 +255,6 @@ def write_map(plan: Plan, areas, path: Path, title: str) -> None:
     """Areas in colours that differ between neighbours, the sea, leads as stars, names that
     do not collide, neighbouring regions in grey, a scale bar, and a legend (below the map,
     or as a table beside a map of more than `LEGEND_UP_TO` areas)."""
-    import matplotlib
-
-    matplotlib.use("Agg")
     import matplotlib.pyplot as plt
     from matplotlib_scalebar.scalebar import ScaleBar
 

@@ -99,7 +99,12 @@ def run_model(directory: str | Path) -> Path:
     if not directory.is_dir():
         raise InputError(f"{directory}: a plan file needs --model (only a run directory "
                          "names its model)")
-    model_file = read_summary(directory / "summary.json")["model_file"]
+    return _model_file(directory, read_summary(directory / "summary.json"))
+
+
+def _model_file(directory: Path, summary: dict) -> Path:
+    """The model file `summary` (of `directory`) names, found from here."""
+    model_file = summary["model_file"]
     if not model_file:
         raise InputError(f"{directory}/summary.json names no model file: pass --model")
     if not Path(model_file).exists():
@@ -114,7 +119,7 @@ def load_run(directory: str | Path, model: str | Path | None = None) -> Run:
     if not directory.is_dir():
         raise InputError(f"{directory}: not a run directory")
     summary = read_summary(directory / "summary.json")
-    model_file = model if model is not None else run_model(directory)
+    model_file = model if model is not None else _model_file(directory, summary)
     overrides = dict(summary.get("model_overrides") or {})  # the run's own input files
     if summary["kind"] == "scenario":
         overrides.update(summary.get("settings") or {})

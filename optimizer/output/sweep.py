@@ -271,8 +271,6 @@ def _plot(results: Sequence[ScenarioResult], path: Path) -> None:
     """Objective against the first key, one line per value of the other keys; hollow
     markers for plans not proven optimal, crosses on the axis for scenarios without one."""
     import matplotlib
-
-    matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
     fig, ax = plt.subplots(figsize=(7, 4.2), dpi=130)

@@ -36,7 +36,6 @@ incumbent.
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -79,13 +78,6 @@ class Pairs:
     @property
     def count(self) -> int:
         return len(self.member) + int(np.isfinite(self.lead_cost).sum())
-
-    @property
-    def complete(self) -> bool:
-        return not (np.isfinite(self.reach).any() or np.isfinite(self.tail).any())
-
-    def nbytes(self) -> int:
-        return sum(a.nbytes for a in (self.member, self.lead, self.cost))
 
 
 def keep_pairs(problem: Problem, *, per_member: int = 12, per_lead: int = 40,
@@ -357,9 +349,6 @@ class Lagrangian:
         more = rest[need:room]
         take = np.concatenate([take, more[g[more] < 0]])
         chosen[take] = True
-        if len(self.fixed) + len(rest) < p.k_min or not np.all(np.isfinite(g[chosen])):
-            g_inf = np.zeros(len(g), dtype=bool)
-            return g_inf | chosen  # infeasible relaxation: the value is +inf
         return chosen
 
     def start(self) -> np.ndarray:
@@ -490,17 +479,3 @@ def survivors(lag: Lagrangian, lb: LagrangeBound, incumbent: float, *,
     lead = np.concatenate(leads)
     total = int(np.isfinite(lag.pairs.lead_cost).sum()) + len(lag.member)
     return Survivors(member, lead, np.flatnonzero(opened), max(0, total - len(member)))
-
-
-def lagrangian_bound(problem: Problem, *, pairs: Pairs | None = None,
-                     upper: float | None = None, lam: np.ndarray | None = None,
-                     seconds: float | None = None, iterations: int = ITERATIONS,
-                     halt: Callable[[], bool] = lambda: False) -> tuple[Lagrangian, LagrangeBound]:
-    """The relaxation over `pairs` (default `keep_pairs`) and its best bound."""
-    end = None if seconds is None else time.perf_counter() + seconds
-
-    def stop() -> bool:
-        return halt() or (end is not None and time.perf_counter() > end)
-
-    lag = Lagrangian(problem, pairs if pairs is not None else keep_pairs(problem, halt=stop))
-    return lag, lag.run(upper=upper, lam=lam, iterations=iterations, halt=stop)
