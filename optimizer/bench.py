@@ -216,13 +216,8 @@ def load_references(path: Path) -> dict[str, Reference]:
     path = Path(path)
     if not path.exists():
         return {}
-    try:
-        table = read_table(path, "best-known file", SuiteError, key="instance", comment="#")
-        header = table.header
-    except SuiteError as exc:
-        if "empty best-known file" not in str(exc):
-            raise
-        table, header = None, ()
+    table = read_table(path, "best-known file", SuiteError, key="instance", comment="#")
+    header = table.header
     missing = [c for c in REFERENCE_COLUMNS if c not in header]
     if missing:
         raise SuiteError(f"{path}: best-known file needs the columns "

@@ -130,7 +130,9 @@ def parse_table(text: str, source: str, error: type[InputError] = InputError, *,
                 what: str = "CSV file", comment: str | None = None) -> Table:
     """A table from CSV text; `key` names the column (or the columns, one of which) the
     header is expected to have: it decides the delimiter. Lines starting with `comment`
-    (if given) are comments; the header is the first line neither blank nor a comment."""
+    (if given) are comments; the header is the first line neither blank nor a comment. A
+    file of comments alone (or nothing) is an empty table (no header) where comments are
+    allowed, an error otherwise."""
     if "\x00" in text:
         raise error(f"{source}: contains NUL characters; not a text CSV file")
     keys = (key,) if isinstance(key, str) else tuple(key)
@@ -149,7 +151,9 @@ def parse_table(text: str, source: str, error: type[InputError] = InputError, *,
         raise error(f"{source}: not a readable CSV file: {exc}") from None
     start = next((k for k, row in enumerate(rows) if any(c.strip() for c in row)), None)
     if start is None:
-        raise error(f"{source}: empty {what}")
+        if comment is None:
+            raise error(f"{source}: empty {what}")
+        return Table(source, (), (), encoding, delimiter, error, tuple(comments), 0)
     body = tuple((line, tuple(row)) for line, row in enumerate(rows[start + 1:], start=start + 2)
                  if any(cell.strip() for cell in row))
     return Table(source, tuple(h.strip() for h in rows[start]), body, encoding, delimiter, error,

@@ -338,6 +338,12 @@ def test_file_errors(tmp_path):
     bad.write_text("# source: x\nfrom_code,to_code,minutes\n", encoding="utf-8")
     with pytest.raises(InstanceError, match="columns km missing"):
         travel_matrix(inst, bad)
+    bad.write_text("# source: x\n# max_km: 5\n", encoding="utf-8")  # comments alone
+    with pytest.raises(InstanceError, match="no column line from_code,to_code"):
+        travel_matrix(inst, bad)
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(InstanceError, match="not found|no such"):  # not 'names no source'
+        travel_matrix(inst, tmp_path / "empty" / "tt.csv")
     # codes that lost their zeros in a spreadsheet are read, foreign codes ignored
     rows = [f"{int(a)},{int(b)},{MINUTES[i, j]},{KM[i, j]}" for i, a in enumerate(CODES)
             for j, b in enumerate(CODES) if i != j]

@@ -72,14 +72,8 @@ def read_travel_file(path: str | Path) -> TravelFile:
     toolkit reads: `csvfile.read_table`); a bad line is one error naming the file and
     line."""
     path = Path(path)
-    try:
-        table = read_table(path, "travel-time file", InstanceError, key="from_code",
-                           comment="#")
-    except InstanceError as exc:
-        if "empty" not in str(exc):
-            raise
-        table = None
-    header = list(table.comments) if table is not None else []
+    table = read_table(path, "travel-time file", InstanceError, key="from_code", comment="#")
+    header = list(table.comments)
     source = next((h.split(":", 1)[1].strip() for h in header
                    if h.lower().startswith("source:")), "")
     if not source:
@@ -89,7 +83,7 @@ def read_travel_file(path: str | Path) -> TravelFile:
     for h in header:
         if h.lower().startswith("max_km:"):
             max_km = _number(h.split(":", 1)[1].strip(), "max_km", path, 0)
-    if table is None:
+    if not table.header:
         raise InstanceError(f"{path}: no column line {','.join(COLUMNS)}")
     names = list(table.header)
     missing = [c for c in COLUMNS if c not in names]
