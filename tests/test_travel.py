@@ -342,7 +342,7 @@ def test_file_errors(tmp_path):
     with pytest.raises(InstanceError, match="no column line from_code,to_code"):
         travel_matrix(inst, bad)
     (tmp_path / "empty").mkdir()
-    with pytest.raises(InstanceError, match="not found|no such"):  # not 'names no source'
+    with pytest.raises(InstanceError, match=r"not found|no such"):  # not 'names no source'
         travel_matrix(inst, tmp_path / "empty" / "tt.csv")
     # codes that lost their zeros in a spreadsheet are read, foreign codes ignored
     rows = [f"{int(a)},{int(b)},{MINUTES[i, j]},{KM[i, j]}" for i, a in enumerate(CODES)
