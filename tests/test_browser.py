@@ -123,13 +123,23 @@ return Array.from(document.querySelectorAll(arguments[0])).find(function (el) {
 municipality's red outline is drawn on top of its neighbours)."""
 
 
+HIDE_OVERLAY = """
+var name = arguments[0];
+document.querySelectorAll('.leaflet-control-layers-overlays label').forEach(function (l) {
+  var box = l.querySelector('input');
+  if (l.textContent.indexOf(name) >= 0 && box.checked) { box.click(); }
+});
+"""
+"""Switch off the map's overlay whose name holds the argument (the layer control's box)."""
+
+
 def _hover_tooltip(driver, selector: str) -> str:
     from selenium.webdriver.common.action_chains import ActionChains
     from selenium.webdriver.common.by import By
     from selenium.webdriver.support.ui import WebDriverWait
 
-    target = driver.execute_script(TOPMOST, selector)
-    assert target is not None, f"no {selector} lies on top at its centre"
+    target = WebDriverWait(driver, 10).until(lambda d: d.execute_script(TOPMOST, selector),
+                                             f"no {selector} lies on top at its centre")
     ActionChains(driver).move_to_element(target).perform()
     WebDriverWait(driver, 10).until(
         lambda d: d.find_elements(By.CSS_SELECTOR, ".leaflet-tooltip"))
@@ -169,6 +179,13 @@ def test_report_renders_map_tables_and_comparison_offline(browser, runs):
     assert len(paths) == 30 + len(leads) + n_moved
     radios = browser.find_elements(By.CSS_SELECTOR, ".leaflet-control-layers-base input")
     assert len(radios) == 2  # the plan and the reference
+    # the moved overlay's outlines lie over neighbours and open their own tooltips: switch
+    # the overlay off (as a reader would) before hovering a municipality
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    browser.execute_script(HIDE_OVERLAY, "moved municipalities")
+    WebDriverWait(browser, 10).until(lambda d: len(d.find_elements(
+        By.CSS_SELECTOR, "path.leaflet-interactive")) == 30 + len(leads))
     tip = _hover_tooltip(browser, "path.leaflet-interactive:not(.lead-marker)")
     assert "labour force" in tip and "area (lead)" in tip
     browser.switch_to.default_content()

@@ -187,11 +187,12 @@ def build_map(layers: Sequence[PlanLayer], *, title: str, base_map: bool = True)
     inst = layers[0].plan.instance
     credit = "; ".join(x for x in (str(inst.metadata.get("attribution") or ""),
                                    f"travel: {inst.distance_source}") if x)
-    m.get_root().html.add_child(folium.Element(_overlay_html(m, title, legends, credit)))
+    m.get_root().html.add_child(folium.Element(
+        _overlay_html(m, title, legends, credit, [[south, west], [north, east]])))
     return m
 
 
-def _overlay_html(m, title: str, legends, credit: str) -> str:
+def _overlay_html(m, title: str, legends, credit: str, bounds: list) -> str:
     """Title, the data's credit line and one legend per plan; a legend shows while its
     plan is the chosen layer."""
     parts = [f'<div class="optimizer-title">{text(title)}</div>']
@@ -210,6 +211,14 @@ def _overlay_html(m, title: str, legends, credit: str) -> str:
         "groups.forEach(function (g) {"
         "var el = document.querySelector('.optimizer-legend[data-layer=\"' + g + '\"]');"
         "if (el) { el.style.display = (window[g] === e.layer) ? '' : 'none'; } }); });"
+        # a map laid out at zero size (an iframe not yet sized) fits its bounds at the
+        # world's zoom: fit again once the container has a size
+        f"var bounds = {script_value([[float(v) for v in p] for p in bounds])}, fitted = false;"
+        "function fit() { var c = map.getContainer();"
+        "if (!fitted && c.clientWidth > 0 && c.clientHeight > 0) {"
+        "fitted = true; map.invalidateSize(); map.fitBounds(bounds); } }"
+        "if (window.ResizeObserver) { new ResizeObserver(fit).observe(map.getContainer()); }"
+        "window.addEventListener('load', fit);"
         "});</script>")
     return "\n".join(parts)
 
